@@ -1,0 +1,26 @@
+"""A Python port of HashiCorp Nomad's ``client/allocdir``: the layout of an
+allocation directory, building and destroying it, snapshots and moves, and
+safe, watchable access to the files inside it."""
+
+from .alloc_dir import AllocDir
+from .errors import AllocDirError, NotBuiltError, PathEscapesError, SecretReadError
+from .fileinfo import AllocFileInfo
+from .fs import AllocDirFS
+from .layout import (
+    ALLOC_GRPC_SOCKET, ALLOC_HTTP_SOCKET, LOG_DIR_NAME, SHARED_ALLOC_CONTAINER_PATH,
+    SHARED_ALLOC_DIRS, SHARED_ALLOC_NAME, SHARED_DATA_DIR, SNAPSHOT_ERROR_TIME,
+    TASK_DIRS, TASK_LOCAL, TASK_LOCAL_CONTAINER_PATH, TASK_PRIVATE, TASK_SECRETS,
+    TASK_SECRETS_CONTAINER_PATH, TMP_DIR_NAME, snapshot_error_filename,
+)
+from .sniff import detect_content_type
+from .task_dir import TaskDir
+from .watch import ChangeEvent, FileChanges
+
+__all__ = [
+    "ALLOC_GRPC_SOCKET", "ALLOC_HTTP_SOCKET", "LOG_DIR_NAME", "SHARED_ALLOC_CONTAINER_PATH",
+    "SHARED_ALLOC_DIRS", "SHARED_ALLOC_NAME", "SHARED_DATA_DIR", "SNAPSHOT_ERROR_TIME",
+    "TASK_DIRS", "TASK_LOCAL", "TASK_LOCAL_CONTAINER_PATH", "TASK_PRIVATE", "TASK_SECRETS",
+    "TASK_SECRETS_CONTAINER_PATH", "TMP_DIR_NAME", "AllocDir", "AllocDirError", "AllocDirFS",
+    "AllocFileInfo", "ChangeEvent", "FileChanges", "NotBuiltError", "PathEscapesError",
+    "SecretReadError", "TaskDir", "detect_content_type", "snapshot_error_filename",
+]

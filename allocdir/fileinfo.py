@@ -1,0 +1,46 @@
+"""``AllocFileInfo``: what ``list`` and ``stat`` report about an entry."""
+
+from __future__ import annotations
+
+import os
+import stat as stat_module
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+
+@dataclass(frozen=True)
+class AllocFileInfo:
+    """One entry of an alloc dir, as Nomad's ``cstructs.AllocFileInfo``.
+
+    ``file_mode`` is ls style (``drwxrwxrwt``); ``content_type`` is only
+    filled in by ``stat``.
+    """
+
+    name: str
+    is_dir: bool
+    size: int
+    file_mode: str
+    mod_time: datetime
+    content_type: str = ""
+
+    @classmethod
+    def from_stat(cls, name: str, st: os.stat_result, content_type: str = "") -> "AllocFileInfo":
+        """Build the info of ``name`` from its ``stat``/``lstat`` result."""
+        return cls(
+            name=name,
+            is_dir=stat_module.S_ISDIR(st.st_mode),
+            size=st.st_size,
+            file_mode=stat_module.filemode(st.st_mode),
+            mod_time=datetime.fromtimestamp(st.st_mtime, tz=timezone.utc),
+            content_type=content_type,
+        )
+
+    @property
+    def is_symlink(self) -> bool:
+        """True when the entry is a symbolic link (as ``list`` sees it)."""
+        return self.file_mode.startswith("l")
+
+    @property
+    def is_regular(self) -> bool:
+        """True when the entry is a regular file."""
+        return self.file_mode.startswith("-")
