@@ -159,7 +159,7 @@ class AllocDir:
             try:
                 mounts.unmount_if_mounted(point)
             except OSError as e:
-                errors.append(AllocDirError(f"failed to unmount {point}: {e}"))
+                errors.append(AllocDirError(f"failed to unmount {point}: {e.strerror}"))
         return errors
 
     # -- snapshot and move ------------------------------------------------------

@@ -96,7 +96,7 @@ def _descend(frame: _Frame, dev: int, mount_points, errors: list[OSError]) -> "_
 
 
 def _still_mounted(path: str) -> OSError:
-    return OSError(errno.EBUSY, f"{path} is still mounted; not removing through it", path)
+    return OSError(errno.EBUSY, "still mounted, not removed", path)
 
 
 def _try(errors: list[OSError], func, *args, **kwargs) -> bool:

@@ -81,7 +81,7 @@ def mount(source: str, target: str, fstype: str | None, flags: int, data: str | 
     enc = (lambda s: None if s is None else os.fsencode(s))
     if libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)) != 0:
         err = ctypes.get_errno()
-        raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}", target)
+        raise OSError(err, f"mount {source}: {os.strerror(err)}", target)
 
 
 def unmount(target: str, *, lazy: bool = False) -> None:
@@ -89,7 +89,7 @@ def unmount(target: str, *, lazy: bool = False) -> None:
     libc = _syscalls()
     if libc.umount2(os.fsencode(target), MNT_DETACH if lazy else 0) != 0:
         err = ctypes.get_errno()
-        raise OSError(err, f"unmount {target}: {os.strerror(err)}", target)
+        raise OSError(err, os.strerror(err), target)
 
 
 def unmount_if_mounted(target: str) -> None:
@@ -104,7 +104,7 @@ def unmount_if_mounted(target: str) -> None:
             if e.errno in (errno.EINVAL, errno.ENOENT):
                 return
             raise
-    raise OSError(errno.EBUSY, f"unmount {target}: too many stacked mounts", target)
+    raise OSError(errno.EBUSY, "too many stacked mounts", target)
 
 
 def mount_secrets_tmpfs(target: str) -> None:

@@ -113,13 +113,13 @@ class TaskDir:
                 if remove:
                     self._remove_unmounted(path)
             except OSError as e:
-                errors.append(AllocDirError(f"failed to unmount {path}: {e}"))
+                errors.append(AllocDirError(f"failed to unmount {path}: {e.strerror or e}"))
         return errors
 
     def _remove_unmounted(self, path: str) -> None:
         real = os.path.realpath(path)
         if mounts.is_mount_point(real):
-            raise OSError(errno.EBUSY, f"{path} is still mounted", path)
+            raise OSError(errno.EBUSY, "still mounted", path)
         problems = remove_tree(real, frozenset(mounts.mounts_under(real)))
         if problems:
             raise problems[0]
