@@ -131,9 +131,10 @@ class AllocDir:
     def destroy(self) -> None:
         """Unmount everything, then remove the whole alloc dir.
 
-        Never deletes through a mount point that is still mounted (another
-        mount under the alloc dir that could not be unmounted, even a bind
-        mount from the same file system): it is left, and reported.
+        Never deletes through a mount point that is still mounted (a mount
+        under the alloc dir that is not one of the task mounts it unmounts,
+        or one that failed to unmount, even a bind mount from the same file
+        system): it is left in place with its parents, and reported.
         """
         with self._lock:
             errors: list[BaseException] = []
@@ -142,25 +143,10 @@ class AllocDir:
             except AllocDirError as e:
                 errors.extend(e.errors)
             root = os.path.realpath(self.alloc_dir)
-            errors.extend(self._unmount_strays(root))
             errors.extend(remove_tree(root, frozenset(mounts.mounts_under(root))))
             self._built = False
         if errors:
             raise AllocDirError.collect(f"destroying {self.alloc_dir}", errors)
-
-    def _unmount_strays(self, root: str) -> list[BaseException]:
-        """Try to unmount whatever else is mounted under the alloc dir."""
-        if not mounts.is_root():
-            return []
-        errors: list[BaseException] = []
-        for point in mounts.mounts_under(root):
-            if point == root:
-                continue
-            try:
-                mounts.unmount_if_mounted(point)
-            except OSError as e:
-                errors.append(AllocDirError(f"failed to unmount {point}: {e.strerror}"))
-        return errors
 
     # -- snapshot and move ------------------------------------------------------
 
