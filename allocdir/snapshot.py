@@ -14,6 +14,7 @@ import grp
 import os
 import pwd
 import stat
+import struct
 import tarfile
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -24,11 +25,21 @@ from .layout import SNAPSHOT_ERROR_TIME
 BLOCK = tarfile.BLOCKSIZE
 RECORD = tarfile.RECORDSIZE
 CHUNK = 1 << 20
-# Files this large go through sendfile(2) when the output is a real file.
+# Files up to this size are read whole and written with their header at once.
+SMALL_FILE = 64 << 10
+# Files at least this large go through sendfile(2) when the output is a real file.
 SENDFILE_MIN = 256 << 10
 SENDFILE_CHUNK = 8 << 20
 
 Progress = Callable[[int], None]
+
+_TYPES = {
+    stat.S_IFREG: tarfile.REGTYPE, stat.S_IFDIR: tarfile.DIRTYPE,
+    stat.S_IFLNK: tarfile.SYMTYPE, stat.S_IFIFO: tarfile.FIFOTYPE,
+    stat.S_IFCHR: tarfile.CHRTYPE, stat.S_IFBLK: tarfile.BLKTYPE,
+}
+_USTAR = struct.Struct("100s8s8s8s12s12s8sc100s6s2s32s32s8s8s155s12x")
+_CHECKSUM_AT = 148
 
 
 @lru_cache(maxsize=256)
@@ -47,9 +58,95 @@ def _group_name(gid: int) -> str:
         return ""
 
 
+def header_for(name: str, st: os.stat_result, linkname: str = "") -> tarfile.TarInfo | None:
+    """The tar header of an entry from its ``lstat``; ``None`` for sockets."""
+    kind = _TYPES.get(stat.S_IFMT(st.st_mode))
+    if kind is None:
+        return None
+    info = tarfile.TarInfo(name.rstrip("/") + "/" if kind == tarfile.DIRTYPE else name)
+    info.type = kind
+    info.size = st.st_size if kind == tarfile.REGTYPE else 0
+    info.linkname = linkname
+    if kind in (tarfile.CHRTYPE, tarfile.BLKTYPE):
+        info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
+    info.mode = stat.S_IMODE(st.st_mode)
+    info.mtime = int(st.st_mtime)
+    info.uid, info.gid = st.st_uid, st.st_gid
+    info.uname, info.gname = _user_name(st.st_uid), _group_name(st.st_gid)
+    return info
+
+
+def _octal(value: int, width: int) -> bytes | None:
+    text = b"%0*o" % (width - 1, value)
+    return text + b"\0" if len(text) == width - 1 else None
+
+
+@lru_cache(maxsize=1024)
+def _ustar_template(kind: bytes, mode: bytes, uid: bytes, gid: bytes, uname: bytes,
+                    gname: bytes, major: bytes, minor: bytes) -> tuple[bytes, int]:
+    """The header with the per-entry fields (name, size, mtime, link) empty,
+    and the checksum of the rest: most entries of a tree share these."""
+    header = _USTAR.pack(b"", mode, uid, gid, b"", b"", b" " * 8, kind, b"",
+                         tarfile.POSIX_MAGIC[:6], tarfile.POSIX_MAGIC[6:], uname, gname,
+                         major, minor, b"")
+    return header, sum(header)
+
+
+def ustar_header(info: tarfile.TarInfo) -> bytes | None:
+    """The 512-byte header ``tarfile`` writes for ``info`` in PAX format when
+    no PAX record is needed, built directly (the common case, and the
+    per-file cost of a snapshot of many small files); ``None`` otherwise."""
+    name_text = info.name
+    if info.type == tarfile.DIRTYPE and not name_text.endswith("/"):
+        name_text += "/"  # as tarfile does
+    try:
+        name = name_text.encode("ascii")
+        linkname = info.linkname.encode("ascii")
+        uname, gname = info.uname.encode("ascii"), info.gname.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    if len(name) > 100 or len(linkname) > 100 or len(uname) > 32 or len(gname) > 32:
+        return None
+    mtime = int(info.mtime)
+    numbers = (_octal(info.mode & 0o7777, 8), _octal(info.uid, 8), _octal(info.gid, 8),
+               _octal(info.size, 12), _octal(mtime, 12) if mtime >= 0 else None,
+               _octal(info.devmajor, 8), _octal(info.devminor, 8))
+    if None in numbers:
+        return None
+    mode, uid, gid, size, mtime_field, major, minor = numbers
+    if info.type not in (tarfile.CHRTYPE, tarfile.BLKTYPE):
+        major = minor = b""  # as tarfile writes them
+    template, checksum = _ustar_template(info.type, mode, uid, gid, uname, gname, major, minor)
+    header = bytearray(template)
+    header[0:len(name)] = name
+    header[124:136] = size
+    header[136:148] = mtime_field
+    header[157:157 + len(linkname)] = linkname
+    checksum += sum(name) + sum(size) + sum(mtime_field) + sum(linkname)
+    header[_CHECKSUM_AT:_CHECKSUM_AT + 7] = b"%06o\0" % checksum
+    return bytes(header)
+
+
+def encode_header(info: tarfile.TarInfo) -> bytes:
+    """The header block(s) of ``info``: plain ustar, or with PAX records for
+    long or non-ASCII names and huge numbers."""
+    return ustar_header(info) or info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+
+
+def _padding(size: int) -> bytes:
+    return b"\0" * (-size % BLOCK)
+
+
+def _fileno(out: BinaryIO) -> int | None:
+    try:
+        return out.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 class TarStream:
-    """A minimal streaming tar writer: headers from ``tarfile``, bodies copied
-    straight from file descriptors in large chunks."""
+    """A minimal streaming tar writer: headers as ``tarfile`` makes them,
+    bodies copied from file descriptors (in the kernel for large files)."""
 
     def __init__(self, out: BinaryIO, progress: Progress | None = None) -> None:
         self._out = out
@@ -62,27 +159,47 @@ class TarStream:
         self._out.write(data)
         self.written += len(data)
 
+    def _advance(self, n: int) -> None:
+        self.content_bytes += n
+        if self._progress is not None:
+            self._progress(self.content_bytes)
+
     def add_header(self, info: tarfile.TarInfo) -> None:
-        """Write the header block(s) of ``info``."""
-        self._write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+        """Write the header of an entry without content."""
+        self._write(encode_header(info))
+
+    def add_bytes(self, info: tarfile.TarInfo, data: bytes) -> None:
+        """Write ``info`` with ``data`` as its content."""
+        info.size = len(data)
+        self._write(encode_header(info) + data + _padding(len(data)))
 
     def add_file(self, info: tarfile.TarInfo, fd: int) -> None:
-        """Write ``info`` and exactly ``info.size`` bytes read from ``fd``."""
-        self.add_header(info)
-        remaining = info.size
+        """Write ``info`` and exactly ``info.size`` bytes read from ``fd``:
+        padded with zeros if the file shrank, cut if it grew."""
+        size = info.size
+        if size <= SMALL_FILE:
+            data = os.read(fd, size) if size else b""
+            data += bytes(size - len(data))
+            self._write(encode_header(info) + data + _padding(size))
+            self._advance(size)
+            return
+        self._write(encode_header(info))
+        remaining = size
         if self._out_fd is not None and remaining >= SENDFILE_MIN:
             remaining = self._send(fd, remaining)
         while remaining:
             chunk = os.read(fd, min(CHUNK, remaining))
             if not chunk:
-                break  # the file shrank: pad below
+                break
             self._write(chunk)
             remaining -= len(chunk)
             self._advance(len(chunk))
-        if remaining:
-            self._write_zeros(remaining)
-            self._advance(remaining)
-        self._pad(info.size)
+        while remaining:  # the file shrank while being read
+            step = min(remaining, CHUNK)
+            self._write(bytes(step))
+            remaining -= step
+            self._advance(step)
+        self._write(_padding(size))
 
     def _send(self, fd: int, remaining: int) -> int:
         """Copy in the kernel (sendfile) while it works; return what is left."""
@@ -96,110 +213,82 @@ class TarStream:
                 remaining -= sent
                 self._advance(sent)
         except OSError as e:
-            if e.errno not in (errno.EINVAL, errno.ENOSYS) or self._out_fd is None:
+            if e.errno not in (errno.EINVAL, errno.ENOSYS):
                 raise
             self._out_fd = None  # this output cannot take sendfile: copy in user space
         return remaining
 
-    def add_bytes(self, info: tarfile.TarInfo, data: bytes) -> None:
-        """Write ``info`` with ``data`` as its content."""
-        info.size = len(data)
-        self.add_header(info)
-        self._write(data)
-        self._pad(len(data))
-
     def close(self) -> None:
         """Write the end-of-archive blocks and pad to a whole record, as tar does."""
-        self._write(b"\0" * (2 * BLOCK))
-        self._pad_to(RECORD)
+        end = 2 * BLOCK
+        end += -(self.written + end) % RECORD
+        self._write(bytes(end))
         self._out.flush()
-
-    def _advance(self, n: int) -> None:
-        self.content_bytes += n
-        if self._progress is not None:
-            self._progress(self.content_bytes)
-
-    def _write_zeros(self, n: int) -> None:
-        while n:
-            step = min(n, CHUNK)
-            self._write(bytes(step))
-            n -= step
-
-    def _pad(self, size: int) -> None:
-        if size % BLOCK:
-            self._write(b"\0" * (BLOCK - size % BLOCK))
-
-    def _pad_to(self, unit: int) -> None:
-        if self.written % unit:
-            self._write(b"\0" * (unit - self.written % unit))
-
-
-def _fileno(out: BinaryIO) -> int | None:
-    try:
-        return out.fileno()
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
-def header_for(name: str, st: os.stat_result) -> tarfile.TarInfo | None:
-    """The tar header of an entry from its ``lstat``; ``None`` for sockets."""
-    info = tarfile.TarInfo(name)
-    mode = st.st_mode
-    if stat.S_ISREG(mode):
-        info.type, info.size = tarfile.REGTYPE, st.st_size
-    elif stat.S_ISDIR(mode):
-        info.type = tarfile.DIRTYPE
-        info.name = name.rstrip("/") + "/"
-    elif stat.S_ISFIFO(mode):
-        info.type = tarfile.FIFOTYPE
-    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        info.type = tarfile.CHRTYPE if stat.S_ISCHR(mode) else tarfile.BLKTYPE
-        info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
-    elif stat.S_ISLNK(mode):
-        info.type = tarfile.SYMTYPE
-    else:
-        return None
-    info.mode = stat.S_IMODE(mode)
-    info.mtime = int(st.st_mtime)
-    info.uid, info.gid = st.st_uid, st.st_gid
-    info.uname, info.gname = _user_name(st.st_uid), _group_name(st.st_gid)
-    return info
 
 
 def archive_tree(tar: TarStream, root: str, top: str) -> None:
     """Archive ``top`` (inside ``root``) and everything below it, names
-    relative to ``root``. Entries that vanish while being walked are skipped."""
-    pending = [top]
+    relative to ``root``, depth first in name order. Entries that vanish
+    while being walked are skipped."""
+    strip = len(root.rstrip("/")) + 1
+    pending = [top] if _archive_entry(tar, top, top[strip:]) else []
     while pending:
-        path = pending.pop()
-        name = os.path.relpath(path, root)
-        try:
-            st = os.lstat(path)
-        except FileNotFoundError:
-            continue
-        if stat.S_ISDIR(st.st_mode):
-            _archive_dir(tar, name, st)
-            pending.extend(reversed(_sorted_children(path)))
-        elif stat.S_ISREG(st.st_mode):
-            _archive_regular(tar, path, name)
-        elif stat.S_ISLNK(st.st_mode):
-            _archive_symlink(tar, path, name, st)
-        elif (info := header_for(name, st)) is not None:
-            tar.add_header(info)  # FIFO or device: header only, never opened
+        directory = pending.pop()
+        subdirs = []
+        for name in _sorted_names(directory):
+            path = f"{directory}/{name}"
+            if _archive_entry(tar, path, path[strip:]):
+                subdirs.append(path)
+        pending.extend(reversed(subdirs))
 
 
-def _sorted_children(path: str) -> list[str]:
+def _sorted_names(directory: str) -> list[str]:
     try:
-        with os.scandir(path) as entries:
-            return sorted(e.path for e in entries)
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except (FileNotFoundError, NotADirectoryError):
-        return []
+        return []  # vanished, or swapped for something else, since archived
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return []
+        raise
+    try:
+        return sorted(os.listdir(fd))
+    finally:
+        os.close(fd)
 
 
-def _archive_dir(tar: TarStream, name: str, st: os.stat_result) -> None:
-    info = header_for(name, st)
-    assert info is not None
-    tar.add_header(info)
+_O_PATH = os.O_PATH  # Linux only, like the rest of the mount handling
+
+
+def _archive_entry(tar: TarStream, path: str, name: str) -> bool:
+    """Archive one entry; True when it is a directory to descend into.
+
+    O_PATH opens nothing for I/O: a FIFO's writer is not woken, a device's
+    open routine not run. Only a regular file is then reopened for reading.
+    """
+    try:
+        path_fd = os.open(path, _O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        st = os.fstat(path_fd)
+        info = header_for(name, st)
+        if info is None:
+            return False  # a socket
+        if info.type == tarfile.SYMTYPE:
+            _archive_symlink(tar, path, name, st)
+            return False
+        if info.type != tarfile.REGTYPE:
+            tar.add_header(info)  # a directory, or a FIFO or device: nothing read
+            return info.type == tarfile.DIRTYPE
+        fd = os.open(f"/proc/self/fd/{path_fd}", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        os.close(path_fd)
+    try:
+        tar.add_file(info, fd)
+    finally:
+        os.close(fd)
+    return False
 
 
 def _archive_symlink(tar: TarStream, path: str, name: str, st: os.stat_result) -> None:
@@ -207,39 +296,7 @@ def _archive_symlink(tar: TarStream, path: str, name: str, st: os.stat_result) -
         target = os.readlink(path)
     except FileNotFoundError:
         return
-    info = header_for(name, st)
-    assert info is not None
-    info.linkname = target
-    tar.add_header(info)
-
-
-def _archive_regular(tar: TarStream, path: str, name: str) -> None:
-    # O_NOFOLLOW|O_NONBLOCK: if a FIFO or symlink was swapped in since the
-    # lstat, the open neither follows nor blocks, and fstat tells the truth.
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return
-    except OSError as e:
-        if e.errno != errno.ELOOP:
-            raise
-        # It became a symlink since the lstat: archive it as one.
-        try:
-            _archive_symlink(tar, path, name, os.lstat(path))
-        except FileNotFoundError:
-            pass
-        return
-    try:
-        st = os.fstat(fd)
-        info = header_for(name, st)
-        if info is None:
-            return
-        if info.type == tarfile.REGTYPE:
-            tar.add_file(info, fd)
-        else:
-            tar.add_header(info)
-    finally:
-        os.close(fd)
+    tar.add_header(header_for(name, st, target))
 
 
 def error_entry(alloc_id: str, name: str, error: BaseException) -> tuple[tarfile.TarInfo, bytes]:
@@ -264,4 +321,3 @@ def regular_bytes(tops: Iterable[str]) -> int:
                 if stat.S_ISREG(st.st_mode):
                     total += st.st_size
     return total
-
