@@ -96,7 +96,7 @@ def embed_dirs(task_dir: str, entries: Mapping[str, str], skip: frozenset[str]) 
             if not stat.S_ISDIR(st.st_mode):
                 _embed_file(task_dir, source, dest, st)
                 continue
-            subdirs.update(_embed_directory(task_dir, source, dest))
+            subdirs.update(_embed_directory(task_dir, source, dest, st))
         pending = subdirs
 
 
@@ -111,10 +111,18 @@ def _embed_file(task_dir: str, source: str, dest: str, st: os.stat_result) -> No
                  stat.S_IMODE(st.st_mode))
 
 
-def _embed_directory(task_dir: str, source: str, dest: str) -> dict[str, str]:
+def _embed_directory(task_dir: str, source: str, dest: str,
+                     st: os.stat_result) -> dict[str, str]:
     dest_dir = os.path.join(task_dir, dest.lstrip("/"))
+    existed = os.path.isdir(dest_dir)
     try:
         create_dir(task_dir, dest)
+        if not existed:
+            # Beyond Nomad, which takes these from a host path named like the
+            # destination: the embedded directory looks like its source.
+            os.chmod(dest_dir, stat.S_IMODE(st.st_mode))
+            if os.geteuid() == 0:
+                os.chown(dest_dir, st.st_uid, st.st_gid)
     except OSError as e:
         raise AllocDirError(f"Couldn't create destination directory {dest_dir}: {e}") from e
     try:

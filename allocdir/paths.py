@@ -11,6 +11,7 @@ redirect the read.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from dataclasses import dataclass
@@ -98,10 +99,22 @@ def resolve(alloc_dir: str, path: PathArg) -> ResolvedPath:
     rel = clean_relative(given)
     root = os.path.realpath(alloc_dir)
     host = os.path.join(root, rel) if rel else root
-    real = os.path.realpath(host)
+    real = _realpath(host, given)
     if not is_within(root, real):
         raise PathEscapesError(given, "through a symlink")
     return ResolvedPath(given=given, rel=rel, host=host, real=real, root=root)
+
+
+def _realpath(host: str, given: str) -> str:
+    # realpath checks islink() and then readlink()s: a link replaced by a
+    # file in between makes readlink fail with EINVAL. Look again.
+    for _ in range(_SWAP_RETRIES):
+        try:
+            return os.path.realpath(host)
+        except OSError as e:
+            if e.errno != errno.EINVAL:
+                raise
+    raise AllocDirError(f"{given}: kept changing while being resolved")
 
 
 def resolve_readable(alloc_dir: str, path: PathArg) -> ResolvedPath:
