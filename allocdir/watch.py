@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import logging
 import os
 import stat
 import threading
@@ -22,6 +23,11 @@ from concurrent.futures import Future
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+try:  # watchdog >= 5 pairs IN_MOVED_FROM/IN_MOVED_TO in a delay queue
+    from watchdog.observers.inotify_move_event_grouper import InotifyMoveEventGrouper
+except ImportError:  # pragma: no cover - other platforms or versions
+    InotifyMoveEventGrouper = None
+
 #: Setting this environment variable to a true value forces the polling backend.
 POLLING_ENV = "ALLOCDIR_POLL"
 
@@ -29,12 +35,31 @@ POLLING_ENV = "ALLOCDIR_POLL"
 DEFAULT_POLL_INTERVAL = 0.025
 
 # With inotify, the watcher still looks at the file this often, in case an
-# event was missed (an IN_MOVED_FROM watchdog holds back, a removed parent).
-SAFETY_INTERVAL = 0.5
+# event never comes (a removed parent directory sends nothing at all). A look
+# is an fstat and a stat, a few microseconds.
+SAFETY_INTERVAL = 0.05
+
+# watchdog holds an unpaired IN_MOVED_FROM back for 0.5 s hoping for its
+# IN_MOVED_TO. That made a file renamed into another directory show up as
+# DELETED half a second late, and made unscheduling its watch (which joins
+# the emitter sleeping on that queue) block for as long. The kernel queues
+# both halves of a rename together, so a short wait still pairs them.
+MOVE_PAIRING_DELAY = 0.01
 
 # Bytes just before the last known end, kept to tell "truncated then refilled
 # past the old size" from "appended".
 _FINGERPRINT = 64
+
+
+class _BenignStopRace(logging.Filter):
+    """watchdog logs an error when an emitter it is stopping is woken by one
+    last event; nothing is lost, and the message would only alarm users."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "called when the thread is inactive" not in record.getMessage()
+
+
+logging.getLogger("watchdog.observers.inotify").addFilter(_BenignStopRace())
 
 
 class ChangeEvent(enum.Enum):
@@ -85,6 +110,8 @@ class _InotifyHub:
         self._next_token = 0
 
     def _ensure_observer(self) -> Observer:
+        if InotifyMoveEventGrouper is not None:
+            InotifyMoveEventGrouper.delay = MOVE_PAIRING_DELAY
         if self._observer is None or not self._observer.is_alive():
             self._observer = Observer(timeout=0.05)
             self._observer.daemon = True

@@ -1,0 +1,200 @@
+"""allocdir against the tools an operator would otherwise reach for:
+GNU tar, ls -l, rm -rf, cp -a."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+
+from allocdir import AllocDir
+
+from .harness import Row, median_time, run_quiet, timed
+
+RUNS = 3
+
+
+def _fill(directory: str, count: int, size: int) -> None:
+    os.makedirs(directory, exist_ok=True)
+    payload = os.urandom(size)
+    for i in range(count):
+        with open(os.path.join(directory, f"f{i:06d}"), "wb") as f:
+            f.write(payload)
+
+
+def _fresh_alloc(root: str, tasks=("web",)) -> AllocDir:
+    alloc = AllocDir(os.path.join(root, str(uuid.uuid4())))
+    alloc.build()
+    for task in tasks:
+        alloc.new_task_dir(task).build()
+    return alloc
+
+
+def _snapshot_pair(alloc: AllocDir, out_dir: str) -> tuple[float, float]:
+    ours_out, tar_out = os.path.join(out_dir, "ours.tar"), os.path.join(out_dir, "gnu.tar")
+
+    def ours():
+        with open(ours_out, "wb") as f:
+            alloc.snapshot(f)
+
+    def theirs():
+        run_quiet("tar", "-cf", tar_out, "-C", alloc.alloc_dir, "alloc/data", "web/local")
+
+    ours(), theirs()  # warm the page cache for both
+    return median_time(ours, RUNS), median_time(theirs, RUNS)
+
+
+def snapshot_small_files(work: str, scale: float) -> Row:
+    count = max(100, int(20000 * scale))
+    alloc = _fresh_alloc(work)
+    _fill(alloc.task_dirs["web"].local_dir, count, 4096)
+    ours, theirs = _snapshot_pair(alloc, work)
+    alloc.destroy()
+    return Row(f"snapshot of {count} 4 KiB files", ours, theirs, "`tar -cf` (GNU tar)",
+               goal="≤ 1.5", limit=1.5)
+
+
+def snapshot_large_files(work: str, scale: float) -> tuple[Row, int]:
+    size_mib = max(4, int(128 * scale))
+    alloc = _fresh_alloc(work)
+    data = os.path.join(alloc.shared_dir, "data")
+    block = os.urandom(1 << 20)
+    for i in range(4):
+        with open(os.path.join(data, f"blob{i}"), "wb") as f:
+            for _ in range(size_mib):
+                f.write(block)
+    ours, theirs = _snapshot_pair(alloc, work)
+    peak = _snapshot_peak_rss(alloc.alloc_dir, os.path.join(work, "rss.tar"))
+    alloc.destroy()
+    row = Row(f"snapshot of 4 × {size_mib} MiB files", ours, theirs, "`tar -cf`",
+              goal="≤ 1.2", limit=1.2, note=f"peak RSS {peak / 1024:.0f} MiB")
+    return row, peak
+
+
+def _snapshot_peak_rss(alloc_dir: str, out: str) -> int:
+    """Peak RSS (KiB) of a fresh process that snapshots ``alloc_dir``."""
+    code = ("import resource, sys\n"
+            "from allocdir import AllocDir\n"
+            "a = AllocDir.discover(sys.argv[1])\n"
+            "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "a.snapshot(open(sys.argv[2], 'wb'))\n"
+            "print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    result = subprocess.run(["python3", "-c", code, alloc_dir, out], check=True,
+                            capture_output=True, text=True)
+    before, after = map(int, result.stdout.split())
+    return after
+
+
+def list_directory(work: str, scale: float) -> Row:
+    count = max(1000, int(100_000 * scale))
+    alloc = _fresh_alloc(work)
+    big = os.path.join(alloc.shared_dir, "data", "big")
+    os.makedirs(big)
+    for i in range(count):
+        os.close(os.open(os.path.join(big, f"entry-{i:06d}.log"), os.O_CREAT | os.O_WRONLY, 0o644))
+
+    def ours():
+        alloc.list("alloc/data/big")
+
+    def theirs():
+        run_quiet("ls", "-l", "--color=never", big)
+
+    ours(), theirs()
+    row = Row(f"`list` of a {count}-entry directory", median_time(ours, RUNS),
+              median_time(theirs, RUNS), "`ls -l`", goal="≤ 1.5", limit=1.5)
+    alloc.destroy()
+    return row
+
+
+def destroy_tree(work: str, scale: float) -> Row:
+    count = max(1000, int(100_000 * scale))
+
+    template = os.path.join(work, "destroy-template")
+    for d in range(100):
+        sub = os.path.join(template, f"d{d:03d}")
+        os.makedirs(sub)
+        for i in range(count // 100):
+            os.close(os.open(os.path.join(sub, f"f{i:05d}"), os.O_CREAT | os.O_WRONLY, 0o644))
+
+    def make(parent: str) -> AllocDir:
+        alloc = _fresh_alloc(parent)
+        data = os.path.join(alloc.shared_dir, "data")
+        os.rmdir(data)
+        run_quiet("cp", "-al", template, data)  # hard links: quick to make, same to unlink
+        return alloc
+
+    ours_samples, theirs_samples = [], []
+    for _ in range(RUNS):
+        alloc = make(work)
+        ours_samples.append(timed(alloc.destroy))
+        other = make(work)
+        other.unmount_all()  # rm -rf cannot remove the secrets tmpfs; not timed
+        theirs_samples.append(timed(lambda: run_quiet("rm", "-rf", other.alloc_dir)))
+    ours_samples.sort(), theirs_samples.sort()
+    run_quiet("rm", "-rf", template)
+    return Row(f"`destroy` of {count} files", ours_samples[RUNS // 2],
+               theirs_samples[RUNS // 2], "`rm -rf`", goal="≤ 1.5", limit=1.5)
+
+
+def move_same_filesystem(work: str, scale: float) -> Row:
+    big_mib = max(8, int(1024 * scale))
+
+    def measure(mib: int) -> float:
+        a, b = _fresh_alloc(work), _fresh_alloc(work)
+        _fill(os.path.join(a.shared_dir, "data"), mib, 1 << 20)
+        samples = []
+        for _ in range(RUNS):
+            samples.append(timed(lambda: b.move(a, ["web"])))
+            a.build()
+            a, b = b, a
+        a.destroy(), b.destroy()
+        return sorted(samples)[RUNS // 2]
+
+    large, small = measure(big_mib), measure(1)
+    return Row(f"`move` on one filesystem, {big_mib} MiB", large, small,
+               "itself with 1 MiB", goal="≈ 1 (constant time)", limit=3.0)
+
+
+def move_across_filesystems(work: str, scale: float) -> Row:
+    """From /dev/shm (tmpfs) to the work dir's disk file system."""
+    shm = tempfile.mkdtemp(prefix="allocdir-bench-", dir="/dev/shm")
+    if os.stat(shm).st_dev == os.stat(work).st_dev:
+        shutil.rmtree(shm)
+        raise RuntimeError("/dev/shm is on the same file system as the work dir")
+    big_mib = max(4, int(64 * scale))
+    files = max(100, int(5000 * scale))
+
+    def populate(alloc: AllocDir) -> None:
+        _fill(os.path.join(alloc.shared_dir, "data", "blobs"), big_mib, 1 << 20)
+        _fill(os.path.join(alloc.task_dirs["web"].local_dir, "many"), files, 4096)
+
+    ours_samples, theirs_samples = [], []
+    try:
+        for _ in range(RUNS):
+            src, dst = _fresh_alloc(shm), _fresh_alloc(work)
+            populate(src)
+            os.rmdir(os.path.join(dst.shared_dir, "data"))
+            shutil.rmtree(dst.task_dirs["web"].local_dir)
+            ours_samples.append(timed(lambda: dst.move(src, ["web"])))
+            src.destroy(), dst.destroy()
+
+            src = _fresh_alloc(shm)
+            populate(src)
+            target = os.path.join(work, "cp-target")
+            os.makedirs(target)
+
+            def cp_then_rm():
+                run_quiet("cp", "-a", os.path.join(src.shared_dir, "data"), os.path.join(target, "data"))
+                run_quiet("cp", "-a", src.task_dirs["web"].local_dir, os.path.join(target, "local"))
+                run_quiet("rm", "-rf", os.path.join(src.shared_dir, "data"), src.task_dirs["web"].local_dir)
+
+            theirs_samples.append(timed(cp_then_rm))
+            shutil.rmtree(target)
+            src.destroy()
+    finally:
+        shutil.rmtree(shm, ignore_errors=True)
+    return Row(f"`move` across filesystems ({big_mib} MiB + {files} small files)",
+               sorted(ours_samples)[RUNS // 2], sorted(theirs_samples)[RUNS // 2],
+               "`cp -a` then `rm -rf`", goal="≤ 1.3", limit=1.3)
