@@ -15,6 +15,7 @@ import errno
 import os
 import stat
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Union
 
 from .errors import AllocDirError, PathEscapesError, SecretReadError
@@ -25,9 +26,6 @@ PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 # Directories, directly inside a task dir, whose contents are never read.
 _PROTECTED_TASK_DIRS = frozenset({TASK_SECRETS.casefold(), TASK_PRIVATE.casefold()})
 
-_O_PATH = getattr(os, "O_PATH", 0)
-# Without O_PATH (not Linux), open non-blocking so a FIFO cannot hang us.
-_PATH_FLAGS = _O_PATH or (os.O_RDONLY | os.O_NONBLOCK)
 _SWAP_RETRIES = 3
 
 
@@ -89,6 +87,12 @@ def is_within(root: str, path: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
+@lru_cache(maxsize=4096)
+def real_root(alloc_dir: str) -> str:
+    """The alloc dir with its symlinks resolved (an alloc dir does not move)."""
+    return os.path.realpath(alloc_dir)
+
+
 def resolve(alloc_dir: str, path: PathArg) -> ResolvedPath:
     """Check ``path`` against the alloc dir and return where it leads.
 
@@ -97,7 +101,7 @@ def resolve(alloc_dir: str, path: PathArg) -> ResolvedPath:
     """
     given = os.fsdecode(path)
     rel = clean_relative(given)
-    root = os.path.realpath(alloc_dir)
+    root = real_root(alloc_dir)
     host = os.path.join(root, rel) if rel else root
     real = _realpath(host, given)
     if not is_within(root, real):
@@ -160,40 +164,37 @@ def describe_mode(mode: int) -> str:
 def open_regular(alloc_dir: str, path: PathArg, *, allow_secret: bool = False) -> int:
     """Open a regular file inside the alloc dir for reading; return the fd.
 
-    The file is first opened with ``O_PATH`` (which never blocks and never
-    triggers a device's open), checked to be a regular file inside the alloc
-    dir and outside any secrets dir, and only then reopened for reading
-    through ``/proc/self/fd``, so a FIFO, socket or device is never opened and
-    a symlink swapped in after the check cannot redirect the read.
+    A lexical escape or a lexical secret is refused before any system call.
+    Then the path is opened with ``O_PATH`` (the kernel follows the links in
+    one step; nothing is opened for I/O: a FIFO's writer is not woken, a
+    device's open routine not run), and what the kernel actually reached is
+    checked (``/proc/self/fd``): inside the alloc dir, not in a secrets dir, a
+    regular file. Only then is it reopened for reading, through that same fd,
+    so a symlink swapped in after the check cannot redirect the read.
     """
-    for _ in range(_SWAP_RETRIES):
-        resolved = resolve(alloc_dir, path)
-        if resolved.is_secret and not allow_secret:
-            raise SecretReadError(resolved.given)
-        path_fd = os.open(resolved.real, _PATH_FLAGS | os.O_NOFOLLOW | os.O_CLOEXEC)
-        try:
-            st = os.fstat(path_fd)
-            if stat.S_ISLNK(st.st_mode):
-                continue  # became a symlink after resolution: resolve again
-            check_opened(resolved, path_fd, allow_secret=allow_secret)
-            if not stat.S_ISREG(st.st_mode):
-                raise AllocDirError(
-                    f"{resolved.given}: {describe_mode(st.st_mode)}, not a regular file")
-            return _reopen_for_reading(path_fd, st, resolved)
-        finally:
-            os.close(path_fd)
-    raise AllocDirError(f"{os.fsdecode(path)}: kept changing while being opened")
-
-
-def _reopen_for_reading(path_fd: int, st: os.stat_result, resolved: ResolvedPath) -> int:
-    if not _O_PATH:
-        return os.dup(path_fd)  # already opened O_RDONLY | O_NONBLOCK
-    fd = os.open(f"/proc/self/fd/{path_fd}", os.O_RDONLY | os.O_CLOEXEC)
-    reopened = os.fstat(fd)
-    if (reopened.st_dev, reopened.st_ino) != (st.st_dev, st.st_ino):
-        os.close(fd)
-        raise PathEscapesError(resolved.given, "it changed while being opened")
-    return fd
+    given = os.fsdecode(path)
+    rel = clean_relative(given)
+    if not allow_secret and is_protected(rel):
+        resolve(alloc_dir, given)  # an escape is reported as one, even here
+        raise SecretReadError(given)
+    root = real_root(alloc_dir)
+    try:
+        path_fd = os.open(f"{root}/{rel}" if rel else root, os.O_PATH | os.O_CLOEXEC)
+    except OSError:
+        resolve(alloc_dir, given)  # an escape through a dangling link: say so
+        raise
+    try:
+        actual = os.readlink(f"/proc/self/fd/{path_fd}")
+        if not is_within(root, actual):
+            raise PathEscapesError(given, "through a symlink")
+        if not allow_secret and is_protected(os.path.relpath(actual, root)):
+            raise SecretReadError(given)
+        mode = os.fstat(path_fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise AllocDirError(f"{given}: {describe_mode(mode)}, not a regular file")
+        return os.open(f"/proc/self/fd/{path_fd}", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        os.close(path_fd)
 
 
 def open_directory(alloc_dir: str, path: PathArg) -> tuple[int, ResolvedPath]:

@@ -12,21 +12,19 @@ known end), so events can be coalesced but never lost.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import enum
-import logging
+import fcntl
 import os
+import select
 import stat
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
-from watchdog.observers import Observer
-
-try:  # watchdog >= 5 pairs IN_MOVED_FROM/IN_MOVED_TO in a delay queue
-    from watchdog.observers.inotify_move_event_grouper import InotifyMoveEventGrouper
-except ImportError:  # pragma: no cover - other platforms or versions
-    InotifyMoveEventGrouper = None
+from watchdog.observers.inotify_c import (
+    InotifyConstants, InotifyEvent, InotifyFD, inotify_add_watch, inotify_init,
+)
 
 #: Setting this environment variable to a true value forces the polling backend.
 POLLING_ENV = "ALLOCDIR_POLL"
@@ -39,27 +37,9 @@ DEFAULT_POLL_INTERVAL = 0.025
 # is an fstat and a stat, a few microseconds.
 SAFETY_INTERVAL = 0.05
 
-# watchdog holds an unpaired IN_MOVED_FROM back for 0.5 s hoping for its
-# IN_MOVED_TO. That made a file renamed into another directory show up as
-# DELETED half a second late, and made unscheduling its watch (which joins
-# the emitter sleeping on that queue) block for as long. The kernel queues
-# both halves of a rename together, so a short wait still pairs them.
-MOVE_PAIRING_DELAY = 0.01
-
 # Bytes just before the last known end, kept to tell "truncated then refilled
 # past the old size" from "appended".
 _FINGERPRINT = 64
-
-
-class _BenignStopRace(logging.Filter):
-    """watchdog logs an error when an emitter it is stopping is woken by one
-    last event; nothing is lost, and the message would only alarm users."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "called when the thread is inactive" not in record.getMessage()
-
-
-logging.getLogger("watchdog.observers.inotify").addFilter(_BenignStopRace())
 
 
 class ChangeEvent(enum.Enum):
@@ -84,73 +64,57 @@ def effective_poll_interval(poll_interval: float | None) -> float | None:
     return DEFAULT_POLL_INTERVAL if polling_forced() else None
 
 
-class _DirectoryHandler(FileSystemEventHandler):
-    """Fans the events of one watched directory out to its subscribers."""
+# What a directory watch listens for: anything that can change a file's
+# content, size or existence, or create a path someone waits for.
+_DIRECTORY_EVENTS = (
+    InotifyConstants.IN_MODIFY | InotifyConstants.IN_ATTRIB | InotifyConstants.IN_CLOSE_WRITE
+    | InotifyConstants.IN_CREATE | InotifyConstants.IN_DELETE | InotifyConstants.IN_MOVED_FROM
+    | InotifyConstants.IN_MOVED_TO | InotifyConstants.IN_DELETE_SELF
+    | InotifyConstants.IN_MOVE_SELF | InotifyConstants.IN_ONLYDIR
+    | InotifyConstants.IN_MASK_ADD)
 
-    def __init__(self) -> None:
-        self.subscribers: dict[int, Callable[[str], None]] = {}
 
-    def on_any_event(self, event: FileSystemEvent) -> None:
-        paths = [os.fsdecode(event.src_path)]
-        if getattr(event, "dest_path", ""):
-            paths.append(os.fsdecode(event.dest_path))
-        for callback in list(self.subscribers.values()):
-            for path in paths:
-                callback(path)
+class _Subscription:
+    """Calls ``callback(name)`` from watchdog's inotify thread for each event
+    in one directory (``name`` is ``None`` for the directory itself, or when
+    events were lost and every file must be looked at)."""
+
+    def __init__(self, callback: Callable[[str | None], None]) -> None:
+        self._callback = callback
+
+    def on_event(self, event: InotifyEvent) -> None:
+        self._callback(os.fsdecode(event.name) if event.name else None)
+
+    def on_watch_deleted(self, wd: int) -> None:
+        self._callback(None)
+
+    def on_queue_overflow(self) -> None:
+        self._callback(None)
 
 
 class _InotifyHub:
-    """One watchdog observer for the process, one inotify watch per directory,
-    reference counted so that closing one watcher never removes another's."""
+    """Directory watches on watchdog's shared inotify instance: one inotify
+    fd and one reader thread for the process, one kernel watch per directory
+    however many subscribe. Events reach subscribers straight from that
+    thread, with no observer queue in between."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._observer: Observer | None = None
-        self._watches: dict[str, tuple[object, _DirectoryHandler]] = {}
-        self._next_token = 0
+        self._next_id = 0
 
-    def _ensure_observer(self) -> Observer:
-        if InotifyMoveEventGrouper is not None:
-            InotifyMoveEventGrouper.delay = MOVE_PAIRING_DELAY
-        if self._observer is None or not self._observer.is_alive():
-            self._observer = Observer(timeout=0.05)
-            self._observer.daemon = True
-            self._observer.start()
-        return self._observer
-
-    def subscribe(self, directory: str, callback: Callable[[str], None]) -> tuple[str, int]:
-        """Call ``callback(path)`` for every event in ``directory``."""
+    def subscribe(self, directory: str,
+                  callback: Callable[[str | None], None]) -> tuple[int, int]:
+        """Call ``callback(name)`` for every event in ``directory``."""
         with self._lock:
-            observer = self._ensure_observer()
-            if directory not in self._watches:
-                handler = _DirectoryHandler()
-                watch = observer.schedule(handler, directory, recursive=False)
-                self._watches[directory] = (watch, handler)
-            self._next_token += 1
-            self._watches[directory][1].subscribers[self._next_token] = callback
-            return directory, self._next_token
+            self._next_id += 1
+            callback_id = self._next_id
+        wd = InotifyFD.get_instance().add_callback(
+            os.fsencode(directory), _DIRECTORY_EVENTS, _Subscription(callback), callback_id)
+        return wd, callback_id
 
-    def unsubscribe(self, token: tuple[str, int]) -> None:
-        """Stop a subscription; the directory's watch goes with its last one."""
-        directory, number = token
-        with self._lock:
-            entry = self._watches.get(directory)
-            if entry is None:
-                return
-            watch, handler = entry
-            handler.subscribers.pop(number, None)
-            if not handler.subscribers:
-                del self._watches[directory]
-                if self._observer is not None:
-                    try:
-                        self._observer.unschedule(watch)
-                    except KeyError:
-                        pass
-
-    def watched_directories(self) -> int:
-        """How many directories hold an inotify watch now (for leak checks)."""
-        with self._lock:
-            return len(self._watches)
+    def unsubscribe(self, token: tuple[int, int]) -> None:
+        """Stop a subscription; the kernel watch goes with its last one."""
+        InotifyFD.get_instance().remove_callbacks([token])
 
 
 HUB = _InotifyHub()
@@ -183,6 +147,93 @@ class _Wakeup:
             return not self.closed
 
 
+class _InotifyWakeup:
+    """A wake-up driven by an inotify instance of the watcher's own, waited on
+    in the watcher's own thread: nothing is handed between threads on the way
+    from the kernel to the reader, which keeps a change to the reader within
+    about a tenth of a millisecond, as ``tail -F``.
+
+    ``close()`` may come from another thread while one waits: the fds are
+    released by whoever leaves last.
+    """
+
+    def __init__(self, directory: str) -> None:
+        self._inotify = inotify_init()
+        if self._inotify < 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err))
+        try:
+            flags = fcntl.fcntl(self._inotify, fcntl.F_GETFL)
+            fcntl.fcntl(self._inotify, fcntl.F_SETFL, flags | os.O_NONBLOCK)
+            fcntl.fcntl(self._inotify, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
+            mask = _DIRECTORY_EVENTS & ~InotifyConstants.IN_MASK_ADD
+            if inotify_add_watch(self._inotify, os.fsencode(directory), mask) < 0:
+                err = ctypes.get_errno()
+                raise OSError(err, os.strerror(err), directory)
+            self._event = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+        except BaseException:
+            os.close(self._inotify)
+            raise
+        self._poller = select.poll()
+        self._poller.register(self._inotify, select.POLLIN)
+        self._poller.register(self._event, select.POLLIN)
+        self._lock = threading.Lock()
+        self._waiters = 0
+        self._pending = False
+        self.closed = False
+
+    def set(self) -> None:
+        with self._lock:
+            if not self.closed:
+                self._pending = True
+                os.eventfd_write(self._event, 1)
+
+    def close(self) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            os.eventfd_write(self._event, 1)
+            if not self._waiters:
+                self._release()
+
+    def _release(self) -> None:
+        os.close(self._inotify)
+        os.close(self._event)
+
+    def wait(self, timeout: float) -> bool:
+        """Wait for an event in the directory or ``timeout``; False once closed."""
+        with self._lock:
+            if self.closed:
+                return False
+            if self._pending:
+                self._pending = False
+                self._drain(self._event)
+                return True
+            self._waiters += 1
+        try:
+            self._poller.poll(timeout * 1000)
+        finally:
+            with self._lock:
+                self._waiters -= 1
+                if self.closed:
+                    if not self._waiters:
+                        self._release()
+                    return False
+                self._pending = False
+                self._drain(self._inotify)
+                self._drain(self._event)
+        return True
+
+    @staticmethod
+    def _drain(fd: int) -> None:
+        try:
+            while os.read(fd, 65536):
+                pass
+        except BlockingIOError:
+            pass
+
+
 class FileChanges:
     """The change events of one file: an iterator, an async iterator and a
     context manager. ``close()`` stops the watch and ends the iteration.
@@ -200,16 +251,22 @@ class FileChanges:
         self._mtime_ns = os.fstat(fd).st_mtime_ns
         self._fingerprint = self._read_fingerprint(cur_offset)
         self._poll = effective_poll_interval(poll_interval)
-        self._wake = _Wakeup()
         # "" while the file is there, "gone" once seen gone, "reported" after DELETED.
         self._gone = ""
         self._lock = threading.Lock()
         self._token = None
+        self._name = os.path.basename(path)
+        self._wake: _Wakeup | _InotifyWakeup = _Wakeup()
         if self._poll is None:
-            self._token = HUB.subscribe(os.path.dirname(path), self._on_directory_event)
+            try:
+                self._wake = _InotifyWakeup(os.path.dirname(path))
+            except OSError:
+                # Out of inotify instances (fs.inotify.max_user_instances):
+                # share watchdog's, one thread hand-off slower.
+                self._token = HUB.subscribe(os.path.dirname(path), self._on_directory_event)
 
-    def _on_directory_event(self, path: str) -> None:
-        if path == self.path:
+    def _on_directory_event(self, name: str | None) -> None:
+        if name is None or name == self._name:
             self._wake.set()
 
     @property

@@ -1,0 +1,178 @@
+"""Change-event latency and follower throughput, beside a 250 ms polling
+watcher (Nomad's design) and GNU `tail -F`."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+import zlib
+
+from allocdir import AllocDir, ChangeEvent
+
+from .harness import Row, percentile
+
+LOG = "alloc/logs/web.stdout.0"
+
+
+class _Follower:
+    """Reads every new byte of a file when an event says so; records when."""
+
+    def __init__(self, alloc: AllocDir, rel: str, offset: int) -> None:
+        self.alloc, self.rel, self.offset = alloc, rel, offset
+        self.arrived = threading.Event()
+        self.arrival = 0.0
+        self.crc = 0
+        self.changes = alloc.change_events(rel, offset)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        for event in self.changes:
+            if event is ChangeEvent.TRUNCATED:
+                self.offset = 0
+            if event is ChangeEvent.DELETED:
+                return
+            with self.alloc.read_at(self.rel, self.offset) as f:
+                while chunk := f.read(1 << 20):
+                    self.offset += len(chunk)
+                    self.crc = zlib.crc32(chunk, self.crc)
+            self.arrival = time.perf_counter()
+            self.arrived.set()
+
+    def close(self) -> None:
+        self.changes.close()
+        self.thread.join(5)
+
+
+class _Poller:
+    """Nomad's design: look at the file every 250 ms."""
+
+    def __init__(self, path: str, offset: int, interval: float = 0.25) -> None:
+        self.path, self.offset, self.interval = path, offset, interval
+        self.arrived = threading.Event()
+        self.arrival = 0.0
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            size = os.path.getsize(self.path)
+            if size > self.offset:
+                with open(self.path, "rb") as f:
+                    f.seek(self.offset)
+                    self.offset += len(f.read(size - self.offset))
+                self.arrival = time.perf_counter()
+                self.arrived.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(5)
+
+
+class _Tail:
+    """GNU `tail -F`, timed when its output reaches us."""
+
+    def __init__(self, path: str) -> None:
+        self.proc = subprocess.Popen(["tail", "-F", "-n", "0", path], stdout=subprocess.PIPE)
+        self.arrived = threading.Event()
+        self.arrival = 0.0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        time.sleep(0.3)  # let tail set up its inotify watch
+
+    def _run(self) -> None:
+        fd = self.proc.stdout.fileno()
+        while os.read(fd, 65536):
+            self.arrival = time.perf_counter()
+            self.arrived.set()
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(5)
+        self.thread.join(5)
+
+
+def _latencies(watcher, path: str, samples: int) -> list[float]:
+    result = []
+    with open(path, "ab", buffering=0) as log:
+        for i in range(samples):
+            time.sleep(random.uniform(0.005, 0.03))
+            watcher.arrived.clear()
+            start = time.perf_counter()
+            log.write(b"line %d\n" % i)
+            if not watcher.arrived.wait(5):
+                raise RuntimeError(f"{type(watcher).__name__} saw no change within 5 s")
+            result.append(watcher.arrival - start)
+    return result
+
+
+def change_latency(alloc: AllocDir, samples: int) -> list[Row]:
+    path = os.path.join(alloc.alloc_dir, LOG)
+    open(path, "wb").close()
+    measured = {}
+    for name, make in (("ours", lambda: _Follower(alloc, LOG, os.path.getsize(path))),
+                       ("poll", lambda: _Poller(path, os.path.getsize(path))),
+                       ("tail", lambda: _Tail(path))):
+        watcher = make()
+        try:
+            count = max(10, samples // 4) if name == "poll" else samples
+            measured[name] = _latencies(watcher, path, count)
+        finally:
+            watcher.close()
+    p50 = {k: percentile(v, 0.5) for k, v in measured.items()}
+    p99 = {k: percentile(v, 0.99) for k, v in measured.items()}
+    return [
+        Row("change → bytes read, p50", p50["ours"], p50["poll"], "a 250 ms polling watcher",
+            goal="≤ 0.1", limit=0.1),
+        Row("change → bytes read, p50", p50["ours"], p50["tail"], "`tail -F`",
+            goal="≤ 2", limit=2.0),
+        Row("change → bytes read, p99", p99["ours"], p99["tail"], "`tail -F`",
+            goal="≤ 2", limit=2.0, note=f"poller p99 {p99['poll'] * 1000:.0f} ms"),
+    ]
+
+
+_WRITER = r"""
+import sys, time, zlib
+path, seconds = sys.argv[1], float(sys.argv[2])
+crc = total = n = 0
+deadline = time.monotonic() + seconds
+with open(path, "ab", buffering=0) as f:
+    while time.monotonic() < deadline:
+        chunk = b"".join(b"%012d the quick brown fox jumps over the lazy dog\n" % (n + i)
+                         for i in range(256))
+        n += 256
+        f.write(chunk)
+        crc = zlib.crc32(chunk, crc)
+        total += len(chunk)
+print(total, crc, time.monotonic())
+"""
+
+
+def follower_throughput(alloc: AllocDir, seconds: float) -> Row:
+    rel = "alloc/logs/web.stdout.1"
+    path = os.path.join(alloc.alloc_dir, rel)
+    open(path, "wb").close()
+    follower = _Follower(alloc, rel, 0)
+    try:
+        writer = subprocess.run([sys.executable, "-c", _WRITER, path, str(seconds)],
+                                check=True, capture_output=True, text=True)
+        total, crc, ended = writer.stdout.split()
+        total, crc, ended = int(total), int(crc), float(ended)
+        deadline = time.monotonic() + 10
+        while follower.offset < total and time.monotonic() < deadline:
+            time.sleep(0.0005)
+        caught_up = time.monotonic()
+    finally:
+        follower.close()
+    lag = max(0.0, caught_up - ended)
+    complete = follower.offset == total and follower.crc == crc
+    note = (f"{total / seconds / 1e6:.0f} MB/s for {seconds:g} s, "
+            f"{'every byte seen' if complete else 'BYTES MISSING'}")
+    row = Row("follower lag at the end of a flat-out writer", lag, 0.1, "the 100 ms goal",
+              goal="≤ 1", limit=1.0 if complete else 0.0, note=note)
+    return row
