@@ -9,7 +9,6 @@ import logging
 import os
 import stat
 import threading
-import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from typing import BinaryIO
@@ -17,11 +16,12 @@ from typing import BinaryIO
 from . import mounts
 from .errors import AllocDirError, NotBuiltError
 from .fileinfo import AllocFileInfo
-from .fsops import copy_tree, remove_tree, verify_copy
+from .fsops import remove_tree
 from .layout import (
     ALLOC_DIR_MODE, SHARED_ALLOC_DIRS, SHARED_ALLOC_NAME, SHARED_DATA_DIR, SHARED_DIR_MODE,
     TASK_LOCAL, snapshot_error_filename,
 )
+from .move import move_dir
 from .ownership import drop_dir_permissions
 from .paths import PathArg, open_directory, open_regular, resolve, resolve_readable
 from .sniff import SNIFF_LEN, detect_content_type
@@ -30,9 +30,6 @@ from .task_dir import TaskDir
 from .watch import FileChanges, wait_for_path
 
 _log = logging.getLogger("allocdir")
-
-# Prefix of the temporary copy a cross-filesystem move builds beside its target.
-_MOVING_PREFIX = ".allocdir-moving-"
 
 
 class AllocDir:
@@ -205,8 +202,7 @@ class AllocDir:
                               os.path.join(self.alloc_dir, name, TASK_LOCAL),
                               f"task {name!r} local dir"))
             for source, target, what in pairs:
-                if os.path.isdir(source):
-                    self._move_one(source, target, what)
+                self._move_one(source, target, what)
 
     def _move_one(self, source: str, target: str, what: str) -> None:
         parent = os.path.dirname(target)
@@ -216,38 +212,7 @@ class AllocDir:
                 drop_dir_permissions(parent, SHARED_DIR_MODE)
         except OSError as e:
             raise AllocDirError(f"error creating {parent} for {what}: {e}") from e
-        try:
-            os.rmdir(target)  # replace an empty target; a full one stays and fails below
-        except OSError:
-            pass
-        try:
-            os.rename(source, target)
-            return
-        except OSError as e:
-            if e.errno != errno.EXDEV:
-                raise AllocDirError(f"error moving {what}: {e}") from e
-        self._move_across_filesystems(source, target, what)
-
-    def _move_across_filesystems(self, source: str, target: str, what: str) -> None:
-        if os.path.lexists(target):
-            raise AllocDirError(f"error moving {what}: {target} exists and is not empty")
-        staging = os.path.join(os.path.dirname(target),
-                               f"{_MOVING_PREFIX}{os.path.basename(target)}-{uuid.uuid4().hex[:8]}")
-        try:
-            copy_tree(source, staging)
-            verify_copy(source, staging)
-            os.rename(staging, target)
-        except (OSError, AllocDirError) as e:
-            leftovers = remove_tree(staging, frozenset())
-            note = f" (and could not remove the partial copy {staging})" if leftovers else ""
-            raise AllocDirError(
-                f"error moving {what} across file systems: {e}; "
-                f"the source {source} is untouched{note}") from e
-        problems = remove_tree(os.path.realpath(source), frozenset(mounts.mounts_under(source)))
-        if problems:
-            raise AllocDirError.collect(
-                f"moved {what} to {target}, but could not remove all of the source {source}",
-                problems)
+        move_dir(source, target, what)
 
     # -- the read side (AllocDirFS) ----------------------------------------------
 
