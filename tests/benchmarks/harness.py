@@ -22,6 +22,7 @@ class Row:
     unit: str = "s"
     goal: str = ""         # e.g. "<= 1.5"
     limit: float | None = None  # the ratio must be at most this (None: no ratio goal)
+    ceiling: float | None = None  # or: our figure itself must be at most this
     note: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -31,6 +32,8 @@ class Row:
 
     @property
     def met(self) -> bool | None:
+        if self.ceiling is not None:
+            return self.ours <= self.ceiling
         return None if self.limit is None else self.ratio <= self.limit
 
 

@@ -1,0 +1,71 @@
+"""Run the benchmark suite and print its table:
+
+    python -m tests.benchmarks            # the full suite (about 10 minutes)
+    python -m tests.benchmarks --quick    # small sizes, a smoke run
+    python -m tests.benchmarks --only snapshot,latency
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+
+from allocdir.testing import temp_alloc_dir
+
+from . import bench_allocdir, bench_viewer, bench_watch
+from .harness import Row, machine, table
+
+
+def _suite(work: str, scale: float, quick: bool):
+    """(name, callable returning rows) for every metric, in table order."""
+    def watch_rows():
+        with temp_alloc_dir(prefix="bench-watch-") as alloc:
+            return bench_watch.change_latency(alloc, 40 if quick else 200)
+
+    def follower_rows():
+        with temp_alloc_dir(prefix="bench-follow-") as alloc:
+            return [bench_watch.follower_throughput(alloc, 2 if quick else 10)]
+
+    return [
+        ("snapshot", lambda: [bench_allocdir.snapshot_small_files(work, scale),
+                              bench_allocdir.snapshot_large_files(work, scale)[0]]),
+        ("list", lambda: [bench_allocdir.list_directory(work, scale)]),
+        ("destroy", lambda: [bench_allocdir.destroy_tree(work, scale)]),
+        ("move", lambda: [bench_allocdir.move_same_filesystem(work, scale),
+                          bench_allocdir.move_across_filesystems(work, scale)]),
+        ("latency", watch_rows),
+        ("follower", follower_rows),
+        ("viewer", lambda: bench_viewer.viewer_open_and_tail(
+            work, (64 << 20) if quick else (8 << 30))),
+        ("startup", lambda: [bench_viewer.app_first_paint(work)]),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks")
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument("--only", default="", help="comma-separated metric groups")
+    parser.add_argument("--work", default="/var/tmp", help="where to build the data (disk)")
+    args = parser.parse_args(argv)
+    only = {name for name in args.only.split(",") if name}
+    work = tempfile.mkdtemp(prefix="allocdir-bench-", dir=args.work)
+    rows: list[Row] = []
+    try:
+        for name, run in _suite(work, 0.05 if args.quick else 1.0, args.quick):
+            if only and name not in only:
+                continue
+            started = time.monotonic()
+            rows.extend(run())
+            print(f"  {name}: {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"Machine: {machine()}\n")
+    print(table(rows))
+    return 0 if all(r.met is not False for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""The viewer on a tiny and a huge file, and the app's first paint beside
+`less`, each in a fresh process so time and memory are its own."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+
+from allocdir import AllocDir
+
+from .harness import Row
+
+HEAD_LINE = "first line of the file"
+TAIL_LINE = "last line of the file"
+
+_PROBE = r"""
+import asyncio, json, resource, sys, time
+from inspector.app import InspectorApp
+from inspector.roots import Root
+from inspector.viewer import FileViewer
+
+alloc_dir, rel, head, tail = sys.argv[1:5]
+
+async def main():
+    root = Root.open(alloc_dir)
+    alloc, rel_path = root.locate(rel)
+    app = InspectorApp(root, open_file=(alloc, rel_path))
+    started = time.perf_counter()
+    async with app.run_test(size=(120, 40)) as pilot:
+        viewer = app.query_one(FileViewer)
+        async def shown(text, limit=30.0):
+            deadline = time.perf_counter() + limit
+            while time.perf_counter() < deadline:
+                if any(text in line for line in viewer.body.plain_lines()):
+                    return time.perf_counter()
+                await pilot.pause(0.002)
+            raise SystemExit(f"{text!r} never shown")
+        first = await shown(head) - started
+        viewer.focus()
+        await pilot.pause()
+        pressed = time.perf_counter()
+        await pilot.press("G")
+        to_tail = await shown(tail) - pressed
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"first_page": first, "tail": to_tail, "rss_mb": rss}))
+
+asyncio.run(main())
+"""
+
+
+def _make_file(path: str, size: int) -> None:
+    head = f"{HEAD_LINE}\n".encode()
+    tail = f"{TAIL_LINE}\n".encode()
+    with open(path, "wb") as f:
+        f.write(head + b"log line\n" * 40)
+        if size > f.tell() + len(tail):
+            f.truncate(size - len(tail))  # sparse: no disk, no time
+            f.seek(size - len(tail))
+        f.write(tail)
+
+
+def _probe(alloc: AllocDir, rel: str) -> dict:
+    import json
+    result = subprocess.run([sys.executable, "-c", _PROBE, alloc.alloc_dir, rel, HEAD_LINE,
+                             TAIL_LINE], capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise RuntimeError(f"viewer probe failed: {result.stderr.strip()[-500:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def viewer_open_and_tail(work: str, huge: int = 8 << 30) -> list[Row]:
+    alloc = AllocDir(os.path.join(work, str(uuid.uuid4())))
+    alloc.build()
+    small_rel, big_rel = "alloc/logs/small.stdout.0", "alloc/logs/huge.stdout.0"
+    _make_file(os.path.join(alloc.alloc_dir, small_rel), 1024)
+    _make_file(os.path.join(alloc.alloc_dir, big_rel), huge)
+    small, big = _probe(alloc, small_rel), _probe(alloc, big_rel)
+    alloc.destroy()
+    size = f"{huge / 2**30:g} GiB"
+    return [
+        Row(f"viewer: open to first page, {size} file", big["first_page"], small["first_page"],
+            "the same on a 1 KiB file", goal="≈ 1", limit=1.5),
+        Row(f"viewer: `G` to tail shown, {size} file", big["tail"], small["tail"],
+            "the same on a 1 KiB file", goal="≈ 1", limit=1.5),
+        Row(f"viewer: peak RSS with the {size} file open", big["rss_mb"], 150.0,
+            "the 150 MB goal", unit="MB", goal="≤ 1", limit=1.0,
+            note=f"{small['rss_mb']:.0f} MB with the 1 KiB file"),
+    ]
+
+
+def _first_paint(command: str, marker: str, width: int = 120, height: int = 40) -> float:
+    """Seconds from starting ``command`` in a fresh tmux pane until ``marker``
+    is on screen."""
+    session = f"bench-{uuid.uuid4().hex[:8]}"
+    started = time.perf_counter()
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", str(width),
+                    "-y", str(height), command], check=True)
+    try:
+        deadline = started + 30
+        while time.perf_counter() < deadline:
+            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
+                                    capture_output=True, text=True).stdout
+            if marker in screen:
+                return time.perf_counter() - started
+            time.sleep(0.005)
+        raise RuntimeError(f"{command!r} never showed {marker!r}")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def app_first_paint(work: str) -> Row:
+    if shutil.which("tmux") is None or shutil.which("less") is None:
+        raise RuntimeError("needs tmux and less")
+    alloc = AllocDir(os.path.join(work, str(uuid.uuid4())))
+    alloc.build()
+    rel = "alloc/logs/web.stdout.0"
+    _make_file(os.path.join(alloc.alloc_dir, rel), 64 << 20)
+    path = os.path.join(alloc.alloc_dir, rel)
+    ours = min(_first_paint(f"allocdir-inspector {alloc.alloc_dir} --open {rel}", HEAD_LINE)
+               for _ in range(3))
+    theirs = min(_first_paint(f"less {path}", HEAD_LINE) for _ in range(3))
+    alloc.destroy()
+    return Row("app start to first paint of a file", ours, theirs, "`less` on the same file",
+               goal="≤ 2 s absolute", ceiling=2.0)
