@@ -30,6 +30,8 @@ SMALL_FILE = 64 << 10
 # Files at least this large go through sendfile(2) when the output is a real file.
 SENDFILE_MIN = 256 << 10
 SENDFILE_CHUNK = 8 << 20
+# Headers and small files are gathered into writes of about this size.
+WRITE_BATCH = 1 << 20
 
 Progress = Callable[[int], None]
 
@@ -82,13 +84,25 @@ def _octal(value: int, width: int) -> bytes | None:
 
 
 @lru_cache(maxsize=1024)
-def _ustar_template(kind: bytes, mode: bytes, uid: bytes, gid: bytes, uname: bytes,
-                    gname: bytes, major: bytes, minor: bytes) -> tuple[bytes, int]:
+def _ustar_template(kind: bytes, mode: int, uid: int, gid: int, uname: str, gname: str,
+                    major: int, minor: int) -> tuple[bytes, int] | None:
     """The header with the per-entry fields (name, size, mtime, link) empty,
-    and the checksum of the rest: most entries of a tree share these."""
-    header = _USTAR.pack(b"", mode, uid, gid, b"", b"", b" " * 8, kind, b"",
-                         tarfile.POSIX_MAGIC[:6], tarfile.POSIX_MAGIC[6:], uname, gname,
-                         major, minor, b"")
+    and the checksum of the rest, or None when these cannot be plain ustar.
+    Most entries of a tree share one."""
+    try:
+        unames = uname.encode("ascii"), gname.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    numbers = (_octal(mode & 0o7777, 8), _octal(uid, 8), _octal(gid, 8),
+               _octal(major, 8), _octal(minor, 8))
+    if None in numbers or max(map(len, unames)) > 32:
+        return None
+    mode_f, uid_f, gid_f, major_f, minor_f = numbers
+    if kind not in (tarfile.CHRTYPE, tarfile.BLKTYPE):
+        major_f = minor_f = b""  # as tarfile writes them
+    header = _USTAR.pack(b"", mode_f, uid_f, gid_f, b"", b"", b" " * 8, kind, b"",
+                         tarfile.POSIX_MAGIC[:6], tarfile.POSIX_MAGIC[6:], *unames,
+                         major_f, minor_f, b"")
     return header, sum(header)
 
 
@@ -96,35 +110,26 @@ def ustar_header(info: tarfile.TarInfo) -> bytes | None:
     """The 512-byte header ``tarfile`` writes for ``info`` in PAX format when
     no PAX record is needed, built directly (the common case, and the
     per-file cost of a snapshot of many small files); ``None`` otherwise."""
+    template = _ustar_template(info.type, info.mode, info.uid, info.gid, info.uname,
+                               info.gname, info.devmajor, info.devminor)
     name_text = info.name
     if info.type == tarfile.DIRTYPE and not name_text.endswith("/"):
         name_text += "/"  # as tarfile does
     try:
         name = name_text.encode("ascii")
         linkname = info.linkname.encode("ascii")
-        uname, gname = info.uname.encode("ascii"), info.gname.encode("ascii")
     except UnicodeEncodeError:
         return None
-    if len(name) > 100 or len(linkname) > 100 or len(uname) > 32 or len(gname) > 32:
-        return None
     mtime = int(info.mtime)
-    numbers = (_octal(info.mode & 0o7777, 8), _octal(info.uid, 8), _octal(info.gid, 8),
-               _octal(info.size, 12), _octal(mtime, 12) if mtime >= 0 else None,
-               _octal(info.devmajor, 8), _octal(info.devminor, 8))
-    if None in numbers:
+    size, mtime_f = _octal(info.size, 12), _octal(mtime, 12) if mtime >= 0 else None
+    if template is None or size is None or mtime_f is None or len(name) > 100 \
+            or len(linkname) > 100:
         return None
-    mode, uid, gid, size, mtime_field, major, minor = numbers
-    if info.type not in (tarfile.CHRTYPE, tarfile.BLKTYPE):
-        major = minor = b""  # as tarfile writes them
-    template, checksum = _ustar_template(info.type, mode, uid, gid, uname, gname, major, minor)
-    header = bytearray(template)
-    header[0:len(name)] = name
-    header[124:136] = size
-    header[136:148] = mtime_field
-    header[157:157 + len(linkname)] = linkname
-    checksum += sum(name) + sum(size) + sum(mtime_field) + sum(linkname)
-    header[_CHECKSUM_AT:_CHECKSUM_AT + 7] = b"%06o\0" % checksum
-    return bytes(header)
+    base, checksum = template
+    checksum += sum(name) + sum(size) + sum(mtime_f) + sum(linkname)
+    return b"".join((name.ljust(100, b"\0"), base[100:124], size, mtime_f,
+                     b"%06o\0" % checksum, base[155:157], linkname.ljust(100, b"\0"),
+                     base[257:]))
 
 
 def encode_header(info: tarfile.TarInfo) -> bytes:
@@ -152,12 +157,21 @@ class TarStream:
         self._out = out
         self._out_fd = _fileno(out)
         self._progress = progress
+        self._pending = bytearray()  # small entries gathered into large writes
+        self._remaining = 0  # content bytes still owed to the entry being written
         self.written = 0  # bytes written to ``out``
         self.content_bytes = 0  # file content archived so far
 
     def _write(self, data) -> None:
-        self._out.write(data)
+        self._pending += data
         self.written += len(data)
+        if len(self._pending) >= WRITE_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._out.write(self._pending)
+            self._pending = bytearray()
 
     def _advance(self, n: int) -> None:
         self.content_bytes += n
@@ -175,7 +189,8 @@ class TarStream:
 
     def add_file(self, info: tarfile.TarInfo, fd: int) -> None:
         """Write ``info`` and exactly ``info.size`` bytes read from ``fd``:
-        padded with zeros if the file shrank, cut if it grew."""
+        padded with zeros if the file shrank (or a read failed: the entry
+        stays whole so the error marker can follow), cut if it grew."""
         size = info.size
         if size <= SMALL_FILE:
             data = os.read(fd, size) if size else b""
@@ -184,45 +199,48 @@ class TarStream:
             self._advance(size)
             return
         self._write(encode_header(info))
-        remaining = size
-        if self._out_fd is not None and remaining >= SENDFILE_MIN:
-            remaining = self._send(fd, remaining)
-        while remaining:
-            chunk = os.read(fd, min(CHUNK, remaining))
-            if not chunk:
-                break
-            self._write(chunk)
-            remaining -= len(chunk)
-            self._advance(len(chunk))
-        while remaining:  # the file shrank while being read
-            step = min(remaining, CHUNK)
-            self._write(bytes(step))
-            remaining -= step
-            self._advance(step)
-        self._write(_padding(size))
+        self._remaining = size
+        try:
+            if self._out_fd is not None and size >= SENDFILE_MIN:
+                self._send(fd)
+            while self._remaining:
+                chunk = os.read(fd, min(CHUNK, self._remaining))
+                if not chunk:
+                    break
+                self._write(chunk)
+                self._remaining -= len(chunk)
+                self._advance(len(chunk))
+        finally:
+            while self._remaining:  # the file shrank, or reading it failed
+                step = min(self._remaining, CHUNK)
+                self._write(bytes(step))
+                self._remaining -= step
+                self._advance(step)
+            self._write(_padding(size))
 
-    def _send(self, fd: int, remaining: int) -> int:
-        """Copy in the kernel (sendfile) while it works; return what is left."""
+    def _send(self, fd: int) -> None:
+        """Copy in the kernel (sendfile) while it works."""
+        self._flush()
         self._out.flush()
         try:
-            while remaining:
-                sent = os.sendfile(self._out_fd, fd, None, min(SENDFILE_CHUNK, remaining))
+            while self._remaining:
+                sent = os.sendfile(self._out_fd, fd, None, min(SENDFILE_CHUNK, self._remaining))
                 if not sent:
                     break
                 self.written += sent
-                remaining -= sent
+                self._remaining -= sent
                 self._advance(sent)
         except OSError as e:
             if e.errno not in (errno.EINVAL, errno.ENOSYS):
                 raise
             self._out_fd = None  # this output cannot take sendfile: copy in user space
-        return remaining
 
     def close(self) -> None:
         """Write the end-of-archive blocks and pad to a whole record, as tar does."""
         end = 2 * BLOCK
         end += -(self.written + end) % RECORD
         self._write(bytes(end))
+        self._flush()
         self._out.flush()
 
 
