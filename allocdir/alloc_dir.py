@@ -4,7 +4,6 @@ allocation's directory."""
 from __future__ import annotations
 
 import copy as copy_module
-import errno
 import logging
 import os
 import stat
@@ -169,10 +168,10 @@ class AllocDir:
         try:
             for top in self._snapshot_roots():
                 archive_tree(tar, root, top)
+            tar.close()
         except Exception as e:
             self._finish_failed_snapshot(tar, e)
             raise AllocDirError(f"failed to snapshot {self.alloc_dir}: {e}") from e
-        tar.close()
 
     def _finish_failed_snapshot(self, tar: TarStream, error: BaseException) -> None:
         name = snapshot_error_filename(self.alloc_id)
@@ -197,7 +196,7 @@ class AllocDir:
             pairs = [(os.path.join(other.shared_dir, SHARED_DATA_DIR),
                       os.path.join(self.shared_dir, SHARED_DATA_DIR), "data dir")]
             for task in tasks:
-                name = task if isinstance(task, str) else getattr(task, "name")
+                name = task if isinstance(task, str) else task.name
                 pairs.append((os.path.join(other.alloc_dir, name, TASK_LOCAL),
                               os.path.join(self.alloc_dir, name, TASK_LOCAL),
                               f"task {name!r} local dir"))

@@ -78,7 +78,10 @@ def is_mount_point(path: str) -> bool:
 def mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
     """Call mount(2); raise ``OSError`` on failure."""
     libc = _syscalls()
-    enc = (lambda s: None if s is None else os.fsencode(s))
+
+    def enc(text: str | None) -> bytes | None:
+        return None if text is None else os.fsencode(text)
+
     if libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"mount {source}: {os.strerror(err)}", target)

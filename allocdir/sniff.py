@@ -97,7 +97,7 @@ def _match_html(data: bytes) -> str:
         if len(data) < len(tag) + 1:
             continue
         # Go upper-cases only where the signature has a letter.
-        head = bytes(b & 0xDF if 0x41 <= t <= 0x5A else b for b, t in zip(data, tag))
+        head = bytes(b & 0xDF if 0x41 <= t <= 0x5A else b for b, t in zip(data, tag, strict=False))
         if head == tag and data[len(tag)] in b" >":
             return "text/html; charset=utf-8"
     return ""
@@ -114,7 +114,7 @@ def _match(signature: tuple, data: bytes, first_non_ws: int) -> str:
             data = data[first_non_ws:]
         if len(data) < len(mask):
             return ""
-        if all(d & m == p for d, m, p in zip(data, mask, pattern)):
+        if all(d & m == p for d, m, p in zip(data, mask, pattern, strict=False)):
             return content_type
         return ""
     return _match_mp4(data)

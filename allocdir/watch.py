@@ -216,14 +216,15 @@ class _InotifyWakeup:
         finally:
             with self._lock:
                 self._waiters -= 1
-                if self.closed:
-                    if not self._waiters:
-                        self._release()
-                    return False
-                self._pending = False
-                self._drain(self._inotify)
-                self._drain(self._event)
-        return True
+                if self.closed and not self._waiters:
+                    self._release()
+        with self._lock:
+            if self.closed:
+                return False
+            self._pending = False
+            self._drain(self._inotify)
+            self._drain(self._event)
+            return True
 
     @staticmethod
     def _drain(fd: int) -> None:

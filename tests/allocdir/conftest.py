@@ -466,7 +466,7 @@ def measured():
         print("\nallocdir measured figures:", json.dumps(MEASURED, indent=2, sort_keys=True))
 
 
-def bind_unix_socket(path) -> "socket.socket":
+def bind_unix_socket(path):
     """A listening Unix socket at ``path``, however long the path is (the
     kernel limits sun_path to 108 bytes, so bind through /proc/self/fd)."""
     import socket as socket_module

@@ -198,10 +198,10 @@ def test_secret_refused_through_symlinks(alloc_with_task):
     os.symlink("../secrets", os.path.join(local, "s"))
     os.symlink(secret, os.path.join(local, "abs"))
     os.symlink("../../web/secrets/test_file", os.path.join(a.shared_dir, "data", "x"))
-    for given in ("web/local/f", "web/local/s/test_file", "web/local/abs", "alloc/data/x"):
+    for path in ("web/local/f", "web/local/s/test_file", "web/local/abs", "alloc/data/x"):
         with pytest.raises(SecretReadError) as info:
-            a.read_at(given, 0)
-        assert str(info.value) == f"Reading secret file prohibited: {given}"
+            a.read_at(path, 0)
+        assert str(info.value) == f"Reading secret file prohibited: {path}"
 
 
 def test_secret_check_is_case_insensitive(alloc_with_task):
@@ -221,9 +221,9 @@ def test_private_dir_is_refused(alloc_with_task):
     with open(os.path.join(td.dir, "private", "k"), "wb") as f:
         f.write(b"p")
     os.symlink("../private/k", os.path.join(td.local_dir, "pk"))
-    for given in ("web/private/k", "web/local/pk"):
+    for path in ("web/private/k", "web/local/pk"):
         with pytest.raises(SecretReadError):
-            alloc_with_task.read_at(given, 0)
+            alloc_with_task.read_at(path, 0)
 
 
 def test_secrets_refused_for_discovered_alloc(alloc_with_task):
@@ -581,7 +581,7 @@ def _check_query(a: AllocDir, given: str, root: str) -> None:
     if lex is None:
         assert isinstance(outcome, PathEscapesError), (given, outcome)
         for fn in (a.stat, a.list):
-            assert isinstance(_call(lambda: fn(given)), PathEscapesError), (given, fn)
+            assert isinstance(_call(lambda fn=fn: fn(given)), PathEscapesError), (given, fn)
         return
     real, left = _resolve(root, lex)
     # Refusing any <top>/secrets spelling is fine (secrets of an unknown task).

@@ -17,7 +17,7 @@ import threading
 
 import pytest
 
-from allocdir import SNAPSHOT_ERROR_TIME, snapshot_error_filename
+from allocdir import SNAPSHOT_ERROR_TIME, AllocDirError, snapshot_error_filename
 
 
 def _members(buf: bytes) -> dict[str, tuple[tarfile.TarInfo, bytes | None]]:
@@ -215,7 +215,7 @@ def test_snapshot_writer_failure_raises(alloc_with_task):
         def write(self, b):
             raise OSError(28, "No space left on device")
 
-    with pytest.raises(Exception):
+    with pytest.raises(AllocDirError):
         alloc_with_task.snapshot(Broken())
 
 

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import tempfile
 import uuid
+from functools import partial
 
 from allocdir import AllocDir
 
@@ -131,7 +132,7 @@ def destroy_tree(work: str, scale: float) -> Row:
         ours_samples.append(timed(alloc.destroy))
         other = make(work)
         other.unmount_all()  # rm -rf cannot remove the secrets tmpfs; not timed
-        theirs_samples.append(timed(lambda: run_quiet("rm", "-rf", other.alloc_dir)))
+        theirs_samples.append(timed(partial(run_quiet, "rm", "-rf", other.alloc_dir)))
     ours_samples.sort(), theirs_samples.sort()
     run_quiet("rm", "-rf", template)
     return Row(f"`destroy` of {count} files", ours_samples[RUNS // 2],
@@ -146,7 +147,7 @@ def move_same_filesystem(work: str, scale: float) -> Row:
         _fill(os.path.join(a.shared_dir, "data"), mib, 1 << 20)
         samples = []
         for _ in range(RUNS):
-            samples.append(timed(lambda: b.move(a, ["web"])))
+            samples.append(timed(partial(b.move, a, ["web"])))
             a.build()
             a, b = b, a
         a.destroy(), b.destroy()
@@ -155,6 +156,13 @@ def move_same_filesystem(work: str, scale: float) -> Row:
     large, small = measure(big_mib), measure(1)
     return Row(f"`move` on one filesystem, {big_mib} MiB", large, small,
                "itself with 1 MiB", goal="≈ 1 (constant time)", limit=3.0)
+
+
+def _cp_then_rm(src: AllocDir, target: str) -> None:
+    data, local = os.path.join(src.shared_dir, "data"), src.task_dirs["web"].local_dir
+    run_quiet("cp", "-a", data, os.path.join(target, "data"))
+    run_quiet("cp", "-a", local, os.path.join(target, "local"))
+    run_quiet("rm", "-rf", data, local)
 
 
 def move_across_filesystems(work: str, scale: float) -> Row:
@@ -177,7 +185,7 @@ def move_across_filesystems(work: str, scale: float) -> Row:
             populate(src)
             os.rmdir(os.path.join(dst.shared_dir, "data"))
             shutil.rmtree(dst.task_dirs["web"].local_dir)
-            ours_samples.append(timed(lambda: dst.move(src, ["web"])))
+            ours_samples.append(timed(partial(dst.move, src, ["web"])))
             src.destroy(), dst.destroy()
 
             src = _fresh_alloc(shm)
@@ -185,12 +193,7 @@ def move_across_filesystems(work: str, scale: float) -> Row:
             target = os.path.join(work, "cp-target")
             os.makedirs(target)
 
-            def cp_then_rm():
-                run_quiet("cp", "-a", os.path.join(src.shared_dir, "data"), os.path.join(target, "data"))
-                run_quiet("cp", "-a", src.task_dirs["web"].local_dir, os.path.join(target, "local"))
-                run_quiet("rm", "-rf", os.path.join(src.shared_dir, "data"), src.task_dirs["web"].local_dir)
-
-            theirs_samples.append(timed(cp_then_rm))
+            theirs_samples.append(timed(partial(_cp_then_rm, src, target)))
             shutil.rmtree(target)
             src.destroy()
     finally:

@@ -47,7 +47,7 @@ def test_destroy_never_deletes_through_mounts(tmp_path, soak, figures):
         targets = [os.path.join(task.local_dir, "bind"),                 # bind, same fs
                    os.path.join(task.local_dir, "deep", "er", "bind"),   # nested deeper
                    os.path.join(alloc.shared_dir, "data", "busy")]      # bind, kept busy
-        for source, target in zip(sources, targets):
+        for source, target in zip(sources, targets, strict=True):
             os.makedirs(target)
             mounts.bind_mount(source, target)
         tmpfs = os.path.join(task.local_dir, "scratch")
