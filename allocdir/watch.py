@@ -23,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 
 from watchdog.observers.inotify_c import (
-    InotifyConstants, InotifyEvent, InotifyFD, inotify_add_watch, inotify_init,
+    InotifyConstants, InotifyEvent, InotifyFD, inotify_add_watch, inotify_init, inotify_rm_watch,
 )
 
 #: Setting this environment variable to a true value forces the polling backend.
@@ -147,6 +147,52 @@ class _Wakeup:
             return not self.closed
 
 
+class _InotifyPool:
+    """Idle inotify instances kept for the next watcher: closing one costs the
+    kernel milliseconds (an RCU grace period), removing a watch does not."""
+
+    KEEP = 4
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[int] = []
+
+    def take(self) -> int:
+        """An inotify fd with no watches, non-blocking and close-on-exec."""
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        fd = inotify_init()
+        if fd < 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err))
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+        fcntl.fcntl(fd, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
+        return fd
+
+    def give(self, fd: int, wd: int | None) -> None:
+        """Take back ``fd`` after removing its watch ``wd``."""
+        if wd is not None:
+            inotify_rm_watch(fd, wd)
+        _drain(fd)  # the removal's IN_IGNORED, and anything still queued
+        with self._lock:
+            if len(self._idle) < self.KEEP:
+                self._idle.append(fd)
+                return
+        os.close(fd)
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 65536):
+            pass
+    except BlockingIOError:
+        pass
+
+
+_INOTIFY_POOL = _InotifyPool()
+
+
 class _InotifyWakeup:
     """A wake-up driven by an inotify instance of the watcher's own, waited on
     in the watcher's own thread: nothing is handed between threads on the way
@@ -158,21 +204,16 @@ class _InotifyWakeup:
     """
 
     def __init__(self, directory: str) -> None:
-        self._inotify = inotify_init()
-        if self._inotify < 0:
-            err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err))
+        self._inotify = _INOTIFY_POOL.take()
         try:
-            flags = fcntl.fcntl(self._inotify, fcntl.F_GETFL)
-            fcntl.fcntl(self._inotify, fcntl.F_SETFL, flags | os.O_NONBLOCK)
-            fcntl.fcntl(self._inotify, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
             mask = _DIRECTORY_EVENTS & ~InotifyConstants.IN_MASK_ADD
-            if inotify_add_watch(self._inotify, os.fsencode(directory), mask) < 0:
+            self._wd = inotify_add_watch(self._inotify, os.fsencode(directory), mask)
+            if self._wd < 0:
                 err = ctypes.get_errno()
                 raise OSError(err, os.strerror(err), directory)
             self._event = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
         except BaseException:
-            os.close(self._inotify)
+            _INOTIFY_POOL.give(self._inotify, None)
             raise
         self._poller = select.poll()
         self._poller.register(self._inotify, select.POLLIN)
@@ -198,7 +239,7 @@ class _InotifyWakeup:
                 self._release()
 
     def _release(self) -> None:
-        os.close(self._inotify)
+        _INOTIFY_POOL.give(self._inotify, self._wd)
         os.close(self._event)
 
     def wait(self, timeout: float) -> bool:
@@ -208,7 +249,7 @@ class _InotifyWakeup:
                 return False
             if self._pending:
                 self._pending = False
-                self._drain(self._event)
+                _drain(self._event)
                 return True
             self._waiters += 1
         try:
@@ -222,17 +263,9 @@ class _InotifyWakeup:
             if self.closed:
                 return False
             self._pending = False
-            self._drain(self._inotify)
-            self._drain(self._event)
+            _drain(self._inotify)
+            _drain(self._event)
             return True
-
-    @staticmethod
-    def _drain(fd: int) -> None:
-        try:
-            while os.read(fd, 65536):
-                pass
-        except BlockingIOError:
-            pass
 
 
 class FileChanges:
