@@ -40,6 +40,7 @@ def _suite(work: str, scale: float, quick: bool):
         ("follower", follower_rows),
         ("viewer", lambda: bench_viewer.viewer_open_and_tail(
             work, (64 << 20) if quick else (8 << 30))),
+        ("follow-screen", lambda: bench_viewer.follow_on_screen(work, 30 if quick else 100)),
         ("startup", lambda: [bench_viewer.app_first_paint(work)]),
     ]
 

@@ -126,3 +126,67 @@ def app_first_paint(work: str) -> Row:
     alloc.destroy()
     return Row("app start to first paint of a file", ours, theirs, "`less` on the same file",
                goal="≤ 2 s absolute", ceiling=2.0)
+
+
+_FOLLOW_PROBE = r"""
+import asyncio, json, os, statistics, sys, time
+from inspector.app import InspectorApp
+from inspector.roots import Root
+from inspector.viewer import FileViewer
+
+alloc_dir, rel, samples = sys.argv[1], sys.argv[2], int(sys.argv[3])
+
+async def main():
+    root = Root.open(alloc_dir)
+    app = InspectorApp(root, open_file=root.locate(rel), follow=True)
+    latencies = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        viewer = app.query_one(FileViewer)
+        while not viewer.following:
+            await pilot.pause(0.01)
+        await pilot.pause(0.3)
+        with open(os.path.join(alloc_dir, rel), "ab", buffering=0) as log:
+            for i in range(samples):
+                marker = f"follow probe {i:04d}"
+                started = time.perf_counter()
+                log.write(marker.encode() + b"\n")
+                while not any(marker in line for line in viewer.body.plain_lines()):
+                    await asyncio.sleep(0.0005)
+                latencies.append(time.perf_counter() - started)
+                await asyncio.sleep(0.02)
+    latencies.sort()
+    print(json.dumps({"p50": latencies[len(latencies) // 2],
+                      "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]}))
+
+asyncio.run(main())
+"""
+
+
+def follow_on_screen(work: str, samples: int = 100) -> list[Row]:
+    """Write → visible in the followed viewer, beside write → `tail -F` output."""
+    import json
+
+    from .bench_watch import _latencies, _Tail
+    from .harness import percentile
+
+    alloc = AllocDir(os.path.join(work, str(uuid.uuid4())))
+    alloc.build()
+    rel = "alloc/logs/web.stdout.0"
+    path = os.path.join(alloc.alloc_dir, rel)
+    with open(path, "wb") as f:
+        f.write(b"boot\n" * 100)
+    result = subprocess.run([sys.executable, "-c", _FOLLOW_PROBE, alloc.alloc_dir, rel,
+                             str(samples)], capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        raise RuntimeError(f"follow probe failed: {result.stderr.strip()[-500:]}")
+    ours = json.loads(result.stdout.strip().splitlines()[-1])
+    tail = _Tail(path)
+    try:
+        theirs = _latencies(tail, path, samples)
+    finally:
+        tail.close()
+    alloc.destroy()
+    return [Row("follow: write → on screen, p50", ours["p50"], percentile(theirs, 0.5),
+                "`tail -F` output", goal="≤ 100 ms absolute", ceiling=0.1),
+            Row("follow: write → on screen, p99", ours["p99"], percentile(theirs, 0.99),
+                "`tail -F` output", goal="≤ 100 ms absolute", ceiling=0.1)]

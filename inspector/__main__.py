@@ -1,0 +1,7 @@
+"""`python -m inspector`: the same as the `allocdir-inspector` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

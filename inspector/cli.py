@@ -1,0 +1,100 @@
+"""The `allocdir-inspector` command line: validate PATH, then run the app."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+from .roots import Root, RootError, check_openable
+
+PROG = "allocdir-inspector"
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `allocdir-inspector`."""
+    parser = _Parser(
+        prog=PROG,
+        description="Browse Nomad allocation directories: page through files of any "
+        "size, follow task logs, snapshot, move or destroy allocations.",
+    )
+    parser.add_argument(
+        "path",
+        nargs="?",
+        metavar="PATH",
+        help="an alloc dir, or a client alloc root holding alloc dirs "
+        "(Nomad's <data_dir>/alloc); default: the current directory",
+    )
+    parser.add_argument(
+        "--open",
+        metavar="REL",
+        dest="open_rel",
+        help="open this file at start; relative to PATH (under a root it begins "
+        "with the alloc id)",
+    )
+    parser.add_argument("--follow", action="store_true", help="follow the --open file")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="run on a live demo root in a temporary directory, removed on exit",
+    )
+    return parser
+
+
+def _fail(subject: str, reason: str) -> NoReturn:
+    """Print the one-line error and exit with status 2."""
+    print(f"{PROG}: {subject}: {reason}", file=sys.stderr)
+    raise SystemExit(EXIT_USAGE)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    if args.follow and not args.open_rel:
+        _fail("--follow", "needs --open REL")
+    if args.demo:
+        if args.path is not None:
+            _fail("--demo", "takes no PATH")
+        return _run_demo(args.open_rel, args.follow)
+    path = args.path if args.path is not None else "."
+    try:
+        root = Root.open(path)
+    except RootError as exc:
+        _fail(path, str(exc))
+    return _run(root, args.open_rel, args.follow)
+
+
+def _run(root: Root, open_rel: str | None, follow: bool) -> int:
+    """Check --open, then run the app on `root`."""
+    from .app import InspectorApp
+
+    start = None
+    if open_rel:
+        try:
+            alloc, rel = root.locate(open_rel)
+            check_openable(alloc, rel)
+        except RootError as exc:
+            _fail(open_rel, str(exc))
+        start = (alloc, rel)
+    InspectorApp(root, open_file=start, follow=follow).run()
+    return 0
+
+
+def _run_demo(open_rel: str | None, follow: bool) -> int:
+    """Build the demo root, run the app on it, remove it whatever happens."""
+    from .demo import DemoRoot
+
+    with DemoRoot() as demo:
+        return _run(Root.open(demo.path), open_rel, follow)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

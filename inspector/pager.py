@@ -1,0 +1,524 @@
+"""Byte-offset paging over a file of any size.
+
+The pager never reads a whole file. Like ``less`` it keeps an anchor (the byte
+offset of the line at the top of the screen, plus which wrapped row of that
+line is on top) and reads only the bytes around it: moving down parses the
+next line starts, moving up scans the bytes just before the anchor for the
+previous newline, and the tail is found by reading backwards from the end.
+
+Lines longer than ``max_line_bytes`` are split into pieces, so a file without
+newlines never forces a big read; the text shown for a line is capped at
+``MAX_LINE_CHARS`` characters before ANSI parsing and highlighting. In hex mode every row is 16
+bytes at an offset that is a multiple of 16.
+
+Nothing here knows about Textual; the viewer runs these methods in a worker
+thread and renders the rows they return.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+from rich.cells import cell_len, get_character_cell_size
+from rich.text import Text
+
+from inspector.hexdump import ROW_BYTES, format_row
+
+MAX_LINE_BYTES = 2048
+"""A line longer than this many bytes is shown as several pieces (rows)."""
+MAX_LINE_CHARS = 2048
+"""At most this many characters of a line are decoded, coloured and shown.
+
+A piece has at most ``MAX_LINE_BYTES`` bytes, hence at most as many
+characters, so with the defaults nothing of the file is ever hidden: the cut
+(marked with "…") only guards callers that use longer pieces."""
+BACK_SCAN_LIMIT = 256 * 1024
+"""How far back to look for the start of a line before giving up on aligning pieces."""
+BLOCK_SIZE = 64 * 1024
+MAX_BLOCKS = 64
+MAX_DISPLAY_CACHE = 2048
+TAB_SIZE = 8
+
+_CUT_MARKER = "…"
+# Control characters that would break the terminal or the line structure
+# (rich's ANSI decoder splits on \r, \v, \f, \x1c-\x1e, \x85, \u2028, \u2029).
+_CONTROL_RE = re.compile("[\x00-\x08\x0a-\x1a\x1c-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+class ByteSource(Protocol):
+    """Random access to the bytes of one file."""
+
+    def size(self) -> int:
+        """Return the current size of the file in bytes."""
+
+    def read(self, offset: int, length: int) -> bytes:
+        """Return up to ``length`` bytes at ``offset`` (fewer only at the end)."""
+
+
+class FsSource:
+    """A ByteSource over one file of an ``AllocDirFS``, through ``read_at``.
+
+    The handle returned by ``read_at`` is kept open, so a file that is deleted
+    or rotated away stays readable, and every read is a seek plus a bounded
+    read. Safe to share between threads.
+    """
+
+    def __init__(self, fs, path: str) -> None:
+        self.path = path
+        self._fh: BinaryIO = fs.read_at(path, 0)
+        self._lock = threading.Lock()
+
+    def size(self) -> int:
+        """Return the size of the open file."""
+        with self._lock:
+            try:
+                return os.fstat(self._fh.fileno()).st_size
+            except (AttributeError, OSError, ValueError):
+                pos = self._fh.tell()
+                end = self._fh.seek(0, os.SEEK_END)
+                self._fh.seek(pos)
+                return end
+
+    def read(self, offset: int, length: int) -> bytes:
+        """Return up to ``length`` bytes starting at ``offset``."""
+        with self._lock:
+            self._fh.seek(offset)
+            chunks = []
+            while length > 0:
+                chunk = self._fh.read(length)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                length -= len(chunk)
+            return b"".join(chunks)
+
+    def close(self) -> None:
+        """Close the file handle."""
+        with self._lock:
+            self._fh.close()
+
+
+class BlockCache:
+    """A small LRU cache of aligned blocks in front of a ByteSource.
+
+    Paging moves a few lines at a time; the cache turns those small reads into
+    a few block reads and keeps memory bounded (``max_blocks * block_size``).
+    """
+
+    def __init__(
+        self, source: ByteSource, block_size: int = BLOCK_SIZE, max_blocks: int = MAX_BLOCKS
+    ) -> None:
+        self.source = source
+        self.block_size = block_size
+        self.max_blocks = max_blocks
+        self._blocks: OrderedDict[int, bytes] = OrderedDict()
+
+    def read(self, offset: int, length: int) -> bytes:
+        """Return up to ``length`` bytes at ``offset`` (fewer only at the end)."""
+        bs = self.block_size
+        out: list[bytes] = []
+        pos, end = offset, offset + length
+        while pos < end:
+            index = pos // bs
+            block = self._block(index)
+            start = pos - index * bs
+            piece = block[start : start + (end - pos)]
+            if piece:
+                out.append(piece)
+                pos += len(piece)
+            if len(block) < bs and pos >= index * bs + len(block):
+                break
+        return b"".join(out)
+
+    def invalidate(self, from_offset: int = 0) -> None:
+        """Forget every block that holds bytes at or after ``from_offset``."""
+        first = from_offset // self.block_size
+        for index in [i for i in self._blocks if i >= first]:
+            del self._blocks[index]
+
+    def _block(self, index: int) -> bytes:
+        block = self._blocks.get(index)
+        if block is not None:
+            self._blocks.move_to_end(index)
+            return block
+        block = self.source.read(index * self.block_size, self.block_size)
+        self._blocks[index] = block
+        if len(self._blocks) > self.max_blocks:
+            self._blocks.popitem(last=False)
+        return block
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line (or one piece of a long line, or one hex row) of the file."""
+
+    start: int
+    """Byte offset of the first byte."""
+    end: int
+    """Byte offset just after the line, its newline included."""
+    data: bytes
+    """The bytes of the line without its newline."""
+    newline: bool
+    """True when the line ends with a newline (False for a piece of a longer line)."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One screen row: a line, or one wrapped part of it."""
+
+    line: Line
+    index: int
+    """Which wrapped part of the line (0 without wrap)."""
+    text: Text
+    """What the row shows (already cut to the row when wrapping)."""
+
+
+def line_text(data: bytes, max_chars: int = MAX_LINE_CHARS) -> Text:
+    """Turn the raw bytes of a line into display text.
+
+    Decodes UTF-8 with replacement, cuts the line to ``max_chars`` characters
+    (before any ANSI parsing, so a huge line costs nothing), renders ANSI
+    colours, drops other control characters and expands tabs.
+    """
+    if data.endswith(b"\r"):
+        data = data[:-1]
+    raw = data[: max_chars * 4].decode("utf-8", errors="replace")
+    cut = len(raw) > max_chars or len(data) > max_chars * 4
+    raw = _CONTROL_RE.sub("", raw[:max_chars])
+    if "\x1b" in raw:
+        text = Text.from_ansi(raw, end="")
+        if "\x1b" in text.plain:
+            text = _drop_escapes(text)
+    else:
+        text = Text(raw, end="")
+    if "\t" in text.plain:
+        text.expand_tabs(TAB_SIZE)
+    if cut:
+        text.append(_CUT_MARKER, style="bold reverse")
+    return text
+
+
+def _drop_escapes(text: Text) -> Text:
+    """Remove stray ESC characters (not part of a known sequence), keeping styles."""
+    cuts = [i for i, char in enumerate(text.plain) if char == "\x1b"]
+    pieces = text.divide(cuts)
+    kept = [pieces[0]] + [piece[1:] for piece in pieces[1:]]
+    return Text("", end="").join(kept)
+
+
+def wrap_starts(plain: str, width: int) -> list[int]:
+    """Return the character offsets where each wrapped row of ``plain`` starts."""
+    width = max(1, width)
+    if plain.isascii():
+        return list(range(0, max(1, len(plain)), width))
+    starts = [0]
+    cells = 0
+    for i, char in enumerate(plain):
+        size = get_character_cell_size(char)
+        if cells + size > width and cells > 0:
+            starts.append(i)
+            cells = 0
+        cells += size
+    return starts
+
+
+class Pager:
+    """The paging state of one file: an anchor and the rows on screen.
+
+    ``top`` is the byte offset of the line at the top of the screen and
+    ``top_row`` the wrapped row of that line shown first. Not thread-safe: one
+    worker at a time drives it.
+    """
+
+    def __init__(
+        self,
+        source: ByteSource,
+        *,
+        hex_mode: bool = False,
+        width: int = 80,
+        height: int = 24,
+        wrap: bool = False,
+        max_line_bytes: int = MAX_LINE_BYTES,
+        back_scan_limit: int = BACK_SCAN_LIMIT,
+    ) -> None:
+        self.source = source
+        self.hex_mode = hex_mode
+        self.width = max(1, width)
+        self.height = max(1, height)
+        self.wrap = wrap
+        self.max_line_bytes = max_line_bytes
+        self.back_scan_limit = max(back_scan_limit, max_line_bytes + 2)
+        self.top = 0
+        self.top_row = 0
+        self._cache = BlockCache(source)
+        self._texts: OrderedDict[tuple[int, int], Text] = OrderedDict()
+        self._size = source.size()
+
+    # -- file state ---------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        """The file size seen by the last ``sync``."""
+        return self._size
+
+    def sync(self) -> bool:
+        """Pick up a change of the file size; return True if it changed.
+
+        A shrunk file drops every cached byte and, if the anchor is now past
+        the end, moves to the tail; a grown file drops only the cached end.
+        """
+        size = self.source.size()
+        if size == self._size:
+            return False
+        if size < self._size:
+            self._cache.invalidate(0)
+        else:
+            self._cache.invalidate(self._size)
+        self._texts.clear()
+        self._size = size
+        if self.top >= size and size > 0:
+            self.tail()
+        elif size == 0:
+            self.top, self.top_row = 0, 0
+        return True
+
+    def replace_source(self, source: ByteSource) -> None:
+        """Read another file (e.g. the successor of a rotated log) from now on."""
+        self.source = source
+        self._cache = BlockCache(source)
+        self._texts.clear()
+        self._size = source.size()
+        if self.top >= self._size:
+            self.top, self.top_row = 0, 0
+
+    def set_view(self, width: int, height: int, wrap: bool) -> None:
+        """Change the screen size or the wrap mode, keeping the top line."""
+        if (width, height, wrap) == (self.width, self.height, self.wrap):
+            return
+        self.width, self.height, self.wrap = max(1, width), max(1, height), wrap
+        self.top_row = 0
+
+    def _read(self, offset: int, length: int) -> bytes:
+        length = min(length, self._size - offset)
+        if length <= 0:
+            return b""
+        return self._cache.read(offset, length)
+
+    # -- lines ------------------------------------------------------------
+
+    def line_at(self, offset: int) -> Line | None:
+        """Return the line starting at ``offset``, or None at the end of the file."""
+        if self.hex_mode:
+            data = self._read(offset, ROW_BYTES)
+            return Line(offset, offset + len(data), data, False) if data else None
+        cap = self.max_line_bytes
+        data = self._read(offset, cap + 1)
+        if not data:
+            return None
+        nl = data.find(b"\n")
+        if nl >= 0:
+            return Line(offset, offset + nl + 1, data[:nl], True)
+        if len(data) <= cap:
+            return Line(offset, offset + len(data), data, False)
+        return Line(offset, offset + cap, data[:cap], False)
+
+    def line_before(self, offset: int) -> Line | None:
+        """Return the line that ends at ``offset``, or None at the start of the file."""
+        if offset <= 0:
+            return None
+        if self.hex_mode:
+            start = (offset - 1) // ROW_BYTES * ROW_BYTES
+            return Line(start, offset, self._read(start, offset - start), False)
+        start = self._start_before(offset)
+        line = self.line_at(start)
+        if line is None or line.end != offset:
+            # Only when the file changed under us: show the bytes as one piece.
+            data = self._read(start, offset - start)
+            line = Line(start, offset, data.rstrip(b"\n"), data.endswith(b"\n"))
+        return line
+
+    def _line_start(self, offset: int) -> int | None:
+        """Return where the line holding the byte just before ``offset`` begins.
+
+        Scans back at most ``back_scan_limit`` bytes; None when no newline was
+        found in that range (the line is longer than that).
+        """
+        cap = self.max_line_bytes
+        for span in (min(offset, cap + 2), min(offset, self.back_scan_limit)):
+            low = offset - span
+            data = self._read(low, span)
+            nl = data.rfind(b"\n", 0, len(data) - 1)
+            if nl >= 0:
+                return low + nl + 1
+            if low == 0:
+                return 0
+        return None
+
+    def _start_before(self, offset: int) -> int:
+        cap = self.max_line_bytes
+        line_start = self._line_start(offset)
+        if line_start is None:
+            return max(0, offset - cap)
+        length = offset - line_start
+        if self._read(offset - 1, 1) == b"\n":
+            pieces = 0 if length <= cap + 1 else math.ceil((length - cap - 1) / cap)
+        else:
+            pieces = math.ceil(length / cap) - 1
+        return line_start + pieces * cap
+
+    def line_containing(self, offset: int) -> Line | None:
+        """Return the line (or piece) that holds the byte at ``offset``."""
+        if offset >= self._size:
+            return self.line_before(self._size)
+        if self.hex_mode:
+            return self.line_at(offset // ROW_BYTES * ROW_BYTES)
+        line_start = self._line_start(offset + 1)
+        if line_start is None:
+            start = offset
+        else:
+            whole = (offset - line_start) // self.max_line_bytes
+            start = line_start + max(0, whole - 1) * self.max_line_bytes
+        line = self.line_at(start)
+        while line is not None and line.end <= offset:
+            line = self.line_at(line.end)
+        return line
+
+    # -- display ----------------------------------------------------------
+
+    def text_of(self, line: Line) -> Text:
+        """Return the display text of a line (cached)."""
+        key = (line.start, line.end)
+        text = self._texts.get(key)
+        if text is None:
+            if self.hex_mode:
+                text = format_row(line.start, line.data, self._size)
+            else:
+                text = line_text(line.data)
+            self._texts[key] = text
+            if len(self._texts) > MAX_DISPLAY_CACHE:
+                self._texts.popitem(last=False)
+        return text
+
+    def _starts(self, line: Line) -> list[int]:
+        if not self.wrap or self.hex_mode:
+            return [0]
+        text = self.text_of(line)
+        if cell_len(text.plain) <= self.width:
+            return [0]
+        return wrap_starts(text.plain, self.width)
+
+    def rows_of(self, line: Line) -> int:
+        """How many screen rows the line takes."""
+        return len(self._starts(line))
+
+    def rows(self, line: Line) -> list[Row]:
+        """The screen rows of one line."""
+        text = self.text_of(line)
+        starts = self._starts(line)
+        if len(starts) == 1:
+            return [Row(line, 0, text)]
+        ends = starts[1:] + [len(text)]
+        return [Row(line, i, text[a:b]) for i, (a, b) in enumerate(zip(starts, ends, strict=True))]
+
+    # -- movement ---------------------------------------------------------
+
+    def screen(self) -> list[Row]:
+        """Return the rows on screen, from the anchor down (at most ``height``)."""
+        rows: list[Row] = []
+        line = self.line_at(self.top)
+        skip = self.top_row
+        while line is not None and len(rows) < self.height:
+            line_rows = self.rows(line)
+            rows.extend(line_rows[skip:])
+            skip = 0
+            line = self.line_at(line.end)
+        return rows[: self.height]
+
+    def head(self) -> None:
+        """Move to the start of the file."""
+        self.top, self.top_row = 0, 0
+
+    def tail(self) -> None:
+        """Move so that the last screenful of the file is shown."""
+        need = self.height
+        offset = self._size
+        self.top, self.top_row = 0, 0
+        while need > 0:
+            line = self.line_before(offset)
+            if line is None:
+                return
+            count = self.rows_of(line)
+            self.top, offset = line.start, line.start
+            if count >= need:
+                self.top_row = count - need
+                return
+            need -= count
+
+    def down(self, count: int = 1) -> None:
+        """Move ``count`` rows towards the end (never past the last screenful)."""
+        line = self.line_at(self.top)
+        while count > 0 and line is not None:
+            total = self.rows_of(line)
+            if self.top_row + count < total:
+                self.top_row += count
+                break
+            count -= total - self.top_row
+            following = self.line_at(line.end)
+            if following is None:
+                break
+            self.top, self.top_row, line = following.start, 0, following
+        if len(self.screen()) < self.height and (self.top, self.top_row) != (0, 0):
+            self.tail()
+
+    def up(self, count: int = 1) -> None:
+        """Move ``count`` rows towards the start."""
+        while count > 0:
+            if self.top_row >= count:
+                self.top_row -= count
+                return
+            count -= self.top_row + 1
+            line = self.line_before(self.top)
+            if line is None:
+                self.top_row = 0
+                return
+            self.top, self.top_row = line.start, self.rows_of(line) - 1
+
+    def page_down(self) -> None:
+        """Move one screenful towards the end."""
+        self.down(self.height)
+
+    def page_up(self) -> None:
+        """Move one screenful towards the start."""
+        self.up(self.height)
+
+    def goto(self, offset: int) -> None:
+        """Put the line holding byte ``offset`` at the top (or show the tail)."""
+        line = self.line_containing(offset)
+        if line is None:
+            self.head()
+            return
+        self.top, self.top_row = line.start, 0
+        if len(self.screen()) < self.height and line.start > 0:
+            self.tail()
+
+    def is_visible(self, offset: int) -> bool:
+        """Whether the byte at ``offset`` is on a row of the current screen."""
+        rows = self.screen()
+        return bool(rows) and rows[0].line.start <= offset < rows[-1].line.end
+
+    def bottom(self, rows: list[Row] | None = None) -> int:
+        """The byte offset just after the last row on screen."""
+        rows = self.screen() if rows is None else rows
+        return rows[-1].line.end if rows else self.top
+
+    def percent(self, rows: list[Row] | None = None) -> float:
+        """How far through the file the bottom of the screen is, 0..100."""
+        if self._size == 0:
+            return 100.0
+        return min(100.0, 100.0 * self.bottom(rows) / self._size)

@@ -1,0 +1,122 @@
+"""The command line: one-line errors with exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from inspector import cli
+
+from .conftest import ALLOC_A, AGE_SECONDS
+
+
+def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "inspector", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("allocdir-inspector: ")
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in lines[0]
+    assert proc.stdout == ""
+
+
+def test_help_works():
+    proc = run_cli("--help")
+    assert proc.returncode == 0
+    for option in ("PATH", "--open", "--follow", "--demo"):
+        assert option in proc.stdout
+
+
+def test_missing_path(tmp_path):
+    missing = tmp_path / "nope"
+    assert_one_line_error(run_cli(str(missing)), str(missing), "no such file or directory")
+
+
+def test_path_is_a_file(tmp_path):
+    (tmp_path / "file").write_text("x")
+    assert_one_line_error(run_cli(str(tmp_path / "file")), "not a directory")
+
+
+def test_directory_without_alloc_dirs(tmp_path):
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "notes.txt").write_text("x")
+    assert_one_line_error(run_cli(str(tmp_path)), str(tmp_path), "not an alloc dir")
+
+
+def test_unreadable_directory(shared_tmp, capfd):
+    """As an unprivileged user (root reads everything) a 000 directory is refused."""
+    from .conftest import run_as_nobody
+
+    locked = shared_tmp / "locked"
+    locked.mkdir()
+    (locked / "x").mkdir()
+    locked.chmod(0o000)
+    code, err = run_as_nobody(lambda: cli.main([str(locked)]))
+    assert code == 2
+    assert err.strip().splitlines() == [f"allocdir-inspector: {locked}: permission denied"]
+
+
+@pytest.mark.parametrize(
+    "rel, needle",
+    [
+        (f"{ALLOC_A}/web/local/missing.txt", "no such file"),
+        (f"{ALLOC_A}/web/secrets/token", "Reading secret file prohibited"),
+        (f"{ALLOC_A}/alloc/logs/.web.stdout.fifo", "is a FIFO"),
+        (f"{ALLOC_A}/web/local", "is a directory"),
+        (f"{ALLOC_A}/../../escape.txt", "escapes"),
+        ("no-such-alloc/web/local/notes.txt", "no such allocation"),
+    ],
+)
+def test_bad_open(alloc_root, rel, needle):
+    (alloc_root.parent / "escape.txt").write_text("outside\n")
+    assert_one_line_error(run_cli(str(alloc_root), "--open", rel), rel, needle)
+
+
+def test_bad_open_in_a_single_alloc_dir(alloc_root):
+    proc = run_cli(str(alloc_root / ALLOC_A), "--open", "web/secrets/token")
+    assert_one_line_error(proc, "Reading secret file prohibited")
+
+
+def test_follow_needs_open(alloc_root):
+    assert_one_line_error(run_cli(str(alloc_root), "--follow"), "--follow", "--open")
+
+
+def test_demo_takes_no_path(alloc_root):
+    assert_one_line_error(run_cli("--demo", str(alloc_root)), "--demo")
+
+
+def test_unknown_option_is_one_line():
+    assert_one_line_error(run_cli("--bogus"), "unrecognized arguments")
+
+
+def test_good_path_and_open_reach_the_app(alloc_root, monkeypatch):
+    """A valid PATH and --open run the app with the located file and follow flag."""
+    seen = {}
+
+    class FakeApp:
+        def __init__(self, root, *, open_file=None, follow=False):
+            seen.update(root=root, open_file=open_file, follow=follow)
+
+        def run(self):
+            seen["ran"] = True
+
+    monkeypatch.setattr("inspector.app.InspectorApp", FakeApp)
+    code = cli.main([str(alloc_root), "--open", f"{ALLOC_A}/alloc/logs/web.stdout.0", "--follow"])
+    assert code == 0 and seen["ran"]
+    alloc, rel = seen["open_file"]
+    assert alloc.alloc_id == ALLOC_A and rel == "alloc/logs/web.stdout.0"
+    assert seen["follow"] is True and seen["root"].path == str(alloc_root)
+    assert AGE_SECONDS > 0

@@ -1,0 +1,83 @@
+"""What PATH is: an alloc dir, a client alloc root, or an error."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from inspector.roots import Root, RootError, check_openable
+
+from .conftest import ALLOC_A, ALLOC_B
+
+
+def test_alloc_root_discovers_every_allocation(alloc_root):
+    root = Root.open(alloc_root)
+    assert not root.single
+    found = root.discover()
+    assert [a.alloc_id for a in found.allocs] == [ALLOC_A, ALLOC_B]
+    assert sorted(found.allocs[0].task_dirs) == ["web"]
+    assert found.errors == {}
+
+
+def test_single_alloc_dir(alloc_root):
+    root = Root.open(alloc_root / ALLOC_A)
+    assert root.single
+    assert [a.alloc_id for a in root.discover().allocs] == [ALLOC_A]
+
+
+def test_empty_directory_is_an_empty_root(tmp_path):
+    root = Root.open(tmp_path)
+    assert not root.single
+    assert root.discover().allocs == []
+
+
+def test_root_ignores_stray_entries(alloc_root):
+    (alloc_root / "README").write_text("not an allocation\n")
+    (alloc_root / "lost+found").mkdir()
+    assert [a.alloc_id for a in Root.open(alloc_root).discover().allocs] == [ALLOC_A, ALLOC_B]
+
+
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda p: p / "missing", "no such file or directory"),
+        (lambda p: (p / "f").write_text("x") and p / "f", "not a directory"),
+        (lambda p: (p / "d").mkdir() or (p / "d" / "x").write_text("x") and p / "d",
+         "not an alloc dir"),
+    ],
+)
+def test_bad_paths(tmp_path, make, reason):
+    with pytest.raises(RootError, match=reason):
+        Root.open(make(tmp_path))
+
+
+def test_locate_under_a_root(alloc_root):
+    alloc, rel = Root.open(alloc_root).locate(f"{ALLOC_A}/web/local/notes.txt")
+    assert alloc.alloc_id == ALLOC_A and rel == "web/local/notes.txt"
+    with pytest.raises(RootError, match="no such allocation"):
+        Root.open(alloc_root).locate("nope/web/local/notes.txt")
+
+
+@pytest.mark.parametrize(
+    "rel, reason",
+    [
+        ("web/local/missing.txt", "no such file"),
+        ("web/secrets/token", "Reading secret file prohibited"),
+        ("alloc/logs/.web.stdout.fifo", "is a FIFO"),
+        ("alloc/tmp/consul_grpc.sock", "is a socket"),
+        ("web/local", "is a directory"),
+        ("../" + ALLOC_B + "/api/local/app.conf", "escapes"),
+    ],
+)
+def test_check_openable_refuses(alloc_root, rel, reason):
+    alloc, path = Root.open(alloc_root / ALLOC_A).locate(rel)
+    with pytest.raises(RootError, match=reason):
+        check_openable(alloc, path)
+
+
+def test_check_openable_accepts_files_and_links(alloc_root):
+    alloc, _ = Root.open(alloc_root / ALLOC_A).locate("")
+    check_openable(alloc, "web/local/notes.txt")
+    check_openable(alloc, "web/local/link")
+    assert os.path.islink(alloc_root / ALLOC_A / "web/local/link")
