@@ -54,18 +54,26 @@ def main(argv: list[str] | None = None) -> int:
     only = {name for name in args.only.split(",") if name}
     work = tempfile.mkdtemp(prefix="allocdir-bench-", dir=args.work)
     rows: list[Row] = []
+    failed: list[str] = []
     try:
         for name, run in _suite(work, 0.05 if args.quick else 1.0, args.quick):
             if only and name not in only:
                 continue
             started = time.monotonic()
-            rows.extend(run())
+            try:
+                rows.extend(run())
+            except Exception as e:  # one broken metric must not lose the others
+                failed.append(name)
+                print(f"  {name}: FAILED: {e}", file=sys.stderr, flush=True)
+                continue
             print(f"  {name}: {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"Machine: {machine()}\n")
     print(table(rows))
-    return 0 if all(r.met is not False for r in rows) else 1
+    if failed:
+        print(f"\nCould not measure: {', '.join(failed)}")
+    return 0 if not failed and all(r.met is not False for r in rows) else 1
 
 
 if __name__ == "__main__":
