@@ -69,6 +69,7 @@ class InspectorApp(App[None]):
         self.open_alloc: AllocDir | None = None
 
     def compose(self) -> ComposeResult:
+        """The tree beside the viewer and its status line, the footer below."""
         with Horizontal(id="main"):
             yield AllocTree(self.alloc_root, id="tree")
             with Vertical(id="viewer-pane"):
@@ -77,6 +78,7 @@ class InspectorApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        """Open the --open file if one was given, else focus the tree."""
         if self._start is not None:
             alloc, rel = self._start
             self.open_file(alloc, rel, follow=self._start_follow)

@@ -16,6 +16,7 @@ class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line on stderr, exit status 2."""
 
     def error(self, message: str) -> NoReturn:
+        """Print the usage error as one line and exit with status 2."""
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
 
 

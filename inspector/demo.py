@@ -160,6 +160,7 @@ class DemoRoot:
     # ----------------------------------------------------------- lifecycle
 
     def __enter__(self) -> DemoRoot:
+        """Build the demo root and start its writers."""
         try:
             self.start()
         except BaseException:
@@ -168,6 +169,7 @@ class DemoRoot:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Stop the writers and remove the demo root."""
         self.close()
 
     def start(self) -> None:

@@ -6,21 +6,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from allocdir import AllocDir, AllocDirError
+from allocdir import AllocDir
+
+from .dialog import ActionDialog, describe_error
 
 
-def describe_error(exc: BaseException) -> str:
-    """One line per failed step of an AllocDirError, else the error's text."""
-    errors = getattr(exc, "errors", None) or []
-    lines = [str(exc) or type(exc).__name__]
-    lines += [f"  • {err}" for err in errors if str(err) not in lines[0]]
-    return "\n".join(lines)
-
-
-class DestroyScreen(ModalScreen[bool]):
+class DestroyScreen(ActionDialog):
     """Type the alloc id to enable Destroy; Cancel has the focus at first.
 
     Dismissed with True when `AllocDir.destroy()` ran (even if it reported
@@ -45,10 +38,9 @@ class DestroyScreen(ModalScreen[bool]):
     def __init__(self, alloc: AllocDir) -> None:
         super().__init__()
         self.alloc = alloc
-        self.running = False
-        self._finished = False
 
     def compose(self) -> ComposeResult:
+        """The warning, the id field, Destroy (disabled) and Cancel."""
         with Vertical() as box:
             box.border_title = f"Destroy {self.alloc.alloc_id}"
             yield Label(
@@ -62,6 +54,7 @@ class DestroyScreen(ModalScreen[bool]):
                 yield Button("Cancel", variant="primary", id="cancel")
 
     def on_mount(self) -> None:
+        """Focus Cancel, so enter alone never destroys."""
         self.query_one("#cancel", Button).focus()
 
     @property
@@ -84,7 +77,7 @@ class DestroyScreen(ModalScreen[bool]):
         self.running = True
         self.query_one("#confirm", Input).disabled = True
         self.query_one("#destroy", Button).disabled = True
-        self.query_one("#message", Static).update("destroying…")
+        self._say("destroying…")
         self._run()
 
     @on(Button.Pressed, "#cancel")
@@ -97,7 +90,7 @@ class DestroyScreen(ModalScreen[bool]):
     def _run(self) -> None:
         try:
             self.alloc.destroy()
-        except (AllocDirError, OSError) as exc:
+        except Exception as exc:  # reported in the dialog, never a crash of the app
             self.app.call_from_thread(self._failed, exc)
         else:
             self.app.call_from_thread(self._done)
@@ -111,9 +104,7 @@ class DestroyScreen(ModalScreen[bool]):
         self.running = False
         self._finished = True
         text = f"Destroy failed: {describe_error(exc)}"
-        message = self.query_one("#message", Static)
-        message.update(text)
-        message.add_class("error")
+        self._say(text, error=True)
         self.app.notify(text, title="Destroy failed", severity="error")
         self.query_one("#destroy", Button).display = False
         cancel = self.query_one("#cancel", Button)

@@ -367,6 +367,7 @@ class _Ended:
     """Stands in for the change events of a file that is already gone."""
 
     def __iter__(self):
+        """No events: the file is gone."""
         return iter(())
 
     def close(self) -> None:

@@ -66,6 +66,7 @@ class HelpScreen(ModalScreen[None]):
         self.sections = sections
 
     def compose(self) -> ComposeResult:
+        """A scrollable table of every key."""
         with VerticalScroll() as scroll:
             scroll.border_title = "Keys"
             scroll.border_subtitle = "escape / q / ? to close"

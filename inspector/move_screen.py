@@ -14,16 +14,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from allocdir import AllocDir, AllocDirError
+from allocdir import AllocDir
 
-from .destroy_screen import describe_error
-from .roots import is_alloc_dir
+from .dialog import ActionDialog, PathCheck, describe_error
 
 
-class MoveScreen(ModalScreen[bool]):
+class MoveScreen(ActionDialog):
     """Ask for the destination alloc dir, confirm building it if needed, move.
 
     Dismissed with True when something was moved (or a move failed part-way),
@@ -48,11 +46,10 @@ class MoveScreen(ModalScreen[bool]):
     def __init__(self, source: AllocDir) -> None:
         super().__init__()
         self.source = source
-        self.running = False
         self._build_confirmed_for: str | None = None
-        self._finished = False
 
     def compose(self) -> ComposeResult:
+        """What moves, the destination field, Move and Cancel."""
         tasks = ", ".join(sorted(self.source.task_dirs)) or "no tasks"
         with Vertical() as box:
             box.border_title = f"Move {self.source.alloc_id}"
@@ -69,12 +66,8 @@ class MoveScreen(ModalScreen[bool]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
+        """Focus the destination field."""
         self.query_one("#dest", Input).focus()
-
-    def _say(self, text: str, *, error: bool = False) -> None:
-        message = self.query_one("#message", Static)
-        message.update(text)
-        message.set_class(error, "error")
 
     @on(Input.Changed, "#dest")
     def _dest_changed(self) -> None:
@@ -91,17 +84,21 @@ class MoveScreen(ModalScreen[bool]):
             return
         if self.running:
             return
-        raw = self.query_one("#dest", Input).value.strip()
-        if not raw:
+        field = self.query_one("#dest", Input)
+        if not field.value.strip():
             self._say("Name the destination alloc dir", error=True)
             return
-        dest = os.path.abspath(os.path.expanduser(raw))
+        self.start_path_check(field)
+
+    def path_checked(self, check: PathCheck) -> None:
+        """Refuse a bad destination, offer to build a new one, else start the move."""
+        dest = check.path
         if dest == self.source.alloc_dir:
             self._say("The destination is the allocation itself", error=True)
             return
-        build = not is_alloc_dir(dest)
+        build = not check.is_alloc_dir
         if build and self._build_confirmed_for != dest:
-            if os.path.exists(dest) and not os.path.isdir(dest):
+            if check.exists and not check.is_dir:
                 self._say(f"{dest} exists and is not a directory", error=True)
                 return
             self._build_confirmed_for = dest
@@ -121,6 +118,7 @@ class MoveScreen(ModalScreen[bool]):
     def action_cancel(self) -> None:
         """Close (ignored while moving)."""
         if not self.running:
+            self.cancel_check()
             self.dismiss(self._finished)
 
     @work(thread=True, exclusive=True, group="move")
@@ -133,7 +131,7 @@ class MoveScreen(ModalScreen[bool]):
             else:
                 dest = AllocDir.discover(dest_path)
             dest.move(self.source, tasks=list(self.source.task_dirs))
-        except (AllocDirError, OSError) as exc:
+        except Exception as exc:  # reported in the dialog, never a crash of the app
             call(self._failed, exc)
         else:
             call(self._done, dest_path)

@@ -56,6 +56,7 @@ class SearchBar(Horizontal):
         """The user closed the bar without searching."""
 
     def compose(self) -> ComposeResult:
+        """The `/` prompt and the pattern field."""
         yield Label("/")
         yield Input(placeholder="search (smart case); enter: find, escape: close")
 

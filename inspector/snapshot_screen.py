@@ -10,10 +10,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from allocdir import AllocDir, snapshot_error_filename
+
+from .dialog import ActionDialog, PathCheck
 
 _REDRAW_EVERY = 0.05  # seconds between progress updates sent to the screen
 
@@ -22,7 +23,7 @@ class SnapshotCancelled(Exception):
     """Raised from the progress callback to stop a snapshot the user cancelled."""
 
 
-class SnapshotScreen(ModalScreen[bool]):
+class SnapshotScreen(ActionDialog):
     """Ask for the output file, then snapshot in a worker with a progress bar.
 
     Dismissed with True once a snapshot was written (or failed half-way, so
@@ -48,12 +49,11 @@ class SnapshotScreen(ModalScreen[bool]):
     def __init__(self, alloc: AllocDir) -> None:
         super().__init__()
         self.alloc = alloc
-        self.running = False
         self._cancel = False
         self._confirm_overwrite: str | None = None
-        self._finished = False
 
     def compose(self) -> ComposeResult:
+        """The output file field, a progress bar, Snapshot and Cancel."""
         with Vertical() as box:
             box.border_title = f"Snapshot {self.alloc.alloc_id}"
             yield Label("Write a tar of alloc/data and each task's local/ to:")
@@ -65,6 +65,7 @@ class SnapshotScreen(ModalScreen[bool]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
+        """Hide the progress bar until the snapshot starts."""
         self.query_one("#progress").display = False
 
     @on(Input.Submitted, "#path")
@@ -75,11 +76,15 @@ class SnapshotScreen(ModalScreen[bool]):
         if self._finished:
             self.dismiss(True)
             return
-        path = os.path.abspath(os.path.expanduser(self.query_one("#path", Input).value.strip()))
-        if os.path.isdir(path):
+        self.start_path_check(self.query_one("#path", Input))
+
+    def path_checked(self, check: PathCheck) -> None:
+        """Refuse a directory, ask before overwriting a file, else start the snapshot."""
+        path = check.path
+        if check.is_dir:
             self._say(f"{path} is a directory: name a file", error=True)
             return
-        if os.path.exists(path) and self._confirm_overwrite != path:
+        if check.exists and self._confirm_overwrite != path:
             self._confirm_overwrite = path
             self._say(f"{path} exists: press Snapshot again to overwrite it", error=True)
             return
@@ -97,12 +102,8 @@ class SnapshotScreen(ModalScreen[bool]):
             self._cancel = True
             self._say("cancelling…")
         else:
+            self.cancel_check()
             self.dismiss(self._finished)
-
-    def _say(self, text: str, *, error: bool = False) -> None:
-        message = self.query_one("#message", Static)
-        message.update(text)
-        message.set_class(error, "error")
 
     @work(thread=True, exclusive=True, group="snapshot")
     def _snapshot(self, path: str) -> None:
@@ -132,14 +133,20 @@ class SnapshotScreen(ModalScreen[bool]):
         try:
             with out:
                 self.alloc.snapshot(out, progress=progress)
+                out.flush()
+                size = os.fstat(out.fileno()).st_size
         except Exception as exc:
             if self._cancel:  # allocdir may wrap SnapshotCancelled in its own error
-                os.unlink(path)
-                call(self._cancelled, path)
+                removed = ""
+                try:
+                    os.unlink(path)
+                except OSError as error:
+                    removed = str(error) or type(error).__name__
+                call(self._cancelled, path, removed)
             else:
                 call(self._failed, path, exc, created=True)
         else:
-            call(self._done, path, os.path.getsize(path))
+            call(self._done, path, size)
 
     def _progress(self, done: int, total: int) -> None:
         self.query_one("#progress", ProgressBar).update(total=max(total, 1), progress=done)
@@ -174,7 +181,11 @@ class SnapshotScreen(ModalScreen[bool]):
         self.app.notify(text, title="Snapshot failed", severity="error")
         self._finish()
 
-    def _cancelled(self, path: str) -> None:
+    def _cancelled(self, path: str, error: str) -> None:
         self.running = False
-        self.app.notify(f"Snapshot cancelled; {path} removed", severity="warning")
+        if error:
+            text = f"Snapshot cancelled; the partial {path} could not be removed: {error}"
+        else:
+            text = f"Snapshot cancelled; {path} removed"
+        self.app.notify(text, severity="warning")
         self.dismiss(False)

@@ -214,6 +214,7 @@ class AllocTree(Tree[NodeData]):
     # ----------------------------------------------------------- loading
 
     def on_mount(self) -> None:
+        """Start listing the allocations."""
         self.reload()
 
     def reload(self) -> None:

@@ -95,9 +95,11 @@ class ViewerBody(Widget):
         self._highlight: re.Pattern[str] | None = None
 
     def on_resize(self, event: Resize) -> None:
+        """Tell the viewer to read what fits the new size."""
         self.post_message(self.Resized())
 
     def watch_scroll_x_cells(self) -> None:
+        """Redraw after a sideways scroll."""
         self.refresh()
 
     def set_texts(self, texts: list[Text], highlight: re.Pattern[str] | None = None) -> None:
@@ -112,6 +114,7 @@ class ViewerBody(Widget):
         return [text.plain for text in self._texts]
 
     def render_line(self, y: int) -> Strip:
+        """Row `y` of the prepared rows, scrolled sideways and cut to the width."""
         width = self.size.width
         strip = self._strips.get(y)
         if strip is None:
@@ -208,10 +211,12 @@ class FileViewer(Widget, can_focus=True):
         self._composed = False
 
     def compose(self) -> ComposeResult:
+        """The rows, with the search bar docked below."""
         yield ViewerBody()
         yield SearchBar()
 
     def on_mount(self) -> None:
+        """Open a file requested before the viewer was mounted."""
         self._composed = True
         if self._pending_open is not None:
             fs, path, label, follow = self._pending_open
@@ -470,6 +475,7 @@ class FileViewer(Widget, can_focus=True):
         self.body.set_texts([Text(line) for line in message.splitlines()])
 
     def watch_wrap(self, wrap: bool) -> None:
+        """Re-read the screen when wrapping is switched on or off."""
         if wrap and self.is_mounted:
             self.body.scroll_x_cells = 0
         if self.following:
@@ -486,13 +492,16 @@ class FileViewer(Widget, can_focus=True):
             self._follow_seen = -1
 
     def on_unmount(self) -> None:
+        """Stop the workers and close the file."""
         self._forget()
 
     def on_mouse_scroll_down(self, event: MouseScrollDown) -> None:
+        """Scroll down a few rows with the wheel."""
         event.stop()
         self._request("down", WHEEL_LINES)
 
     def on_mouse_scroll_up(self, event: MouseScrollUp) -> None:
+        """Scroll up a few rows with the wheel (stops following)."""
         event.stop()
         self._request("up", WHEEL_LINES)
 

@@ -101,12 +101,37 @@ async def test_snapshot_asks_before_overwriting(alloc_root, tmp_path):
         await wait_for(pilot, lambda: isinstance(app.screen, SnapshotScreen), message="dialog")
         await type_into(pilot, app, "#path", str(out))
         await pilot.press("enter")
-        await pilot.pause()
-        assert "exists" in str(app.screen.query_one("#message").content)
+        message = app.screen.query_one("#message")
+        await wait_for(pilot, lambda: "exists" in str(message.content), message="question")
         assert out.read_bytes() == b"keep me"
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, SnapshotScreen), message="closed")
         assert out.read_bytes() == b"keep me"
+
+
+async def test_snapshot_checks_the_path_off_the_event_loop(alloc_root, tmp_path, monkeypatch):
+    import threading
+
+    from inspector import dialog
+
+    threads = []
+
+    def spy(raw):
+        threads.append(threading.current_thread())
+        return real(raw)
+
+    real = dialog.inspect_path
+    monkeypatch.setattr(dialog, "inspect_path", spy)
+    app = InspectorApp(Root.open(alloc_root))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await select_alloc(pilot, app, ALLOC_A)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SnapshotScreen), message="dialog")
+        await type_into(pilot, app, "#path", str(tmp_path))
+        await pilot.press("enter")
+        message = app.screen.query_one("#message")
+        await wait_for(pilot, lambda: "is a directory" in str(message.content), message="refusal")
+    assert threads and threading.main_thread() not in threads
 
 
 # ------------------------------------------------------------------ move
@@ -144,9 +169,9 @@ async def test_move_offers_to_build_the_destination(alloc_root, tmp_path):
         await wait_for(pilot, lambda: isinstance(app.screen, MoveScreen), message="dialog")
         await type_into(pilot, app, "#dest", str(dest))
         await pilot.press("enter")
-        await pilot.pause()
         screen = app.screen
-        assert "not an alloc dir" in str(screen.query_one("#message").content)
+        await wait_for(pilot, lambda: "not an alloc dir" in str(screen.query_one("#message").content),
+                       message="question")
         assert str(screen.query_one("#move", Button).label) == "Build and move"
         assert not dest.exists()  # nothing happens before the confirmation
         await pilot.press("enter")
