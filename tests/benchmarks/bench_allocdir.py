@@ -15,6 +15,7 @@ from allocdir import AllocDir
 from .harness import Row, median_time, run_quiet, timed
 
 RUNS = 3
+MOVE_RUNS = 15  # a rename takes microseconds: more samples for a stable median
 
 
 def _fill(directory: str, count: int, size: int) -> None:
@@ -145,13 +146,14 @@ def move_same_filesystem(work: str, scale: float) -> Row:
     def measure(mib: int) -> float:
         a, b = _fresh_alloc(work), _fresh_alloc(work)
         _fill(os.path.join(a.shared_dir, "data"), mib, 1 << 20)
+        os.sync()  # no writeback of the fresh data during the timed renames
         samples = []
-        for _ in range(RUNS):
+        for _ in range(MOVE_RUNS):
             samples.append(timed(partial(b.move, a, ["web"])))
             a.build()
             a, b = b, a
         a.destroy(), b.destroy()
-        return sorted(samples)[RUNS // 2]
+        return sorted(samples)[MOVE_RUNS // 2]
 
     large, small = measure(big_mib), measure(1)
     return Row(f"`move` on one filesystem, {big_mib} MiB", large, small,
