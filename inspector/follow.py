@@ -41,6 +41,8 @@ MAX_LINES = 10_000
 MAX_BYTES = 8 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
 BACKLOG_BYTES = 64 * 1024
+TAIL_CHECK = 64
+"""Bytes before the offset compared on every read, to notice a rewrite."""
 ROTATION_GRACE = 0.5
 """Seconds to wait, after a rotated log is deleted, for its successor to show up."""
 
@@ -100,6 +102,9 @@ class Follower:
         self._line_bytes = 0
         self._partial = b""
         self._offset = 0
+        # The last bytes read, just before the offset: if they change, the
+        # file was truncated and written again, however the events coalesced.
+        self._tail = b""
         self._notice = ""
         self._version = 0
         self._running = False
@@ -202,6 +207,7 @@ class Follower:
                 data = data[cut + 1 :] if cut >= 0 else b""
             self._ingest(data)
         self._offset = start
+        self._tail = self._pread(max(0, start - TAIL_CHECK), start)
 
     def _watch_current(self) -> bool:
         """Follow the current file; return True to go on with the next one."""
@@ -227,9 +233,9 @@ class Follower:
             for event in changes:
                 if self._stop.is_set():
                     return False
-                if event is ChangeEvent.TRUNCATED:
-                    self._truncated()
-                elif event is ChangeEvent.DELETED:
+                # TRUNCATED is a hint: _drain checks the file itself, so a
+                # truncation it already handled is not handled twice.
+                if event is ChangeEvent.DELETED:
                     deleted = True
                     break
                 self._drain()
@@ -266,6 +272,7 @@ class Follower:
         with self._cond:
             self._path = successor
             self._offset = 0
+            self._tail = b""
             self._notice = f"continued in {posixpath.basename(successor)}"
             self._bump()
 
@@ -275,6 +282,7 @@ class Follower:
                 self._push_lines([self._partial])
                 self._partial = b""
             self._offset = 0
+            self._tail = b""
             self._notice = "truncated"
             self._bump()
 
@@ -282,7 +290,7 @@ class Follower:
         """Read everything between the offset and the current end of the file."""
         while not self._stop.is_set():
             size = self._size()
-            if size < self._offset:
+            if size < self._offset or not self._tail_intact():
                 self._truncated()
             behind = size - self._offset
             if behind <= 0:
@@ -299,6 +307,7 @@ class Follower:
         """Jump ahead of a writer too fast to show everything, dropping the cut line."""
         skipped = offset - self._offset
         self._offset = offset
+        self._tail = b""
         self._fh.seek(offset)
         head = self._fh.readline(self.max_line_bytes)
         self._offset += len(head)
@@ -312,7 +321,17 @@ class Follower:
         data = self._fh.read(length)
         with self._cond:
             self._offset += len(data)
+        self._tail = (self._tail + data[-TAIL_CHECK:])[-TAIL_CHECK:]
         return data
+
+    def _pread(self, start: int, end: int) -> bytes:
+        return os.pread(self._fh.fileno(), end - start, start) if end > start else b""
+
+    def _tail_intact(self) -> bool:
+        """True unless the bytes before the offset are not those read there."""
+        if not self._tail:
+            return True
+        return self._pread(self._offset - len(self._tail), self._offset) == self._tail
 
     def _size(self) -> int:
         try:

@@ -206,3 +206,36 @@ def test_buffer_stays_bounded_under_a_fast_writer(alloc, follow):
     assert peak_bytes <= 512 * 1024
     last = b"%08d " % (total - 1) + b"w" * 90
     running.wait(lambda s: s.lines[-1:] == [last])
+
+
+def test_rewrite_past_the_old_end_is_read_from_the_start(alloc):
+    """A file truncated and written past the old offset between two looks
+    (its TRUNCATED event swallowed, as when the successor appears at once) is
+    still read from offset 0: the bytes before the offset are checked."""
+    rel = "alloc/logs/web.stdout.0"
+    append(alloc, rel, b"old 1\nold 2\n")
+    follower = Follower(alloc, rel, start=0)
+    follower._open_first()
+    follower._drain()
+    assert follower.state().lines == [b"old 1", b"old 2"]
+    with open(host_path(alloc, rel), "r+b") as f:
+        f.truncate(0)
+        f.write(b"new 1\nnew 2 is longer than before\n")
+    follower._drain()  # no event: only the file itself can tell
+    state = follower.state()
+    follower._close()
+    assert state.lines == [b"old 1", b"old 2", b"new 1", b"new 2 is longer than before"]
+    assert state.notice == "truncated"
+
+
+def test_truncated_event_after_handling_does_not_repeat_lines(alloc, follow):
+    rel = "alloc/logs/web.stdout.0"
+    append(alloc, rel, b"a\nb\n")
+    running = follow(rel, start=0)
+    running.wait(lambda s: s.lines[-2:] == [b"a", b"b"])
+    with open(host_path(alloc, rel), "r+b") as f:
+        f.truncate(0)
+        f.write(b"c\n")
+    running.wait(lambda s: s.lines[-1:] == [b"c"])
+    time.sleep(0.3)  # any late TRUNCATED event has arrived by now
+    assert running.follower.state().lines == [b"a", b"b", b"c"]

@@ -144,15 +144,21 @@ async def follow_scenario(workdir: str, seconds: float, seed: int) -> dict:
         messages: queue.Queue[str] = queue.Queue()
         threading.Thread(target=lambda: [messages.put(m) for m in writer.stdout],
                          daemon=True).start()
-        waiting_for = None
+        waiting_for, asked = None, 0.0
         while steps is None:
             await pilot.pause(0.05)
             while not messages.empty():
-                message = messages.get().strip()
+                message = messages.get().rstrip("\n")  # a line may end in a space
                 if message.startswith("done "):
                     steps = int(message.split()[1])
                 else:
-                    waiting_for = message.split(" ", 1)[1].encode()
+                    waiting_for, asked = message.split(" ", 1)[1].encode(), time.monotonic()
+            if waiting_for and time.monotonic() - asked > 20:
+                writer.kill()
+                sizes = {n: os.path.getsize(os.path.join(logs, n)) for n in os.listdir(logs)}
+                raise AssertionError(
+                    f"{waiting_for[:12]!r} not shown after 20 s; last shown {shown[-3:]!r}; "
+                    f"viewer {viewer.status!r}; files {sizes}")
             if waiting_for and shown and shown[-1][1] == waiting_for:
                 writer.stdin.write("go\n")
                 writer.stdin.flush()
@@ -171,7 +177,11 @@ async def follow_scenario(workdir: str, seconds: float, seed: int) -> dict:
     for name, lines in want.items():
         got = [line for file, line in shown if file == name]
         if got != lines:
-            failures.append(f"{name}: wrote {len(lines)} lines, shown {len(got)}")
+            first = next((i for i, (w, g) in enumerate(zip(lines, got)) if w != g),
+                         min(len(lines), len(got)))
+            failures.append(f"{name}: wrote {len(lines)} lines, shown {len(got)}, first "
+                            f"difference at line {first}: wrote {lines[first:first + 1]!r}, "
+                            f"shown {got[first:first + 1]!r}")
     return {"attempts": len(want), "failures": len(failures), "seconds": seconds,
             "lines": sum(map(len, want.values())), "following": following,
             "slowest_key_ms": round(max(key_times) * 1000, 1),
