@@ -177,7 +177,7 @@ async def follow_scenario(workdir: str, seconds: float, seed: int) -> dict:
     for name, lines in want.items():
         got = [line for file, line in shown if file == name]
         if got != lines:
-            first = next((i for i, (w, g) in enumerate(zip(lines, got)) if w != g),
+            first = next((i for i, (w, g) in enumerate(zip(lines, got, strict=False)) if w != g),
                          min(len(lines), len(got)))
             failures.append(f"{name}: wrote {len(lines)} lines, shown {len(got)}, first "
                             f"difference at line {first}: wrote {lines[first:first + 1]!r}, "

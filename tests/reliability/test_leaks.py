@@ -4,35 +4,17 @@ open-close cycles leave no threads, file descriptors or inotify watches."""
 from __future__ import annotations
 
 import os
-import threading
-import time
 
 from allocdir.testing import temp_alloc_dir
-
-
-def _inotify_watches() -> int:
-    count = 0
-    for fd in os.listdir("/proc/self/fdinfo"):
-        try:
-            with open(f"/proc/self/fdinfo/{fd}") as f:
-                count += sum(1 for line in f if line.startswith("inotify wd:"))
-        except OSError:
-            continue
-    return count
+from tests.process_resources import Resources
 
 
 def _resources() -> dict[str, int]:
-    return {"threads": threading.active_count(), "fds": len(os.listdir("/proc/self/fd")),
-            "inotify_watches": _inotify_watches()}
+    return Resources().snapshot()
 
 
 def _settle(baseline: dict[str, int], timeout: float = 5.0) -> dict[str, int]:
-    deadline = time.monotonic() + timeout
-    while True:
-        now = _resources()
-        if all(now[k] <= baseline[k] for k in now) or time.monotonic() > deadline:
-            return now
-        time.sleep(0.05)
+    return Resources().settle(baseline, {k: 0 for k in baseline}, timeout)
 
 
 def test_watch_cycles_leak_nothing(soak, figures):
