@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import NoReturn
 
@@ -89,10 +90,17 @@ def _run(root: Root, open_rel: str | None, follow: bool) -> int:
     return 0
 
 
+def _exit_on_signal(signum: int, frame: object) -> NoReturn:
+    raise SystemExit(128 + signum)
+
+
 def _run_demo(open_rel: str | None, follow: bool) -> int:
-    """Build the demo root, run the app on it, remove it whatever happens."""
+    """Build the demo root, run the app on it, remove it whatever happens,
+    also when the terminal goes away (SIGHUP) or the process is asked to stop."""
     from .demo import DemoRoot
 
+    for signum in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(signum, _exit_on_signal)
     with DemoRoot() as demo:
         return _run(Root.open(demo.path), open_rel, follow)
 

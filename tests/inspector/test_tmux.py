@@ -111,3 +111,18 @@ def test_demo_runs_and_is_removed_on_quit(tmux):
     tmux.keys("q")
     assert tmux.exit_status() == 0
     assert not os.path.exists(demo_dir)
+
+
+def test_demo_is_removed_when_the_terminal_goes_away(tmux):
+    """Closing the terminal (SIGHUP) must not leave the demo root, and its
+    secrets tmpfs mounts, behind."""
+    tmux.start([*command(), "--demo"])
+    text = tmux.wait_for(lambda s: "5f0c3b2e-8d1a-4c7e-9b6a-2e4f1d7c9a01" in s, what="demo")
+    match = re.search(r"(/\S*allocdir-demo-[^/\s]+)/alloc", text)
+    assert match, text
+    demo_dir = match.group(1)
+    tmux.close()  # the pane's terminal is gone: the app gets SIGHUP
+    deadline = time.monotonic() + 20
+    while os.path.exists(demo_dir) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(demo_dir)
