@@ -22,7 +22,7 @@ from .layout import (
 )
 from .move import move_dir
 from .ownership import drop_dir_permissions
-from .paths import PathArg, open_directory, open_regular, resolve, resolve_readable
+from .paths import PathArg, fd_path, open_directory, open_regular, resolve
 from .sniff import SNIFF_LEN, detect_content_type
 from .snapshot import TarStream, archive_tree, error_entry, regular_bytes
 from .task_dir import TaskDir
@@ -175,7 +175,7 @@ class AllocDir:
 
     def _finish_failed_snapshot(self, tar: TarStream, error: BaseException) -> None:
         name = snapshot_error_filename(self.alloc_id)
-        info, content = error_entry(self.alloc_id, name, error)
+        info, content = error_entry(name, error)
         try:
             tar.add_bytes(info, content)
             tar.close()
@@ -284,10 +284,9 @@ class AllocDir:
         """
         if cur_offset < 0:
             raise ValueError(f"negative offset {cur_offset}")
-        resolved = resolve_readable(self.alloc_dir, path)
-        fd = open_regular(self.alloc_dir, path)
+        fd = open_regular(self.alloc_dir, path)  # refuses escapes, secrets, FIFOs
         try:
-            return FileChanges(resolved.real, fd, cur_offset, poll_interval=poll_interval)
+            return FileChanges(fd_path(fd), fd, cur_offset, poll_interval=poll_interval)
         except BaseException:
             os.close(fd)
             raise

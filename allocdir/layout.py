@@ -67,9 +67,6 @@ ALLOC_DIR_MODE = 0o755
 #: Mode of the shared dir, its subdirectories, task dirs and their local dirs.
 SHARED_DIR_MODE = 0o777
 
-#: Mode of a task's secrets dir.
-SECRETS_DIR_MODE = 0o777
-
 
 def snapshot_error_filename(alloc_id: str) -> str:
     """Return the name of the file a snapshot appends when it fails part way."""

@@ -121,29 +121,20 @@ def _realpath(host: str, given: str) -> str:
     raise AllocDirError(f"{given}: kept changing while being resolved")
 
 
-def resolve_readable(alloc_dir: str, path: PathArg) -> ResolvedPath:
-    """Like :func:`resolve`, and also refuse secrets with :class:`SecretReadError`."""
-    resolved = resolve(alloc_dir, path)
-    if resolved.is_secret:
-        raise SecretReadError(resolved.given)
-    return resolved
+def fd_path(fd: int) -> str:
+    """The path the kernel reports for what ``fd`` refers to."""
+    return os.readlink(f"/proc/self/fd/{fd}")
 
 
-def opened_path(fd: int, fallback: str) -> str:
-    """The path the kernel reports for ``fd`` (``fallback`` without ``/proc``)."""
-    try:
-        return os.readlink(f"/proc/self/fd/{fd}")
-    except OSError:
-        return fallback
-
-
-def check_opened(resolved: ResolvedPath, fd: int, *, allow_secret: bool = False) -> None:
-    """Refuse an fd that, after all, points outside the alloc dir or at a secret."""
-    actual = opened_path(fd, resolved.real)
-    if not is_within(resolved.root, actual):
-        raise PathEscapesError(resolved.given, "it changed while being opened")
-    if not allow_secret and is_protected(os.path.relpath(actual, resolved.root)):
-        raise SecretReadError(resolved.given)
+def check_opened(root: str, given: str, fd: int, *, allow_secret: bool = False,
+                 detail: str = "through a symlink") -> None:
+    """Refuse an fd that points outside the alloc dir ``root`` or, unless
+    ``allow_secret``, into a secrets dir."""
+    actual = fd_path(fd)
+    if not is_within(root, actual):
+        raise PathEscapesError(given, detail)
+    if not allow_secret and is_protected(os.path.relpath(actual, root)):
+        raise SecretReadError(given)
 
 
 def describe_mode(mode: int) -> str:
@@ -184,11 +175,7 @@ def open_regular(alloc_dir: str, path: PathArg, *, allow_secret: bool = False) -
         resolve(alloc_dir, given)  # an escape through a dangling link: say so
         raise
     try:
-        actual = os.readlink(f"/proc/self/fd/{path_fd}")
-        if not is_within(root, actual):
-            raise PathEscapesError(given, "through a symlink")
-        if not allow_secret and is_protected(os.path.relpath(actual, root)):
-            raise SecretReadError(given)
+        check_opened(root, given, path_fd, allow_secret=allow_secret)
         mode = os.fstat(path_fd).st_mode
         if not stat.S_ISREG(mode):
             raise AllocDirError(f"{given}: {describe_mode(mode)}, not a regular file")
@@ -202,7 +189,8 @@ def open_directory(alloc_dir: str, path: PathArg) -> tuple[int, ResolvedPath]:
     resolved = resolve(alloc_dir, path)
     fd = os.open(resolved.real, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        check_opened(resolved, fd, allow_secret=True)
+        check_opened(resolved.root, resolved.given, fd, allow_secret=True,
+                     detail="it changed while being opened")
     except BaseException:
         os.close(fd)
         raise

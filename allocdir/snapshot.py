@@ -317,7 +317,7 @@ def _archive_symlink(tar: TarStream, path: str, name: str, st: os.stat_result) -
     tar.add_header(header_for(name, st, target))
 
 
-def error_entry(alloc_id: str, name: str, error: BaseException) -> tuple[tarfile.TarInfo, bytes]:
+def error_entry(name: str, error: BaseException) -> tuple[tarfile.TarInfo, bytes]:
     """The header and content of the marker a failed snapshot appends."""
     info = tarfile.TarInfo(name)
     info.mode = 0o666

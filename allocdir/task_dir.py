@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy as copy_module
-import errno
 import logging
 import os
 from collections.abc import Mapping
@@ -118,8 +117,7 @@ class TaskDir:
 
     def _remove_unmounted(self, path: str) -> None:
         real = os.path.realpath(path)
-        if mounts.is_mount_point(real):
-            raise OSError(errno.EBUSY, "still mounted", path)
+        # remove_tree refuses a path that is itself still mounted, too.
         problems = remove_tree(real, frozenset(mounts.mounts_under(real)))
         if problems:
             raise problems[0]

@@ -17,7 +17,6 @@ import enum
 import fcntl
 import os
 import select
-import stat
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -478,8 +477,3 @@ def _resolve(future: Future) -> None:
         future.set_result(None)
     except Exception:
         pass  # cancelled in the meantime
-
-
-def is_watchable(mode: int) -> bool:
-    """Only regular files have change events."""
-    return stat.S_ISREG(mode)
