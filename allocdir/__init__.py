@@ -3,7 +3,10 @@ allocation directory, building and destroying it, snapshots and moves, and
 safe, watchable access to the files inside it."""
 
 from .alloc_dir import AllocDir
-from .errors import AllocDirError, NotBuiltError, PathEscapesError, SecretReadError
+from .dirfd import UnsafePathError
+from .errors import (
+    AllocDirError, NotAnAllocDirError, NotBuiltError, PathEscapesError, SecretReadError,
+)
 from .fileinfo import AllocFileInfo
 from .fs import AllocDirFS
 from .layout import (
@@ -12,7 +15,9 @@ from .layout import (
     TASK_DIRS, TASK_LOCAL, TASK_LOCAL_CONTAINER_PATH, TASK_PRIVATE, TASK_SECRETS,
     TASK_SECRETS_CONTAINER_PATH, TMP_DIR_NAME, snapshot_error_filename,
 )
+from .recognize import PathKind, Recognized, is_alloc_dir, recognize
 from .sniff import detect_content_type
+from .snapshot import SnapshotResult
 from .task_dir import TaskDir
 from .watch import ChangeEvent, FileChanges
 
@@ -21,6 +26,8 @@ __all__ = [
     "SHARED_ALLOC_DIRS", "SHARED_ALLOC_NAME", "SHARED_DATA_DIR", "SNAPSHOT_ERROR_TIME",
     "TASK_DIRS", "TASK_LOCAL", "TASK_LOCAL_CONTAINER_PATH", "TASK_PRIVATE", "TASK_SECRETS",
     "TASK_SECRETS_CONTAINER_PATH", "TMP_DIR_NAME", "AllocDir", "AllocDirError", "AllocDirFS",
-    "AllocFileInfo", "ChangeEvent", "FileChanges", "NotBuiltError", "PathEscapesError",
-    "SecretReadError", "TaskDir", "detect_content_type", "snapshot_error_filename",
+    "AllocFileInfo", "ChangeEvent", "FileChanges", "NotAnAllocDirError", "NotBuiltError",
+    "PathEscapesError", "PathKind", "Recognized", "SecretReadError", "SnapshotResult", "TaskDir",
+    "UnsafePathError", "detect_content_type", "is_alloc_dir", "recognize",
+    "snapshot_error_filename",
 ]

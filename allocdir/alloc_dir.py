@@ -8,24 +8,25 @@ import logging
 import os
 import stat
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from typing import BinaryIO
 
-from . import mounts
-from .errors import AllocDirError, NotBuiltError
+from . import dirfd
+from .errors import AllocDirError, NotAnAllocDirError, NotBuiltError, SecretReadError
 from .fileinfo import AllocFileInfo
-from .fsops import remove_tree
+from .fsops import TreeSize, measure_at, remove_tree_at
 from .layout import (
     ALLOC_DIR_MODE, SHARED_ALLOC_DIRS, SHARED_ALLOC_NAME, SHARED_DATA_DIR, SHARED_DIR_MODE,
     TASK_LOCAL, snapshot_error_filename,
 )
-from .move import move_dir
-from .ownership import drop_dir_permissions
+from .move import JOURNAL_PREFIX, Move, move_dir
+from .ownership import task_owner
 from .paths import PathArg, fd_path, open_directory, open_regular, resolve
+from .recognize import is_alloc_dir
 from .sniff import SNIFF_LEN, detect_content_type
-from .snapshot import TarStream, archive_tree, error_entry, regular_bytes
-from .task_dir import TaskDir
+from .snapshot import SnapshotResult, TarStream, archive_tree, error_entry
+from .task_dir import TaskDir, check_task_name
 from .watch import FileChanges, wait_for_path
 
 _log = logging.getLogger("allocdir")
@@ -67,15 +68,29 @@ class AllocDir:
     @classmethod
     def discover(cls, alloc_dir: str | os.PathLike, *,
                  logger: logging.Logger | None = None) -> "AllocDir":
-        """An existing alloc dir read from disk, with every task dir found there."""
+        """An existing alloc dir read from disk, with every task dir found there.
+
+        Raises ``FileNotFoundError`` when it does not exist and
+        :class:`NotAnAllocDirError` when it is not an alloc dir (see
+        :func:`allocdir.is_alloc_dir`: a client root, a data_dir, anything
+        else). Entries that cannot name a task are skipped.
+        """
         instance = cls(alloc_dir, logger=logger)
-        with os.scandir(instance.alloc_dir) as entries:
-            names = sorted(e.name for e in entries
-                           if e.is_dir(follow_symlinks=False) and e.name != SHARED_ALLOC_NAME
-                           and not e.name.startswith("."))
+        fd = dirfd.open_dir(instance.alloc_dir)  # FileNotFoundError, NotADirectory...
+        try:
+            with os.scandir(fd) as entries:
+                names = sorted(e.name for e in entries
+                               if e.is_dir(follow_symlinks=False) and e.name != SHARED_ALLOC_NAME
+                               and not e.name.startswith("."))
+        finally:
+            os.close(fd)
+        if not is_alloc_dir(instance.alloc_dir):
+            raise NotAnAllocDirError(
+                f"{instance.alloc_dir} is not an alloc dir (no {SHARED_ALLOC_NAME}/ holding "
+                f"{', '.join(sorted(SHARED_ALLOC_DIRS))})")
         for name in names:
             instance.new_task_dir(name)
-        instance._built = os.path.isdir(instance.shared_dir)
+        instance._built = True
         return instance
 
     def copy(self) -> "AllocDir":
@@ -87,7 +102,10 @@ class AllocDir:
         return duplicate
 
     def new_task_dir(self, name: str) -> TaskDir:
-        """Create the TaskDir of task ``name`` (not on disk) and record it."""
+        """Create the TaskDir of task ``name`` (not on disk) and record it.
+
+        ``name`` must be one path component, not ``.``, ``..`` or ``alloc``
+        (``ValueError``)."""
         task_dir = TaskDir(self.alloc_dir, name, logger=self.logger)
         with self._lock:
             self.task_dirs[name] = task_dir
@@ -101,24 +119,41 @@ class AllocDir:
 
     def build(self) -> None:
         """Create the alloc dir, the shared dir and its subdirs; as root they
-        are handed to nobody. Creates no task dirs."""
+        are handed to nobody. Creates no task dirs. A symlink a task left in
+        place of ``alloc/data``, ``logs`` or ``tmp`` is replaced, never followed."""
         with self._lock:
             try:
-                os.makedirs(self.alloc_dir, mode=ALLOC_DIR_MODE, exist_ok=True)
-                os.chmod(self.alloc_dir, ALLOC_DIR_MODE)
-                os.makedirs(self.shared_dir, mode=SHARED_DIR_MODE, exist_ok=True)
-                drop_dir_permissions(self.shared_dir, SHARED_DIR_MODE)
-                for name in SHARED_ALLOC_DIRS:
-                    path = os.path.join(self.shared_dir, name)
-                    os.makedirs(path, mode=SHARED_DIR_MODE, exist_ok=True)
-                    drop_dir_permissions(path, SHARED_DIR_MODE)
+                parent, name = os.path.split(self.alloc_dir)
+                os.makedirs(parent, exist_ok=True)  # the operator's path, not a task's
+                parent_fd = dirfd.open_dir(parent)
+                try:
+                    alloc_fd = dirfd.ensure_dir_at(parent_fd, name, ALLOC_DIR_MODE,
+                                                   self.alloc_dir)
+                finally:
+                    os.close(parent_fd)
+                try:
+                    self._build_shared(alloc_fd)
+                finally:
+                    os.close(alloc_fd)
             except OSError as e:
                 raise AllocDirError(f"Failed to build the alloc directory {self.alloc_dir}: {e}") from e
             self._built = True
 
+    def _build_shared(self, alloc_fd: int) -> None:
+        owner = task_owner()
+        shared = dirfd.ensure_dir_at(alloc_fd, SHARED_ALLOC_NAME, SHARED_DIR_MODE,
+                                     self.shared_dir, owner=owner)
+        try:
+            for name in SHARED_ALLOC_DIRS:
+                os.close(dirfd.ensure_dir_at(shared, name, SHARED_DIR_MODE,
+                                             f"{self.shared_dir}/{name}", owner=owner,
+                                             replace_link=True))
+        finally:
+            os.close(shared)
+
     def unmount_all(self) -> None:
         """Unmount (and remove) each task's ``alloc/`` and ``secrets/``, and
-        unmount ``dev/`` and ``proc/``. Not mounted is not an error."""
+        unmount (then remove) ``dev/`` and ``proc/``. Not mounted is not an error."""
         with self._lock:
             errors = [e for td in self._task_dirs() for e in td.unmount()]
         if errors:
@@ -130,7 +165,8 @@ class AllocDir:
         Never deletes through a mount point that is still mounted (a mount
         under the alloc dir that is not one of the task mounts it unmounts,
         or one that failed to unmount, even a bind mount from the same file
-        system): it is left in place with its parents, and reported.
+        system): it is left in place with its parents, and reported. Nothing
+        is followed: a symlink a task left is removed as a link.
         """
         with self._lock:
             errors: list[BaseException] = []
@@ -138,40 +174,82 @@ class AllocDir:
                 self.unmount_all()
             except AllocDirError as e:
                 errors.extend(e.errors)
-            root = os.path.realpath(self.alloc_dir)
-            errors.extend(remove_tree(root, frozenset(mounts.mounts_under(root))))
+            parent, name = os.path.split(self.alloc_dir)
+            try:
+                parent_fd = dirfd.open_dir(parent)
+            except FileNotFoundError:
+                parent_fd = -1
+            except (OSError, AllocDirError) as e:
+                errors.append(e)
+                parent_fd = -1
+            if parent_fd >= 0:
+                try:
+                    errors.extend(remove_tree_at(parent_fd, name, self.alloc_dir))
+                finally:
+                    os.close(parent_fd)
             self._built = False
         if errors:
             raise AllocDirError.collect(f"destroying {self.alloc_dir}", errors)
 
     # -- snapshot and move ------------------------------------------------------
 
-    def _snapshot_roots(self) -> list[str]:
-        return [os.path.join(self.shared_dir, SHARED_DATA_DIR)] + [
-            td.local_dir for td in self._task_dirs()]
+    def _snapshot_tops(self, alloc_fd: int) -> Iterator[tuple[int, str, str]]:
+        """``(dir fd, name, path in the tar)`` of each tree a snapshot holds:
+        ``alloc/data`` and each known task's ``local/``, reached without
+        following links. Each fd is closed when the next is asked for."""
+        parents = [(SHARED_ALLOC_NAME, SHARED_DATA_DIR)] + [
+            (td.name, TASK_LOCAL) for td in self._task_dirs()]
+        for parent, name in parents:
+            try:
+                fd = dirfd.open_dir_at(alloc_fd, parent, f"{self.alloc_dir}/{parent}")
+            except FileNotFoundError:
+                continue
+            try:
+                yield fd, name, f"{parent}/{name}"
+            finally:
+                os.close(fd)
+
+    def snapshot_estimate(self) -> TreeSize:
+        """The entries and content bytes a ``snapshot`` now would archive."""
+        size = TreeSize()
+        alloc_fd = dirfd.open_dir(self.alloc_dir)
+        try:
+            for fd, name, where in self._snapshot_tops(alloc_fd):
+                measure_at(fd, name, where, size)
+        finally:
+            os.close(alloc_fd)
+        return size
 
     def snapshot_size(self) -> int:
         """Bytes of file content a ``snapshot`` now would archive (for progress)."""
-        return regular_bytes(self._snapshot_roots())
+        return self.snapshot_estimate().content_bytes
 
-    def snapshot(self, w: BinaryIO, *, progress: Callable[[int], None] | None = None) -> None:
+    def snapshot(self, w: BinaryIO, *,
+                 progress: Callable[[int], None] | None = None) -> SnapshotResult:
         """Write a tar of ``alloc/data`` and each task's ``local/`` to ``w``.
 
         Names are relative to the alloc dir; symlinks are archived as links,
-        FIFOs and devices as headers only, sockets skipped. On an error the
-        tar is completed with ``NOMAD-<alloc id>-ERROR.log`` describing it,
-        then the error is raised. ``progress``, if given, is called with the
-        number of content bytes archived so far.
+        FIFOs and devices as headers only, sockets skipped; a file another
+        process holds a lease on, and the content of a mount point, are left
+        out and listed in the result's ``skipped``. On an error the tar is
+        completed with ``NOMAD-<alloc id>-ERROR.log`` describing it, then the
+        error is raised. ``progress``, if given, is called with the number of
+        content bytes archived so far.
         """
         tar = TarStream(w, progress)
-        root = self.alloc_dir
+        result = SnapshotResult()
         try:
-            for top in self._snapshot_roots():
-                archive_tree(tar, root, top)
+            alloc_fd = dirfd.open_dir(self.alloc_dir)
+            try:
+                for fd, name, where in self._snapshot_tops(alloc_fd):
+                    archive_tree(tar, fd, name, where, result)
+            finally:
+                os.close(alloc_fd)
             tar.close()
         except Exception as e:
             self._finish_failed_snapshot(tar, e)
             raise AllocDirError(f"failed to snapshot {self.alloc_dir}: {e}") from e
+        return result
 
     def _finish_failed_snapshot(self, tar: TarStream, error: BaseException) -> None:
         name = snapshot_error_filename(self.alloc_id)
@@ -186,32 +264,72 @@ class AllocDir:
         """Move ``other``'s ``alloc/data`` and each named task's ``local/`` here.
 
         ``tasks`` are task names (or objects with a ``name``). An empty target
-        directory is replaced. Across file systems the data is copied,
-        verified, and only then removed from ``other``; a failure at any step
-        leaves every file in the source or the target.
+        directory is replaced; a task with no ``local/`` is skipped. Across
+        file systems the data is copied, verified, and only then removed from
+        ``other``; a failure at any step leaves every file in the source or
+        the target. Nothing is followed: a source that is a symlink is moved
+        as a link.
         """
         with self._lock:
             if not self._built:
                 raise NotBuiltError(f"unable to move to {self.alloc_dir!r} - alloc dir is not built")
-            pairs = [(os.path.join(other.shared_dir, SHARED_DATA_DIR),
-                      os.path.join(self.shared_dir, SHARED_DATA_DIR), "data dir")]
-            for task in tasks:
-                name = task if isinstance(task, str) else task.name
-                pairs.append((os.path.join(other.alloc_dir, name, TASK_LOCAL),
-                              os.path.join(self.alloc_dir, name, TASK_LOCAL),
-                              f"task {name!r} local dir"))
-            for source, target, what in pairs:
-                self._move_one(source, target, what)
+            names = [check_task_name(t if isinstance(t, str) else t.name) for t in tasks]
+            dst_fd = dirfd.open_dir(self.alloc_dir)
+            try:
+                try:
+                    src_fd = dirfd.open_dir(other.alloc_dir)
+                except FileNotFoundError:
+                    return  # nothing to move, as in Nomad
+                try:
+                    if dirfd.identity(os.fstat(src_fd)) == dirfd.identity(os.fstat(dst_fd)):
+                        raise AllocDirError(f"unable to move {other.alloc_dir} into itself")
+                    self._move_shared(other, src_fd, dst_fd)
+                    for name in names:
+                        self._move_task(other, name, src_fd, dst_fd)
+                finally:
+                    os.close(src_fd)
+            finally:
+                os.close(dst_fd)
 
-    def _move_one(self, source: str, target: str, what: str) -> None:
-        parent = os.path.dirname(target)
+    def _move_shared(self, other: "AllocDir", src_fd: int, dst_fd: int) -> None:
+        src = dirfd.open_dir_at(src_fd, SHARED_ALLOC_NAME, other.shared_dir)
         try:
-            if not os.path.isdir(parent):
-                os.makedirs(parent, mode=0o777, exist_ok=True)
-                drop_dir_permissions(parent, SHARED_DIR_MODE)
-        except OSError as e:
-            raise AllocDirError(f"error creating {parent} for {what}: {e}") from e
-        move_dir(source, target, what)
+            dst = dirfd.open_dir_at(dst_fd, SHARED_ALLOC_NAME, self.shared_dir)
+            try:
+                move_dir(Move(src, SHARED_DATA_DIR, dst, SHARED_DATA_DIR, dst_fd,
+                              f"{SHARED_ALLOC_NAME}.{SHARED_DATA_DIR}",
+                              f"{other.shared_dir}/{SHARED_DATA_DIR}",
+                              f"{self.shared_dir}/{SHARED_DATA_DIR}", "data dir"))
+            finally:
+                os.close(dst)
+        finally:
+            os.close(src)
+
+    def _move_task(self, other: "AllocDir", name: str, src_fd: int, dst_fd: int) -> None:
+        source_dir, target_dir = f"{other.alloc_dir}/{name}", f"{self.alloc_dir}/{name}"
+        key = f"{name}.{TASK_LOCAL}"
+        try:
+            src = dirfd.open_dir_at(src_fd, name, source_dir)
+        except FileNotFoundError:
+            return
+        try:
+            pending = _exists_at(dst_fd, JOURNAL_PREFIX + key)
+            if not pending and not _exists_at(src, TASK_LOCAL):
+                return  # nothing to move: no empty task dir is made for it
+            try:
+                dst = dirfd.ensure_dir_at(dst_fd, name, SHARED_DIR_MODE, target_dir,
+                                          owner=task_owner())
+            except OSError as e:
+                raise AllocDirError(f"error creating {target_dir} for task {name!r} local dir: "
+                                    f"{e}") from e
+            try:
+                move_dir(Move(src, TASK_LOCAL, dst, TASK_LOCAL, dst_fd, key,
+                              f"{source_dir}/{TASK_LOCAL}", f"{target_dir}/{TASK_LOCAL}",
+                              f"task {name!r} local dir"))
+            finally:
+                os.close(dst)
+        finally:
+            os.close(src)
 
     # -- the read side (AllocDirFS) ----------------------------------------------
 
@@ -234,7 +352,8 @@ class AllocDir:
 
     def stat(self, path: PathArg) -> AllocFileInfo:
         """Information about ``path`` (symlinks followed, within the alloc dir)
-        with its content type sniffed from its first 512 bytes."""
+        with its content type sniffed from its first 512 bytes (best effort:
+        a file that cannot be read now is ``application/octet-stream``)."""
         resolved = resolve(self.alloc_dir, path)
         st = os.stat(resolved.real)
         name = os.path.basename(resolved.rel) or self.alloc_id
@@ -247,7 +366,10 @@ class AllocDir:
             return "application/json"
         if not stat.S_ISREG(st.st_mode) or resolved.is_secret:
             return "application/octet-stream"  # never opened
-        fd = open_regular(self.alloc_dir, resolved.given)
+        try:
+            fd = open_regular(self.alloc_dir, resolved.given)
+        except (PermissionError, BlockingIOError, SecretReadError):
+            return "application/octet-stream"  # sniffing is best effort, as in Nomad
         try:
             return detect_content_type(os.pread(fd, SNIFF_LEN, 0))
         finally:
@@ -286,7 +408,17 @@ class AllocDir:
             raise ValueError(f"negative offset {cur_offset}")
         fd = open_regular(self.alloc_dir, path)  # refuses escapes, secrets, FIFOs
         try:
-            return FileChanges(fd_path(fd), fd, cur_offset, poll_interval=poll_interval)
+            lexical = resolve(self.alloc_dir, path).host
+            return FileChanges(fd_path(fd), fd, cur_offset, poll_interval=poll_interval,
+                               link_path=lexical)
         except BaseException:
             os.close(fd)
             raise
+
+
+def _exists_at(dir_fd: int, name: str) -> bool:
+    try:
+        dirfd.lstat_at(dir_fd, name)
+        return True
+    except FileNotFoundError:
+        return False

@@ -46,3 +46,7 @@ class SecretReadError(AllocDirError):
 
 class NotBuiltError(AllocDirError):
     """The operation needs an alloc dir that has been built."""
+
+
+class NotAnAllocDirError(AllocDirError):
+    """A directory taken for an alloc dir does not have Nomad's layout."""

@@ -1,113 +1,70 @@
-"""Tree operations that must lose nothing: removal that stops at mount points,
-and the copy-then-verify used to move across file systems."""
+"""Tree operations that must lose nothing and follow nothing: removal that
+stops at mount points, and the copy-then-verify used to move across file
+systems. Every one works below a directory fd through :func:`dirfd.walk`."""
 
 from __future__ import annotations
 
 import errno
 import os
-import shutil
 import stat
 from dataclasses import dataclass
 
+from . import dirfd
+from .dirfd import ENTER, ERROR, LEAF, LEAVE, MOUNT
 from .errors import AllocDirError
 from .mounts import is_root
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+def _join(where: str, rel: str) -> str:
+    return f"{where}/{rel}" if rel else where
 
 
-def _listing(dir_fd: int) -> list[tuple[str, bool]]:
-    with os.scandir(dir_fd) as entries:
-        return [(e.name, e.is_dir(follow_symlinks=False)) for e in entries]
+def still_mounted(where: str) -> OSError:
+    """The error reported for a mount point a removal did not go through."""
+    return OSError(errno.EBUSY, "still mounted, not removed", where)
 
 
-@dataclass
-class _Frame:
-    fd: int
-    path: str
-    entries: list[tuple[str, bool]]
-    complete: bool = True
+def remove_tree_at(dir_fd: int, name: str, where: str) -> list[OSError]:
+    """Remove ``name`` in ``dir_fd`` and everything below it on its own mount.
 
-
-def remove_tree(path: str, mount_points: frozenset[str] | set[str]) -> list[OSError]:
-    """Remove ``path`` and everything below it that is on its own mount.
-
-    Works through directory fds with ``O_NOFOLLOW`` (a symlink swapped in
-    cannot send it elsewhere) and never descends into a directory that is a
-    mount point (another ``st_dev``, or listed in ``mount_points`` as a bind
-    mount of the same file system). Returns the errors; what could be removed
-    is removed.
+    A symlink is removed, never followed; a mount point (another device, or
+    a bind mount of the same file system) is not entered and is reported, as
+    is anything else that could not be removed, with its parents. Returns the
+    errors; what could be removed is removed.
     """
     errors: list[OSError] = []
-    try:
-        top = os.lstat(path)
-    except FileNotFoundError:
-        return errors
-    if not stat.S_ISDIR(top.st_mode):
-        _try(errors, os.unlink, path)
-        return errors
-    if path in mount_points:
-        return [_still_mounted(path)]
-    fd = os.open(path, _DIR_FLAGS)
-    frames = [_Frame(fd, path, _listing(fd))]
-    while frames:
-        frame = frames[-1]
-        if frame.entries:
-            child = _descend(frame, top.st_dev, mount_points, errors)
-            if child is not None:
-                frames.append(child)
-            continue
-        frames.pop()
-        os.close(frame.fd)
-        if not frames:
-            if frame.complete:
-                _try(errors, os.rmdir, path)
-        elif frame.complete:
-            name = os.path.basename(frame.path)
-            frames[-1].complete &= _try(errors, os.rmdir, name, dir_fd=frames[-1].fd)
-        else:
-            frames[-1].complete = False
+    emptied: list[bool] = []  # per open directory: was everything in it removed
+
+    def failed(error: OSError) -> None:
+        errors.append(error)
+        if emptied:
+            emptied[-1] = False
+
+    for step in dirfd.walk(dir_fd, name, where=where):
+        path = _join(where, step.rel)
+        if step.kind == ENTER:
+            emptied.append(True)
+        elif step.kind == LEAF:
+            _attempt(failed, os.unlink, step.name, step.dir_fd, path)
+        elif step.kind == MOUNT:
+            failed(still_mounted(path))
+        elif step.kind == ERROR:
+            failed(step.error)
+        elif step.kind == LEAVE:
+            if emptied.pop():
+                _attempt(failed, os.rmdir, step.name, step.dir_fd, path)
+            elif emptied:
+                emptied[-1] = False
     return errors
 
 
-def _descend(frame: _Frame, dev: int, mount_points, errors: list[OSError]) -> "_Frame | None":
-    name, is_dir = frame.entries.pop()
-    child = f"{frame.path}/{name}"
-    if not is_dir:
-        frame.complete &= _try(errors, os.unlink, name, dir_fd=frame.fd)
-        return None
+def _attempt(failed, func, name: str, dir_fd: int, path: str) -> None:
     try:
-        st = os.stat(name, dir_fd=frame.fd, follow_symlinks=False)
-        if st.st_dev != dev or child in mount_points:
-            raise _still_mounted(child)
-        fd = os.open(name, _DIR_FLAGS, dir_fd=frame.fd)
+        func(name, dir_fd=dir_fd)
     except FileNotFoundError:
-        return None
+        pass
     except OSError as e:
-        errors.append(e)
-        frame.complete = False
-        return None
-    try:
-        return _Frame(fd, child, _listing(fd))
-    except OSError as e:
-        os.close(fd)
-        errors.append(e)
-        frame.complete = False
-        return None
-
-
-def _still_mounted(path: str) -> OSError:
-    return OSError(errno.EBUSY, "still mounted, not removed", path)
-
-
-def _try(errors: list[OSError], func, *args, **kwargs) -> bool:
-    try:
-        func(*args, **kwargs)
-    except FileNotFoundError:
-        return True
-    except OSError as e:
-        errors.append(e)
-        return False
-    return True
+        failed(dirfd.named(e, path))
 
 
 @dataclass(frozen=True)
@@ -119,82 +76,177 @@ class Entry:
     link: str = ""
 
 
-def manifest(top: str) -> dict[str, Entry]:
-    """Every entry below ``top`` by relative path (sockets are not copied)."""
+def manifest_at(dir_fd: int, name: str, where: str) -> dict[str, Entry]:
+    """Every entry of ``name`` in ``dir_fd`` and below, by path relative to
+    it (``""`` is the top); sockets, which are not copied, are left out."""
     result: dict[str, Entry] = {}
-    for dirpath, dirnames, filenames in os.walk(top):
-        for name in dirnames + filenames:
-            full = os.path.join(dirpath, name)
-            st = os.lstat(full)
-            rel = os.path.relpath(full, top)
-            if stat.S_ISSOCK(st.st_mode):
-                continue
-            if stat.S_ISLNK(st.st_mode):
-                result[rel] = Entry("link", link=os.readlink(full))
-            elif stat.S_ISREG(st.st_mode):
-                result[rel] = Entry("file", size=st.st_size)
-            else:
-                result[rel] = Entry(stat.filemode(st.st_mode)[0])
-        # os.walk lists a symlink to a directory among dirnames without
-        # descending; that is what we want.
+    for step in dirfd.walk(dir_fd, name, where=where):
+        if step.kind == ERROR:
+            raise step.error
+        if step.kind == MOUNT:
+            raise AllocDirError(f"{_join(where, step.rel)} is a mount point")
+        if step.kind == ENTER:
+            result[step.rel] = Entry("d")
+        elif step.kind == LEAF:
+            entry = _leaf_entry(step.dir_fd, step.name)
+            if entry is not None:
+                result[step.rel] = entry
     return result
 
 
-def copy_tree(src: str, dst: str) -> None:
-    """Copy ``src`` to the new directory ``dst`` as ``cp -a`` would.
-
-    Regular files, directories, symlinks, FIFOs and (as root) devices are
-    reproduced with their mode, times and (as root) owner; sockets, which
-    cannot be copied, are skipped. FIFOs and devices are never opened.
-    """
-    _copy_dir_node(src, dst)
-    for dirpath, dirnames, filenames in os.walk(src):
-        target_dir = os.path.join(dst, os.path.relpath(dirpath, src))
-        for name in dirnames + filenames:
-            source, target = os.path.join(dirpath, name), os.path.join(target_dir, name)
-            st = os.lstat(source)
-            if stat.S_ISDIR(st.st_mode):
-                _copy_dir_node(source, target)
-            else:
-                _copy_leaf(source, target, st)
-    # Directory times last: writing into a directory changes its mtime.
-    for dirpath, _, _ in os.walk(src, topdown=False):
-        target_dir = os.path.join(dst, os.path.relpath(dirpath, src))
-        shutil.copystat(dirpath, target_dir, follow_symlinks=False)
+def _leaf_entry(dir_fd: int, name: str) -> Entry | None:
+    try:
+        st = dirfd.lstat_at(dir_fd, name)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISSOCK(st.st_mode):
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        return Entry("link", link=os.readlink(name, dir_fd=dir_fd))
+    if stat.S_ISREG(st.st_mode):
+        return Entry("file", size=st.st_size)
+    return Entry(stat.filemode(st.st_mode)[0])
 
 
-def _copy_dir_node(source: str, target: str) -> None:
-    os.mkdir(target, 0o700)
-    _copy_owner(source, target)
-
-
-def _copy_leaf(source: str, target: str, st: os.stat_result) -> None:
-    mode = st.st_mode
-    if stat.S_ISLNK(mode):
-        os.symlink(os.readlink(source), target)
-    elif stat.S_ISREG(mode):
-        shutil.copyfile(source, target, follow_symlinks=False)
-    elif stat.S_ISFIFO(mode):
-        os.mkfifo(target, stat.S_IMODE(mode))
-    elif (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) and is_root():
-        os.mknod(target, mode, st.st_rdev)
-    else:
-        return  # sockets, and devices when not root
-    _copy_owner(source, target)
-    shutil.copystat(source, target, follow_symlinks=False)
-
-
-def _copy_owner(source: str, target: str) -> None:
-    if is_root():
-        st = os.lstat(source)
-        os.lchown(target, st.st_uid, st.st_gid)
-
-
-def verify_copy(src: str, dst: str) -> None:
-    """Raise ``AllocDirError`` unless ``dst`` holds every entry of ``src``."""
-    want, have = manifest(src), manifest(dst)
-    missing = sorted(rel for rel, entry in want.items()
+def verify_copy(src: tuple[int, str, str], dst: tuple[int, str, str]) -> None:
+    """Raise ``AllocDirError`` unless the copy ``dst`` holds every entry of
+    ``src``; each is ``(dir fd, name, path for messages)``."""
+    want, have = manifest_at(*src), manifest_at(*dst)
+    missing = sorted(rel or "." for rel, entry in want.items()
                      if have.get(rel) != entry and not (entry.kind in "bc" and not is_root()))
     if missing:
         shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
-        raise AllocDirError(f"copy of {src} to {dst} differs at {len(missing)} entries: {shown}")
+        raise AllocDirError(f"copy of {src[2]} to {dst[2]} differs at {len(missing)} entries: "
+                            f"{shown}")
+
+
+def copy_tree_at(src_fd: int, src_name: str, dst_fd: int, dst_name: str, where: str, *,
+                 top_perms: bool = True) -> os.stat_result:
+    """Copy ``src_name`` of ``src_fd`` to the new ``dst_name`` of ``dst_fd``
+    as ``cp -a`` would, following no symlink on either side.
+
+    Regular files, directories, symlinks, FIFOs and (as root) devices keep
+    their mode, times and (as root) owner; sockets, which cannot be copied,
+    are skipped; FIFOs and devices are never opened. A mount point inside
+    refuses the copy. Directories are created 0700 and given their own mode
+    and owner once filled (the top one only with ``top_perms``). Returns the
+    ``lstat`` of the source top.
+    """
+    dst = dirfd.DirStack(dst_fd)
+    sources: list[os.stat_result] = []
+    top_st = dirfd.lstat_at(src_fd, src_name)
+    try:
+        for step in dirfd.walk(src_fd, src_name, where=where):
+            target = dst_name if step.depth == 0 else step.name
+            if step.kind == ERROR:
+                raise step.error
+            if step.kind == MOUNT:
+                raise AllocDirError(f"{_join(where, step.rel)} is a mount point; not copied")
+            if step.kind == LEAF:
+                _copy_leaf(step.dir_fd, step.name, dst.top(), target, _join(where, step.rel))
+            elif step.kind == ENTER:
+                os.mkdir(target, 0o700, dir_fd=dst.top())
+                dst.push(target, dirfd.open_dir_at(dst.top(), target, target))
+                sources.append(step.st)
+            elif step.kind == LEAVE:
+                st = sources.pop()
+                if step.depth > 0 or top_perms:
+                    apply_metadata(dst.top(), st)
+                dst.pop()
+    finally:
+        dst.close()
+    return top_st
+
+
+def apply_metadata(fd: int, st: os.stat_result) -> None:
+    """Give the open ``fd`` the owner (as root), mode and times of ``st``."""
+    if is_root():
+        os.fchown(fd, st.st_uid, st.st_gid)
+    os.fchmod(fd, stat.S_IMODE(st.st_mode))
+    os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def _copy_leaf(src_fd: int, name: str, dst_fd: int, target: str, where: str) -> None:
+    try:
+        st = dirfd.lstat_at(src_fd, name)
+    except FileNotFoundError:
+        return
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        _copy_file(src_fd, name, dst_fd, target, where)
+        return
+    if stat.S_ISLNK(mode):
+        os.symlink(os.readlink(name, dir_fd=src_fd), target, dir_fd=dst_fd)
+    elif stat.S_ISFIFO(mode):
+        os.mkfifo(target, 0o600, dir_fd=dst_fd)
+    elif (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) and is_root():
+        os.mknod(target, (mode & ~0o7777) | 0o600, st.st_rdev, dir_fd=dst_fd)
+    else:
+        return  # sockets, and devices when not root
+    # The staging tree is root's alone while it is filled: a name there is safe.
+    if is_root():
+        os.chown(target, st.st_uid, st.st_gid, dir_fd=dst_fd, follow_symlinks=False)
+    if not stat.S_ISLNK(mode):
+        os.chmod(target, stat.S_IMODE(mode), dir_fd=dst_fd)
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns), dir_fd=dst_fd,
+             follow_symlinks=False)
+
+
+def _copy_file(src_fd: int, name: str, dst_fd: int, target: str, where: str) -> None:
+    try:
+        source, st = dirfd.open_file_at(src_fd, name, where)
+    except FileNotFoundError:
+        return
+    try:
+        out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                      | os.O_CLOEXEC, 0o600, dir_fd=dst_fd)
+        try:
+            copy_content(source, out)
+            apply_metadata(out, st)
+        finally:
+            os.close(out)
+    finally:
+        os.close(source)
+
+
+def copy_content(source: int, out: int) -> None:
+    """Copy everything from ``source`` (at its start) to ``out``, in the
+    kernel where it can."""
+    offset = 0
+    while True:
+        try:
+            sent = os.sendfile(out, source, offset, 8 << 20)
+        except OSError as e:
+            if e.errno not in (errno.EINVAL, errno.ENOSYS):
+                raise
+            break
+        if not sent:
+            return
+        offset += sent
+    os.lseek(source, offset, os.SEEK_SET)
+    while chunk := os.read(source, 1 << 20):
+        os.write(out, chunk)
+
+
+@dataclass
+class TreeSize:
+    """What a snapshot of some trees will hold: entries and content bytes."""
+
+    entries: int = 0
+    content_bytes: int = 0
+
+
+def measure_at(dir_fd: int, name: str, where: str, into: TreeSize) -> None:
+    """Add the entries and regular-file bytes of ``name`` in ``dir_fd`` (and
+    below) to ``into``. Entries that vanish meanwhile are not counted."""
+    for step in dirfd.walk(dir_fd, name, where=where):
+        if step.kind in (ENTER, MOUNT):
+            into.entries += 1
+        elif step.kind == LEAF:
+            try:
+                st = dirfd.lstat_at(step.dir_fd, step.name)
+            except FileNotFoundError:
+                continue
+            into.entries += 1
+            if stat.S_ISREG(st.st_mode):
+                into.content_bytes += st.st_size

@@ -1,134 +1,244 @@
 """Moving a directory from one alloc dir to another without losing a file.
 
-On one file system a move is a rename. Across file systems (``EXDEV``) it is
-a journaled copy: the tree is copied to a staging directory beside the
-target and verified; a journal naming the source is written; the staging
-directory is renamed into place; the source is removed; the journal goes.
-A process killed at any point leaves every file in the source or the
-target, and running the move again finishes it.
+On one file system a move is a ``renameat``. Across file systems
+(``EXDEV``) it is a journaled copy: the tree is copied to a staging
+directory and verified; a journal naming the source is written; the staging
+directory is renamed into place; the source is removed; the journal goes. A
+process killed at any point leaves every file in the source or the target,
+and running the move again finishes it.
+
+Staging directory and journal live in the destination alloc dir itself
+(0755, root's when root): no task can write there, so neither can be
+planted or swapped. They are created ``O_EXCL | O_NOFOLLOW``, and a journal
+is only acted on when it is a regular file of ours that no one else can
+write, and once the copy it names has been checked against the source.
+
+Source and target are each a name in a directory already opened without
+following links (a task dir, ``alloc/``). A source that is a symlink is
+moved as a link (renamed, or recreated across file systems), never
+followed, and nothing is removed through it.
 """
 
 from __future__ import annotations
 
 import errno
+import json
 import os
+import stat
+from dataclasses import dataclass
 
-from . import mounts
+from . import dirfd
 from .errors import AllocDirError
-from .fsops import copy_tree, remove_tree, verify_copy
+from .fsops import apply_metadata, copy_tree_at, remove_tree_at, verify_copy
 
 STAGING_PREFIX = ".allocdir-moving-"
 JOURNAL_PREFIX = ".allocdir-moved-"
 
 
-def _sidecars(target: str) -> tuple[str, str]:
-    parent, name = os.path.split(target)
-    return (os.path.join(parent, STAGING_PREFIX + name),
-            os.path.join(parent, JOURNAL_PREFIX + name))
+@dataclass(frozen=True)
+class Move:
+    """One directory to move: ``src_name`` in the open directory ``src_fd``
+    to ``dst_name`` in ``dst_fd``; ``sidecar_fd`` is the destination alloc
+    dir, where staging and journal go under ``key``. ``source`` and
+    ``target`` are the paths shown in messages and kept in the journal."""
+
+    src_fd: int
+    src_name: str
+    dst_fd: int
+    dst_name: str
+    sidecar_fd: int
+    key: str
+    source: str
+    target: str
+    what: str
+
+    @property
+    def staging(self) -> str:
+        return STAGING_PREFIX + self.key
+
+    @property
+    def journal(self) -> str:
+        return JOURNAL_PREFIX + self.key
 
 
-def move_dir(source: str, target: str, what: str) -> None:
-    """Move the directory ``source`` to ``target``, replacing an empty one.
-
-    ``what`` names it in error messages ("data dir", "task 'web' local dir").
-    """
-    source = os.path.abspath(source)
-    if _resume(source, target, what):
-        return
-    if not os.path.isdir(source):
+def move_dir(m: Move) -> None:
+    """Move ``m``'s source to its target, replacing an empty target dir (or
+    a symlink where the target should be). A missing source moves nothing."""
+    if _resume(m):
         return
     try:
-        os.rmdir(target)  # replace an empty target; a full one stays and fails below
-    except OSError:
-        pass
+        st = dirfd.lstat_at(m.src_fd, m.src_name)
+    except FileNotFoundError:
+        return
+    if not (stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+        raise AllocDirError(f"error moving {m.what}: {m.source} is not a directory")
+    _clear_target(m)
     try:
-        os.rename(source, target)
+        os.rename(m.src_name, m.dst_name, src_dir_fd=m.src_fd, dst_dir_fd=m.dst_fd)
         return
     except OSError as e:
         if e.errno != errno.EXDEV:
-            raise AllocDirError(f"error moving {what}: {e}") from e
-    _move_across(source, target, what)
+            raise AllocDirError(f"error moving {m.what}: {dirfd.named(e, m.target)}") from e
+    if stat.S_ISLNK(st.st_mode):
+        _move_link_across(m)
+    else:
+        _move_across(m, st)
 
 
-def _move_across(source: str, target: str, what: str) -> None:
-    staging, journal = _sidecars(target)
-    if os.path.lexists(target):
-        raise AllocDirError(f"error moving {what}: {target} exists and is not empty; "
-                            f"the source {source} is untouched")
-    _discard(staging)  # an unverified copy from a move killed earlier
+def _clear_target(m: Move) -> None:
+    """Remove an empty target dir, or a link where the layout wants one; a
+    target with content stays (and the move fails on it)."""
     try:
-        copy_tree(source, staging)
-        verify_copy(source, staging)
-        _write_journal(journal, source)
-    except (OSError, AllocDirError) as e:
-        _discard(staging)
-        raise AllocDirError(f"error moving {what} across file systems: {e}; "
-                            f"the source {source} is untouched") from e
+        st = dirfd.lstat_at(m.dst_fd, m.dst_name)
+    except FileNotFoundError:
+        return
     try:
-        os.rename(staging, target)
+        if stat.S_ISLNK(st.st_mode):
+            os.unlink(m.dst_name, dir_fd=m.dst_fd)
+        elif stat.S_ISDIR(st.st_mode):
+            os.rmdir(m.dst_name, dir_fd=m.dst_fd)
     except OSError as e:
-        os.unlink(journal)
-        _discard(staging)
-        raise AllocDirError(f"error moving {what}: {e}; the source {source} is untouched") from e
-    _finish(source, target, journal, what)
+        if e.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT):
+            raise AllocDirError(f"error moving {m.what}: {dirfd.named(e, m.target)}") from e
+    if _exists(m.dst_fd, m.dst_name):
+        raise AllocDirError(f"error moving {m.what}: {m.target} exists and is not empty; "
+                            f"the source {m.source} is untouched")
 
 
-def _resume(source: str, target: str, what: str) -> bool:
+def _move_link_across(m: Move) -> None:
+    link = os.readlink(m.src_name, dir_fd=m.src_fd)
+    os.symlink(link, m.dst_name, dir_fd=m.dst_fd)
+    os.unlink(m.src_name, dir_fd=m.src_fd)
+
+
+def _move_across(m: Move, st: os.stat_result) -> None:
+    _discard(m.sidecar_fd, m.staging)  # an unverified copy from a move killed earlier
+    try:
+        top = copy_tree_at(m.src_fd, m.src_name, m.sidecar_fd, m.staging, m.source,
+                           top_perms=False)
+        verify_copy((m.src_fd, m.src_name, m.source), (m.sidecar_fd, m.staging, m.staging))
+        _write_journal(m, st)
+        staging = dirfd.open_dir_at(m.sidecar_fd, m.staging, m.staging)
+        try:
+            apply_metadata(staging, top)
+        finally:
+            os.close(staging)
+    except (OSError, AllocDirError) as e:
+        _discard(m.sidecar_fd, m.staging)
+        _remove_journal(m)
+        raise AllocDirError(f"error moving {m.what} across file systems: {e}; "
+                            f"the source {m.source} is untouched") from e
+    try:
+        os.rename(m.staging, m.dst_name, src_dir_fd=m.sidecar_fd, dst_dir_fd=m.dst_fd)
+    except OSError as e:
+        _remove_journal(m)
+        _discard(m.sidecar_fd, m.staging)
+        raise AllocDirError(f"error moving {m.what}: {e}; the source {m.source} is "
+                            f"untouched") from e
+    _finish(m, (st.st_dev, st.st_ino))
+
+
+def _resume(m: Move) -> bool:
     """Finish a move across file systems that a killed process left half
     done; False when there is none."""
-    staging, journal = _sidecars(target)
-    try:
-        with open(journal, encoding="utf-8", errors="surrogateescape") as f:
-            recorded = f.read()
-    except FileNotFoundError:
+    record = _read_journal(m)
+    if record is None:
         return False
-    if recorded != source:
-        raise AllocDirError(f"error moving {what}: {target} has an unfinished move from "
-                            f"{recorded}; run that move again first")
-    if os.path.lexists(staging):
-        if os.path.lexists(target) and not _is_empty_dir(target):
-            raise AllocDirError(f"error moving {what}: both {staging} and {target} exist; "
-                                f"leaving both and the source {source} as they are")
-        try:
-            os.rmdir(target)
-        except FileNotFoundError:
-            pass
-        os.rename(staging, target)
-    elif not os.path.lexists(target):
-        raise AllocDirError(f"error moving {what}: the journal {journal} says the copy was "
-                            f"verified, but neither {staging} nor {target} exists")
-    _finish(source, target, journal, what)
+    if record.get("source") != m.source or record.get("target") != m.target:
+        raise AllocDirError(f"error moving {m.what}: {m.target} has an unfinished move from "
+                            f"{record.get('source')}; run that move again first")
+    if _exists(m.sidecar_fd, m.staging):
+        if _exists(m.dst_fd, m.dst_name):
+            _clear_target(m)
+        os.rename(m.staging, m.dst_name, src_dir_fd=m.sidecar_fd, dst_dir_fd=m.dst_fd)
+    elif not _exists(m.dst_fd, m.dst_name):
+        raise AllocDirError(f"error moving {m.what}: the journal says the copy of {m.source} "
+                            f"was verified, but neither the staged copy nor {m.target} exists")
+    ident = tuple(record.get("identity") or ())
+    if _source_identity(m) == ident:
+        # Prove the copy is whole before the source goes.
+        verify_copy((m.src_fd, m.src_name, m.source), (m.dst_fd, m.dst_name, m.target))
+    _finish(m, ident)
     return True
 
 
-def _finish(source: str, target: str, journal: str, what: str) -> None:
-    """The verified copy is in place: remove the source, then the journal."""
-    if os.path.lexists(source):
-        real = os.path.realpath(source)
-        problems = remove_tree(real, frozenset(mounts.mounts_under(real)))
+def _source_identity(m: Move) -> tuple[int, int] | None:
+    try:
+        return dirfd.identity(dirfd.lstat_at(m.src_fd, m.src_name))
+    except FileNotFoundError:
+        return None
+
+
+def _finish(m: Move, ident: tuple) -> None:
+    """The verified copy is in place: remove the source (if it is still the
+    directory that was copied), then the journal."""
+    current = _source_identity(m)
+    if current is not None:
+        if current != ident:
+            raise AllocDirError(f"moved {m.what} to {m.target}, but {m.source} was replaced "
+                                f"during the move; it is left as it is")
+        problems = remove_tree_at(m.src_fd, m.src_name, m.source)
         if problems:
             raise AllocDirError.collect(
-                f"moved {what} to {target}, but could not remove all of the source {source} "
-                f"(moving again finishes it)", problems)
-    os.unlink(journal)
+                f"moved {m.what} to {m.target}, but could not remove all of the source "
+                f"{m.source} (moving again finishes it)", problems)
+    _remove_journal(m)
 
 
-def _write_journal(journal: str, source: str) -> None:
-    partial = journal + ".partial"
-    with open(partial, "w", encoding="utf-8", errors="surrogateescape") as f:
-        f.write(source)
-        f.flush()
-        os.fsync(f.fileno())
-    os.rename(partial, journal)
-
-
-def _discard(path: str) -> None:
-    if os.path.lexists(path):
-        remove_tree(path, frozenset(mounts.mounts_under(os.path.realpath(path))))
-
-
-def _is_empty_dir(path: str) -> bool:
+def _write_journal(m: Move, st: os.stat_result) -> None:
+    record = {"source": m.source, "target": m.target, "identity": [st.st_dev, st.st_ino]}
+    data = json.dumps(record, ensure_ascii=True).encode()
+    partial = m.journal + ".partial"
+    _discard(m.sidecar_fd, partial)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                 0o600, dir_fd=m.sidecar_fd)
     try:
-        return not os.listdir(path)
-    except NotADirectoryError:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.rename(partial, m.journal, src_dir_fd=m.sidecar_fd, dst_dir_fd=m.sidecar_fd)
+
+
+def _read_journal(m: Move) -> dict | None:
+    try:
+        fd = os.open(m.journal, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                     dir_fd=m.sidecar_fd)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise AllocDirError(f"error moving {m.what}: journal {m.journal}: {e}") from e
+    try:
+        st = os.fstat(fd)
+        if (not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid()
+                or st.st_mode & 0o022 or st.st_size > 1 << 16):
+            raise AllocDirError(f"error moving {m.what}: {m.journal} in the destination is "
+                                f"not a journal this library wrote; remove it by hand")
+        data = os.read(fd, 1 << 16)
+    finally:
+        os.close(fd)
+    try:
+        record = json.loads(data)
+    except ValueError as e:
+        raise AllocDirError(f"error moving {m.what}: unreadable journal {m.journal}") from e
+    return record if isinstance(record, dict) else {}
+
+
+def _remove_journal(m: Move) -> None:
+    for name in (m.journal, m.journal + ".partial"):
+        try:
+            os.unlink(name, dir_fd=m.sidecar_fd)
+        except FileNotFoundError:
+            pass
+
+
+def _discard(dir_fd: int, name: str) -> None:
+    remove_tree_at(dir_fd, name, name)
+
+
+def _exists(dir_fd: int, name: str) -> bool:
+    try:
+        dirfd.lstat_at(dir_fd, name)
+        return True
+    except FileNotFoundError:
         return False

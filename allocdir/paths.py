@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Union
 
+from .dirfd import LEAF, identity, lstat_at, named, open_dir, open_dir_at, walk
 from .errors import AllocDirError, PathEscapesError, SecretReadError
 from .layout import SHARED_ALLOC_NAME, TASK_PRIVATE, TASK_SECRETS
 
@@ -176,12 +177,65 @@ def open_regular(alloc_dir: str, path: PathArg, *, allow_secret: bool = False) -
         raise
     try:
         check_opened(root, given, path_fd, allow_secret=allow_secret)
-        mode = os.fstat(path_fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise AllocDirError(f"{given}: {describe_mode(mode)}, not a regular file")
-        return os.open(f"/proc/self/fd/{path_fd}", os.O_RDONLY | os.O_CLOEXEC)
+        st = os.fstat(path_fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise AllocDirError(f"{given}: {describe_mode(st.st_mode)}, not a regular file")
+        if not allow_secret and st.st_nlink > 1 and linked_into_secrets(root, st):
+            raise SecretReadError(given)
+        try:
+            # O_NONBLOCK: a task's lease on its own file answers at once.
+            fd = os.open(f"/proc/self/fd/{path_fd}", os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as e:
+            raise named(e, given) from None
+        os.set_blocking(fd, True)
+        return fd
     finally:
         os.close(path_fd)
+
+
+def linked_into_secrets(root: str, st: os.stat_result) -> bool:
+    """True when the file ``st`` is also a file in a task's ``secrets/`` or
+    ``private/`` dir: a hard link made to carry a secret out (possible where
+    those are plain directories, as when not root). Names and inodes are
+    compared; nothing in a secrets dir is opened."""
+    wanted = identity(st)
+    root_fd = open_dir(root)
+    try:
+        for task in _subdirs(root_fd):
+            if task == SHARED_ALLOC_NAME:
+                continue
+            try:
+                task_fd = open_dir_at(root_fd, task, f"{root}/{task}")
+            except (OSError, AllocDirError):
+                continue
+            try:
+                for name in _subdirs(task_fd):
+                    if name.casefold() in _PROTECTED_TASK_DIRS and \
+                            _holds(task_fd, name, st.st_dev, wanted):
+                        return True
+            finally:
+                os.close(task_fd)
+    finally:
+        os.close(root_fd)
+    return False
+
+
+def _subdirs(dir_fd: int) -> list[str]:
+    with os.scandir(dir_fd) as entries:
+        return [e.name for e in entries if e.is_dir(follow_symlinks=False)]
+
+
+def _holds(dir_fd: int, name: str, dev: int, wanted: tuple[int, int]) -> bool:
+    if lstat_at(dir_fd, name).st_dev != dev:
+        return False  # another file system (the secrets tmpfs): no link can cross
+    for step in walk(dir_fd, name):
+        if step.kind == LEAF:
+            try:
+                if identity(lstat_at(step.dir_fd, step.name)) == wanted:
+                    return True
+            except FileNotFoundError:
+                continue
+    return False
 
 
 def open_directory(alloc_dir: str, path: PathArg) -> tuple[int, ResolvedPath]:

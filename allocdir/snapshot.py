@@ -16,10 +16,13 @@ import pwd
 import stat
 import struct
 import tarfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import BinaryIO
 
+from . import dirfd
+from .errors import AllocDirError
 from .layout import SNAPSHOT_ERROR_TIME
 
 BLOCK = tarfile.BLOCKSIZE
@@ -244,77 +247,86 @@ class TarStream:
         self._out.flush()
 
 
-def archive_tree(tar: TarStream, root: str, top: str) -> None:
-    """Archive ``top`` (inside ``root``) and everything below it, names
-    relative to ``root``, depth first in name order. Entries that vanish
-    while being walked are skipped."""
-    strip = len(root.rstrip("/")) + 1
-    pending = [top] if _archive_entry(tar, top, top[strip:]) else []
-    while pending:
-        directory = pending.pop()
-        subdirs = []
-        for name in _sorted_names(directory):
-            path = f"{directory}/{name}"
-            if _archive_entry(tar, path, path[strip:]):
-                subdirs.append(path)
-        pending.extend(reversed(subdirs))
+@dataclass
+class SnapshotResult:
+    """What a snapshot archived, and what it left out on purpose.
 
-
-def _sorted_names(directory: str) -> list[str]:
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except (FileNotFoundError, NotADirectoryError):
-        return []  # vanished, or swapped for something else, since archived
-    except OSError as e:
-        if e.errno == errno.ELOOP:
-            return []
-        raise
-    try:
-        return sorted(os.listdir(fd))
-    finally:
-        os.close(fd)
-
-
-_O_PATH = os.O_PATH  # Linux only, like the rest of the mount handling
-
-
-def _archive_entry(tar: TarStream, path: str, name: str) -> bool:
-    """Archive one entry; True when it is a directory to descend into.
-
-    O_PATH opens nothing for I/O: a FIFO's writer is not woken, a device's
-    open routine not run. Only a regular file is then reopened for reading.
+    ``skipped`` lists ``(name in the tar, reason)`` for files that could not
+    be read without waiting (a lease held by another process) or were not
+    followed into (mount points); the snapshot is still valid without them.
     """
-    try:
-        path_fd = os.open(path, _O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return False
-    try:
-        st = os.fstat(path_fd)
-        info = header_for(name, st)
-        if info is None:
-            return False  # a socket
-        if info.type == tarfile.SYMTYPE:
-            _archive_symlink(tar, path, name, st)
-            return False
-        if info.type != tarfile.REGTYPE:
-            tar.add_header(info)  # a directory, or a FIFO or device: nothing read
-            return info.type == tarfile.DIRTYPE
-        fd = os.open(f"/proc/self/fd/{path_fd}", os.O_RDONLY | os.O_CLOEXEC)
-    finally:
-        os.close(path_fd)
-    try:
-        tar.add_file(info, fd)
-    finally:
-        os.close(fd)
-    return False
+
+    entries: int = 0
+    content_bytes: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _archive_symlink(tar: TarStream, path: str, name: str, st: os.stat_result) -> None:
+def archive_tree(tar: TarStream, dir_fd: int, name: str, prefix: str,
+                 result: SnapshotResult) -> None:
+    """Archive ``name`` in ``dir_fd`` and everything below it as ``prefix``
+    and ``prefix/...``, depth first in name order, through directory fds
+    (:func:`dirfd.walk`): a directory swapped for a symlink mid-walk is
+    archived as the link, never read through. Entries that vanish while
+    being walked are skipped."""
+    for step in dirfd.walk(dir_fd, name, sort=True, where=prefix):
+        tar_name = f"{prefix}/{step.rel}" if step.rel else prefix
+        if step.kind == dirfd.ENTER:
+            tar.add_header(header_for(tar_name, step.st))
+            result.entries += 1
+        elif step.kind == dirfd.MOUNT:
+            tar.add_header(header_for(tar_name, step.st))
+            result.entries += 1
+            result.skipped.append((tar_name, "a mount point: its content is not archived"))
+        elif step.kind == dirfd.ERROR:
+            raise step.error
+        elif step.kind == dirfd.LEAF:
+            _archive_leaf(tar, step.dir_fd, step.name, tar_name, result)
+
+
+def _archive_leaf(tar: TarStream, dir_fd: int, name: str, tar_name: str,
+                  result: SnapshotResult) -> None:
+    """Archive one non-directory. Only a regular file is opened, without
+    following a link or blocking; its header comes from the opened file."""
     try:
-        target = os.readlink(path)
+        st = dirfd.lstat_at(dir_fd, name)
     except FileNotFoundError:
         return
-    tar.add_header(header_for(name, st, target))
+    info = header_for(tar_name, st)
+    if info is None:
+        return  # a socket
+    if info.type == tarfile.SYMTYPE:
+        try:
+            info.linkname = os.readlink(name, dir_fd=dir_fd)
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            if e.errno == errno.EINVAL:
+                return  # no longer a link
+            raise dirfd.named(e, tar_name) from None
+        tar.add_header(info)
+    elif info.type != tarfile.REGTYPE:
+        tar.add_header(info)  # a FIFO or device: nothing read
+    else:
+        try:
+            fd, opened = dirfd.open_file_at(dir_fd, name, tar_name)
+        except FileNotFoundError:
+            return
+        except BlockingIOError as e:
+            result.skipped.append((tar_name, e.strerror))
+            return
+        except AllocDirError:
+            return  # swapped for a special file since listed
+        except OSError as e:
+            if e.errno != errno.ELOOP:
+                raise
+            return  # swapped for a symlink since listed
+        try:
+            info = header_for(tar_name, opened)
+            tar.add_file(info, fd)
+            result.content_bytes += info.size
+        finally:
+            os.close(fd)
+    result.entries += 1
 
 
 def error_entry(name: str, error: BaseException) -> tuple[tarfile.TarInfo, bytes]:
@@ -323,19 +335,3 @@ def error_entry(name: str, error: BaseException) -> tuple[tarfile.TarInfo, bytes
     info.mode = 0o666
     info.mtime = int(SNAPSHOT_ERROR_TIME.timestamp())
     return info, f"Error snapshotting: {error}".encode()
-
-
-def regular_bytes(tops: Iterable[str]) -> int:
-    """Sum of the sizes of the regular files below ``tops``, what a snapshot
-    of them will archive as content (used for progress bars)."""
-    total = 0
-    for top in tops:
-        for dirpath, _, filenames in os.walk(top):
-            for name in filenames:
-                try:
-                    st = os.lstat(os.path.join(dirpath, name))
-                except FileNotFoundError:
-                    continue
-                if stat.S_ISREG(st.st_mode):
-                    total += st.st_size
-    return total

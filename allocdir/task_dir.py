@@ -7,30 +7,46 @@ import logging
 import os
 from collections.abc import Mapping
 
-from . import mounts
+from . import dirfd
 from .chroot import embed_dirs
 from .errors import AllocDirError
-from .fsops import remove_tree
+from .fsops import remove_tree_at
 from .layout import (
     LOG_DIR_NAME, SECRETS_MOUNT_MARKER, SHARED_ALLOC_NAME, SHARED_DIR_MODE, TASK_DIRS,
     TASK_LOCAL, TASK_PRIVATE, TASK_SECRETS,
 )
-from .ownership import drop_dir_permissions
+from .mounts import bind_mount, is_root, mount_secrets_tmpfs
+from .ownership import drop_dir_permissions, task_owner
 
 _log = logging.getLogger("allocdir")
+
+# What unmount() takes down in a task dir: (name, removed when not mounted).
+# Nomad removes dev/ and proc/ only once it has unmounted them.
+_TEARDOWN = ((SHARED_ALLOC_NAME, True), (TASK_SECRETS, True), ("dev", False), ("proc", False))
+
+
+def check_task_name(name: str) -> str:
+    """Return ``name`` if it can name a task dir: one path component, not
+    ``.``/``..``, no ``/`` or NUL, and not the shared dir's name; else raise
+    ``ValueError``."""
+    dirfd.check_name(name, "task name")
+    if name == SHARED_ALLOC_NAME:
+        raise ValueError(f"invalid task name {name!r}: it is the shared alloc dir's name")
+    return name
 
 
 class TaskDir:
     """The paths of a task's directory and how to build and tear them down.
 
     ``dir`` is ``<alloc dir>/<task>``; ``shared_task_dir`` is where the
-    shared alloc dir is bind-mounted for chroot builds.
+    shared alloc dir is bind-mounted for chroot builds. The task name must be
+    a single path component (``ValueError`` otherwise).
     """
 
     def __init__(self, alloc_dir: str, task_name: str, *,
                  logger: logging.Logger | None = None) -> None:
         alloc_dir = os.path.abspath(alloc_dir)
-        self.name = task_name
+        self.name = check_task_name(task_name)
         self.alloc_dir = alloc_dir
         self.dir = os.path.join(alloc_dir, task_name)
         self.shared_alloc_dir = os.path.join(alloc_dir, SHARED_ALLOC_NAME)
@@ -56,68 +72,104 @@ class TaskDir:
 
         With ``create_chroot`` the shared alloc dir is bind-mounted on
         ``<task>/alloc`` (a plain directory when not root) and ``chroot``
-        (host path -> path in the task dir) is embedded.
+        (host path -> path in the task dir) is embedded. A symlink the task
+        left where the layout wants ``local/``, ``tmp/``, ``secrets/`` or
+        ``alloc/`` is replaced, never followed.
         """
-        for path, mode in ((self.dir, SHARED_DIR_MODE), (self.local_dir, SHARED_DIR_MODE)):
-            os.makedirs(path, mode=0o777, exist_ok=True)
-            drop_dir_permissions(path, mode)
-        for name, mode in TASK_DIRS.items():
-            path = os.path.join(self.dir, name)
-            os.makedirs(path, mode=0o777, exist_ok=True)
-            drop_dir_permissions(path, mode)
+        alloc_fd = dirfd.open_dir(self.alloc_dir)
+        try:
+            task_fd = dirfd.ensure_dir_at(alloc_fd, self.name, SHARED_DIR_MODE, self.dir,
+                                          owner=task_owner())
+            try:
+                self._build_in(alloc_fd, task_fd, create_chroot, chroot)
+            finally:
+                os.close(task_fd)
+        finally:
+            os.close(alloc_fd)
+
+    def _build_in(self, alloc_fd: int, task_fd: int, create_chroot: bool,
+                  chroot: Mapping[str, str] | None) -> None:
+        for name, mode in ((TASK_LOCAL, SHARED_DIR_MODE), *TASK_DIRS.items()):
+            os.close(dirfd.ensure_dir_at(task_fd, name, mode | 0o777, f"{self.dir}/{name}",
+                                         owner=task_owner(), replace_link=True))
         if create_chroot:
-            self._link_shared_dir()
-        self._create_secrets_dir()
-        drop_dir_permissions(self.secrets_dir, SHARED_DIR_MODE)
+            self._link_shared_dir(alloc_fd, task_fd)
+        self._create_secrets_dir(task_fd)
         if create_chroot and chroot:
-            embed_dirs(self.dir, chroot, self._skip)
+            embed_dirs(task_fd, self.dir, chroot, self._skip)
 
-    def _link_shared_dir(self) -> None:
-        target = self.shared_task_dir
-        if os.path.isdir(target) and (mounts.is_mount_point(target) or os.listdir(target)):
-            return  # already linked, or holds something we must not hide
-        os.makedirs(target, mode=0o777, exist_ok=True)
-        if not mounts.is_root():
-            return
+    def _link_shared_dir(self, alloc_fd: int, task_fd: int) -> None:
+        where = self.shared_task_dir
+        target = dirfd.ensure_dir_at(task_fd, SHARED_ALLOC_NAME, 0o777, where, replace_link=True)
         try:
-            mounts.bind_mount(self.shared_alloc_dir, target)
-        except OSError as e:
-            raise AllocDirError(f"Failed to mount shared directory for task: {e}") from e
+            if dirfd.is_mount_root(target) or os.listdir(target):
+                return  # already linked, or holds something we must not hide
+            if not is_root():
+                return
+            source = dirfd.open_dir_at(alloc_fd, SHARED_ALLOC_NAME, self.shared_alloc_dir,
+                                       dirfd.PATH_DIR_FLAGS)
+            try:
+                bind_mount(source, target, where)
+            except OSError as e:
+                raise AllocDirError(f"Failed to mount shared directory for task: {e}") from e
+            finally:
+                os.close(source)
+        finally:
+            os.close(target)
 
-    def _create_secrets_dir(self) -> None:
-        os.makedirs(self.secrets_dir, mode=0o777, exist_ok=True)
-        if not mounts.is_root():
-            return
-        if os.path.exists(os.path.join(self.secrets_dir, SECRETS_MOUNT_MARKER)):
-            return  # mounted by an earlier build
+    def _create_secrets_dir(self, task_fd: int) -> None:
+        where = self.secrets_dir
+        fd = dirfd.ensure_dir_at(task_fd, TASK_SECRETS, 0o777, where, replace_link=True)
         try:
-            mounts.mount_secrets_tmpfs(self.secrets_dir)
-        except OSError as e:
-            raise AllocDirError(f"Failed to mount secrets dir {self.secrets_dir}: {e}") from e
-        marker = os.path.join(self.secrets_dir, SECRETS_MOUNT_MARKER)
-        os.close(os.open(marker, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666))
+            if is_root() and not dirfd.is_mount_root(fd):
+                try:
+                    mount_secrets_tmpfs(fd, where)
+                except OSError as e:
+                    raise AllocDirError(f"Failed to mount secrets dir {where}: {e}") from e
+                os.close(fd)
+                fd = -1
+                fd = dirfd.open_dir_at(task_fd, TASK_SECRETS, where)  # the tmpfs itself
+                if not dirfd.is_mount_root(fd):
+                    raise AllocDirError(f"{where}: changed while the tmpfs was mounted on it")
+                os.close(os.open(SECRETS_MOUNT_MARKER, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW
+                                 | os.O_CLOEXEC, 0o666, dir_fd=fd))
+            drop_dir_permissions(fd, SHARED_DIR_MODE)
+        finally:
+            if fd >= 0:
+                os.close(fd)
 
     def unmount(self) -> list[BaseException]:
-        """Unmount and remove ``alloc/`` and ``secrets/``, unmount ``dev/`` and
-        ``proc/``; return the errors (not mounted is not an error)."""
+        """Unmount and remove ``alloc/`` and ``secrets/``; unmount, then
+        remove, ``dev/`` and ``proc/`` if mounted. Returns the errors (not
+        mounted is not an error). Symlinks are removed, never followed."""
+        try:
+            task_fd = dirfd.open_dir(self.dir)
+        except FileNotFoundError:
+            return []
+        except (OSError, AllocDirError) as e:
+            return [AllocDirError(f"failed to unmount in {self.dir}: {e}")]
         errors: list[BaseException] = []
-        for path, remove in ((self.shared_task_dir, True), (self.secrets_dir, True),
-                             (os.path.join(self.dir, "dev"), False),
-                             (os.path.join(self.dir, "proc"), False)):
-            if not os.path.lexists(path):
-                continue
-            try:
-                if mounts.is_root():
-                    mounts.unmount_if_mounted(path)
-                if remove:
-                    self._remove_unmounted(path)
-            except OSError as e:
-                errors.append(AllocDirError(f"failed to unmount {path}: {e.strerror or e}"))
+        try:
+            for name, always_remove in _TEARDOWN:
+                error = self._take_down(task_fd, name, always_remove)
+                if error is not None:
+                    errors.append(error)
+        finally:
+            os.close(task_fd)
         return errors
 
-    def _remove_unmounted(self, path: str) -> None:
-        real = os.path.realpath(path)
-        # remove_tree refuses a path that is itself still mounted, too.
-        problems = remove_tree(real, frozenset(mounts.mounts_under(real)))
-        if problems:
-            raise problems[0]
+    def _take_down(self, task_fd: int, name: str, always_remove: bool) -> BaseException | None:
+        where = f"{self.dir}/{name}"
+        try:
+            dirfd.lstat_at(task_fd, name)
+        except FileNotFoundError:
+            return None
+        try:
+            unmounted = is_root() and dirfd.unmount_at(task_fd, name, where)
+            if always_remove or unmounted:
+                problems = remove_tree_at(task_fd, name, where)
+                if problems:
+                    raise problems[0]
+        except OSError as e:
+            return AllocDirError(f"failed to unmount {where}: {e.strerror or e}")
+        return None

@@ -169,9 +169,9 @@ class _InotifyPool:
         fcntl.fcntl(fd, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
         return fd
 
-    def give(self, fd: int, wd: int | None) -> None:
-        """Take back ``fd`` after removing its watch ``wd``."""
-        if wd is not None:
+    def give(self, fd: int, wds: list[int]) -> None:
+        """Take back ``fd`` after removing its watches ``wds``."""
+        for wd in wds:
             inotify_rm_watch(fd, wd)
         _drain(fd)  # the removal's IN_IGNORED, and anything still queued
         with self._lock:
@@ -202,17 +202,20 @@ class _InotifyWakeup:
     released by whoever leaves last.
     """
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directories: list[str]) -> None:
         self._inotify = _INOTIFY_POOL.take()
+        self._wds: list[int] = []
         try:
             mask = _DIRECTORY_EVENTS & ~InotifyConstants.IN_MASK_ADD
-            self._wd = inotify_add_watch(self._inotify, os.fsencode(directory), mask)
-            if self._wd < 0:
-                err = ctypes.get_errno()
-                raise OSError(err, os.strerror(err), directory)
+            for directory in directories:
+                wd = inotify_add_watch(self._inotify, os.fsencode(directory), mask)
+                if wd < 0:
+                    err = ctypes.get_errno()
+                    raise OSError(err, os.strerror(err), directory)
+                self._wds.append(wd)
             self._event = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
         except BaseException:
-            _INOTIFY_POOL.give(self._inotify, None)
+            _INOTIFY_POOL.give(self._inotify, self._wds)
             raise
         self._poller = select.poll()
         self._poller.register(self._inotify, select.POLLIN)
@@ -238,7 +241,7 @@ class _InotifyWakeup:
                 self._release()
 
     def _release(self) -> None:
-        _INOTIFY_POOL.give(self._inotify, self._wd)
+        _INOTIFY_POOL.give(self._inotify, self._wds)
         os.close(self._event)
 
     def wait(self, timeout: float) -> bool:
@@ -272,34 +275,46 @@ class FileChanges:
     context manager. ``close()`` stops the watch and ends the iteration.
 
     Created by ``AllocDir.change_events``, which has checked the path and
-    opened the file (``fd``, owned by this object from then on).
+    opened the file (``fd``, owned by this object from then on). ``path`` is
+    where the file really is; ``link_path``, when the path asked for went
+    through a symlink, is that path: the file counts as deleted once it no
+    longer leads to the same file (the link removed or repointed), as Nomad,
+    which stats the path, sees it.
     """
 
     def __init__(self, path: str, fd: int, cur_offset: int, *,
-                 poll_interval: float | None = None) -> None:
+                 poll_interval: float | None = None, link_path: str | None = None) -> None:
         self.path = path
+        self._paths = [path] + ([link_path] if link_path and link_path != path else [])
         self._fd = fd
-        self._identity = _identity(os.fstat(fd))
+        st = os.fstat(fd)
+        self._identity = _identity(st)
         self._size = cur_offset
-        self._mtime_ns = os.fstat(fd).st_mtime_ns
+        # Already shorter than the reader's offset: whatever comes next, the
+        # reader must start again from 0.
+        self._shrunk_before = st.st_size < cur_offset
+        self._mtime_ns = st.st_mtime_ns
         self._fingerprint = self._read_fingerprint(cur_offset)
         self._poll = effective_poll_interval(poll_interval)
         # "" while the file is there, "gone" once seen gone, "reported" after DELETED.
         self._gone = ""
         self._lock = threading.Lock()
-        self._token = None
-        self._name = os.path.basename(path)
+        self._tokens = []
+        self._names = {os.path.basename(p) for p in self._paths}
+        directories = sorted({os.path.dirname(p) for p in self._paths})
         self._wake: _Wakeup | _InotifyWakeup = _Wakeup()
         if self._poll is None:
             try:
-                self._wake = _InotifyWakeup(os.path.dirname(path))
+                self._wake = _InotifyWakeup(directories)
             except OSError:
                 # Out of inotify instances (fs.inotify.max_user_instances):
                 # share watchdog's, one thread hand-off slower.
-                self._token = HUB.subscribe(os.path.dirname(path), self._on_directory_event)
+                self._tokens = [HUB.subscribe(d, self._on_directory_event) for d in directories]
+        if self._shrunk_before:
+            self._wake.set()
 
     def _on_directory_event(self, name: str | None) -> None:
-        if name is None or name == self._name:
+        if name is None or name in self._names:
             self._wake.set()
 
     @property
@@ -313,8 +328,8 @@ class FileChanges:
             if self._wake.closed:
                 return
             self._wake.close()
-            if self._token is not None:
-                HUB.unsubscribe(self._token)
+            for token in self._tokens:
+                HUB.unsubscribe(token)
             os.close(self._fd)
 
     @property
@@ -373,7 +388,8 @@ class FileChanges:
         st = os.fstat(self._fd)
         gone = st.st_nlink == 0 or not self._path_is_ours()
         event = None
-        if st.st_size < self._size or self._refilled(st.st_size):
+        if self._shrunk_before or st.st_size < self._size or self._refilled(st.st_size):
+            self._shrunk_before = False
             event = ChangeEvent.TRUNCATED
         elif st.st_size > self._size or st.st_mtime_ns != self._mtime_ns:
             event = ChangeEvent.MODIFIED
@@ -393,7 +409,7 @@ class FileChanges:
 
     def _path_is_ours(self) -> bool:
         try:
-            return _identity(os.stat(self.path)) == self._identity
+            return all(_identity(os.stat(p)) == self._identity for p in self._paths)
         except OSError:
             return False
 

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from allocdir import AllocDir, AllocDirError, mounts
+from tests import mounting
 
 pytestmark = pytest.mark.skipif(not mounts.is_root(), reason="mounting needs root")
 
@@ -49,10 +50,10 @@ def test_destroy_never_deletes_through_mounts(tmp_path, soak, figures):
                    os.path.join(alloc.shared_dir, "data", "busy")]      # bind, kept busy
         for source, target in zip(sources, targets, strict=True):
             os.makedirs(target)
-            mounts.bind_mount(source, target)
+            mounting.bind(source, target)
         tmpfs = os.path.join(task.local_dir, "scratch")
         os.makedirs(tmpfs)
-        mounts.mount("tmpfs", tmpfs, "tmpfs", 0, "size=1m")
+        mounting.tmpfs(tmpfs, "1m")
         with open(os.path.join(tmpfs, "in-tmpfs"), "wb") as f:
             f.write(b"tmpfs data")
         busy = subprocess.Popen(["sleep", "30"], cwd=targets[2])

@@ -15,6 +15,7 @@ import time
 import pytest
 
 from allocdir import AllocDir, mounts
+from tests import mounting
 
 _MOVER = """
 import sys
@@ -32,7 +33,7 @@ def other_fs():
     as root, else /dev/shm."""
     if mounts.is_root():
         path = tempfile.mkdtemp(prefix="allocdir-otherfs-")
-        mounts.mount("tmpfs", path, "tmpfs", 0, "size=256m")
+        mounting.tmpfs(path, "256m")
         yield path
         mounts.unmount(path, lazy=True)
         os.rmdir(path)
