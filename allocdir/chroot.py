@@ -166,6 +166,8 @@ def _embed_file(task_fd: int, task_dir: str, source: str, dest: str,
         raise AllocDirError(f"chroot destination {dest!r} names no file")
     try:
         fd = create_dir(task_fd, task_dir, "/".join(parts[:-1]))
+    except dirfd.UnsafePathError:
+        raise
     except (OSError, AllocDirError) as e:
         raise AllocDirError(f"Couldn't create destination directory for {dest}: {e}") from e
     try:
@@ -179,6 +181,8 @@ def _embed_directory(task_fd: int, task_dir: str, source: str, dest: str,
     dest_dir = os.path.join(task_dir, dest.lstrip("/"))
     try:
         fd = create_dir(task_fd, task_dir, dest, last=st)
+    except dirfd.UnsafePathError:
+        raise
     except (OSError, AllocDirError) as e:
         raise AllocDirError(f"Couldn't create destination directory {dest_dir}: {e}") from e
     try:

@@ -96,7 +96,7 @@ def open_dir(path: str, flags: int = DIR_FLAGS) -> int:
     try:
         return os.open(path, flags)
     except OSError as e:
-        raise _refusal(e, path) from None
+        raise _refusal(e, path, lambda: os.lstat(path)) from None
 
 
 def open_dir_at(dir_fd: int, name: str, where: str, flags: int = DIR_FLAGS) -> int:
@@ -108,13 +108,20 @@ def open_dir_at(dir_fd: int, name: str, where: str, flags: int = DIR_FLAGS) -> i
     try:
         return os.open(name, flags, dir_fd=dir_fd)
     except OSError as e:
-        raise _refusal(e, where) from None
+        raise _refusal(e, where, lambda: lstat_at(dir_fd, name)) from None
 
 
-def _refusal(e: OSError, where: str) -> OSError | AllocDirError:
-    if e.errno == errno.ELOOP:
-        return UnsafePathError(where, "is a symbolic link")
-    if e.errno == errno.ENOTDIR:
+def _refusal(e: OSError, where: str, look=None) -> OSError | AllocDirError:
+    """The error for a failed open of a directory: a symlink or other file in
+    its place is an :class:`UnsafePathError` saying which (``look`` lstats it:
+    the kernel says ENOTDIR for a link opened ``O_DIRECTORY | O_NOFOLLOW``)."""
+    if e.errno in (errno.ELOOP, errno.ENOTDIR):
+        try:
+            is_link = look is not None and stat.S_ISLNK(look().st_mode)
+        except OSError:
+            is_link = e.errno == errno.ELOOP
+        if is_link or (look is None and e.errno == errno.ELOOP):
+            return UnsafePathError(where, "is a symbolic link")
         return UnsafePathError(where, "is not a directory")
     e.filename = where
     return e
@@ -148,9 +155,15 @@ def open_beneath(root_fd: int, rel: str, where: str, flags: int = DIR_FLAGS) -> 
             return fd
         err = ctypes.get_errno()
         if err not in (errno.ENOSYS, errno.EPERM, errno.E2BIG, errno.EAGAIN):
+            if err in (errno.ELOOP, errno.ENOTDIR, errno.EXDEV):
+                return _walk_beneath(root_fd, parts, where, flags)  # to name the culprit
             raise _refusal(OSError(err, os.strerror(err)), where)
         if err != errno.EAGAIN:
             _openat2_works = False  # not on this kernel, or filtered: walk instead
+    return _walk_beneath(root_fd, parts, where, flags)
+
+
+def _walk_beneath(root_fd: int, parts: list[str], where: str, flags: int) -> int:
     fd = root_fd
     try:
         for i, part in enumerate(parts):
@@ -230,7 +243,7 @@ def ensure_dir_at(dir_fd: int, name: str, mode: int, where: str, *,
                 raise named(e, where) from None
             st = lstat_at(dir_fd, name)
             if not (stat.S_ISLNK(st.st_mode) and replace_link):
-                raise _refusal(e, where) from None
+                raise _refusal(e, where, lambda st=st: st) from None
             try:
                 os.unlink(name, dir_fd=dir_fd)
             except FileNotFoundError:

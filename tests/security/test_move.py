@@ -1,0 +1,204 @@
+"""Moving what a task left: symlinked sources (cases 7 and 8 of the
+hostile-task issue), planted journals and staging (case 9), a racing task,
+and trees deeper than Python's recursion limit (case 12)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+from allocdir import AllocDir, AllocDirError
+from allocdir.move import JOURNAL_PREFIX, STAGING_PREFIX
+
+from .conftest import Racer, depth_of, exchange, make_deep, run_as_nobody, tree_state
+
+
+def _alloc(root, name: str, *tasks: str) -> AllocDir:
+    a = AllocDir(os.path.join(root, name))
+    a.build()
+    for task in tasks:
+        a.new_task_dir(task).build()
+    return a
+
+
+def _fill(a: AllocDir) -> None:
+    for top in (os.path.join(a.shared_dir, "data"), a.task_dirs["web"].local_dir):
+        os.makedirs(os.path.join(top, "sub"), exist_ok=True)
+        for rel in ("a.txt", "sub/b.txt"):
+            with open(os.path.join(top, rel), "w") as f:
+                f.write(f"{a.alloc_id} {rel}\n")
+
+
+@pytest.mark.parametrize("across", [True, False], ids=["across-fs", "same-fs"])
+@pytest.mark.parametrize("which", ["local", "data"])
+def test_a_symlinked_source_moves_as_a_link(client_root, other_fs, canary, across, which):
+    """Cases 7 and 8: the source local/ or alloc/data is a link to the host."""
+    before = canary.state()
+    src = _alloc(other_fs if across else client_root, "src", "web")
+    dst = _alloc(client_root, "dst")
+    path = (src.task_dirs["web"].local_dir if which == "local"
+            else os.path.join(src.shared_dir, "data"))
+    os.rmdir(path)
+    os.symlink(canary.root, path)
+    dst.move(src, ["web"])
+    moved = (os.path.join(dst.alloc_dir, "web", "local") if which == "local"
+             else os.path.join(dst.shared_dir, "data"))
+    assert os.readlink(moved) == str(canary.root)  # a link, as it was
+    assert not os.path.lexists(path)
+    assert canary.state() == before
+    # The next build of the new allocation replaces the link, never follows it.
+    dst.build()
+    dst.new_task_dir("web").build()
+    assert os.path.isdir(moved) and not os.path.islink(moved)
+    assert canary.state() == before
+    src.destroy(), dst.destroy()
+
+
+def test_a_task_cannot_plant_journal_or_staging(client_root):
+    """Case 9: they live in the destination alloc dir, where no task writes."""
+    dst = _alloc(client_root, "dst", "web")
+
+    def plant():
+        outcomes = []
+        for name in (JOURNAL_PREFIX + "web.local", STAGING_PREFIX + "web.local",
+                     JOURNAL_PREFIX + "web.local.partial"):
+            try:
+                os.symlink("/etc/passwd", os.path.join(dst.alloc_dir, name))
+                outcomes.append("planted")
+            except PermissionError:
+                outcomes.append("refused")
+        return outcomes
+
+    assert run_as_nobody(plant) == ["refused"] * 3
+
+
+def test_old_style_journals_in_task_dirs_are_ignored(client_root, other_fs, canary):
+    """Case 9: the journal and .partial names the old layout used beside the
+    target, where the new allocation's task writes, mean nothing."""
+    src = _alloc(other_fs, "src", "web")
+    _fill(src)
+    want = tree_state(src.task_dirs["web"].local_dir)
+    dst = _alloc(client_root, "dst", "web")
+    web = os.path.join(dst.alloc_dir, "web")
+    with open(os.path.join(web, ".allocdir-moved-local"), "w") as f:
+        f.write(src.task_dirs["web"].local_dir)  # "the copy is done, delete the source"
+    os.symlink(canary.root / "data.txt", os.path.join(web, ".allocdir-moved-local.partial"))
+    os.symlink(canary.root, os.path.join(web, ".allocdir-moving-local"))
+    os.rmdir(os.path.join(web, "local"))
+    before = canary.state()
+    dst.move(src, ["web"])
+    assert tree_state(os.path.join(web, "local")) == want
+    assert canary.state() == before
+
+
+def test_a_journal_not_written_by_the_library_is_refused(client_root, other_fs):
+    src = _alloc(other_fs, "src", "web")
+    _fill(src)
+    dst = _alloc(client_root, "dst")
+    want = tree_state(src.alloc_dir)
+    journal = os.path.join(dst.alloc_dir, JOURNAL_PREFIX + "alloc.data")
+    record = {"source": os.path.join(src.shared_dir, "data"),
+              "target": os.path.join(dst.shared_dir, "data"), "identity": [0, 0]}
+    with open(journal, "w") as f:
+        json.dump(record, f)
+    os.chmod(journal, 0o666)  # anyone could have written this one
+    with pytest.raises(AllocDirError, match="not a journal this library wrote"):
+        dst.move(src, ["web"])
+    assert tree_state(src.alloc_dir) == want
+    os.chmod(journal, 0o600)  # ours, but it names another source directory
+    with pytest.raises(AllocDirError, match="replaced during the move"):
+        dst.move(src, ["web"])
+    assert tree_state(src.alloc_dir) == want
+    os.rmdir(os.path.join(dst.shared_dir, "data"))  # and claims a copy that is not there
+    with pytest.raises(AllocDirError, match="neither the staged copy nor"):
+        dst.move(src, ["web"])
+    assert tree_state(src.alloc_dir) == want
+
+
+def test_a_journal_whose_copy_differs_never_deletes_the_source(client_root, other_fs):
+    """The journal alone is not trusted: the copy it vouches for is checked
+    against the source before anything of the source is removed."""
+    src = _alloc(other_fs, "src", "web")
+    _fill(src)
+    dst = _alloc(client_root, "dst")
+    want = tree_state(src.alloc_dir)
+    os.rmdir(os.path.join(dst.shared_dir, "data"))
+    os.makedirs(os.path.join(dst.shared_dir, "data"))  # an empty "copy"
+    source = os.path.join(src.shared_dir, "data")
+    st = os.lstat(source)
+    journal = os.path.join(dst.alloc_dir, JOURNAL_PREFIX + "alloc.data")
+    with open(os.open(journal, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        json.dump({"source": source, "target": os.path.join(dst.shared_dir, "data"),
+                   "identity": [st.st_dev, st.st_ino]}, f)
+    with pytest.raises(AllocDirError, match="differs"):
+        dst.move(src, ["web"])
+    assert tree_state(src.alloc_dir) == want
+
+
+def test_move_racing_a_task_in_the_destination(client_root, other_fs, canary):
+    """Case 9, raced: while the copy runs, the destination's task keeps
+    planting links where the copy goes (its local/, alloc/data, old-style
+    .partial names); the host is untouched and the move either completes
+    whole or leaves the source whole."""
+    before = canary.state()
+    completed = 0
+    for i in range(6):
+        src = _alloc(other_fs, f"src-{i}", "web")
+        _fill(src)
+        for n in range(200):
+            with open(os.path.join(src.task_dirs["web"].local_dir, f"f{n}"), "wb") as f:
+                f.write(os.urandom(2048))
+        want = tree_state(src.task_dirs["web"].local_dir)
+        dst = _alloc(client_root, f"dst-{i}", "web")
+        web = os.path.join(dst.alloc_dir, "web")
+        os.rmdir(os.path.join(web, "local"))
+        plants = [os.path.join(web, "local"), os.path.join(dst.shared_dir, "evil"),
+                  os.path.join(web, ".allocdir-moving-local"),
+                  os.path.join(web, ".allocdir-moved-local.partial")]
+
+        def plant(plants=plants, target=str(canary.root)):
+            for path in plants:
+                try:
+                    os.symlink(target, path)
+                except FileExistsError:
+                    pass
+            exchange(os.path.join(os.path.dirname(plants[1]), "data"), plants[1])
+
+        with Racer(plant):
+            try:
+                dst.move(src, ["web"])
+                moved = True
+            except AllocDirError:
+                moved = False
+        local = os.path.join(web, "local")
+        if moved and os.path.isdir(local) and not os.path.islink(local):
+            assert tree_state(local) == want
+            completed += 1
+        else:
+            assert tree_state(src.task_dirs["web"].local_dir) == want
+        src.destroy(), dst.destroy()
+    assert canary.state() == before
+
+
+def test_move_of_a_task_without_local_makes_no_task_dir(client_root, other_fs):
+    src = _alloc(other_fs, "src", "web")
+    os.rmdir(src.task_dirs["web"].local_dir)
+    dst = _alloc(client_root, "dst")
+    dst.move(src, ["web"])
+    assert not os.path.exists(os.path.join(dst.alloc_dir, "web"))
+
+
+def test_move_across_fs_of_a_tree_deeper_than_the_recursion_limit(client_root, other_fs):
+    """Case 12: 1,500 levels, copied, verified and removed without recursion."""
+    assert sys.getrecursionlimit() < 1500
+    src = _alloc(other_fs, "src", "web")
+    make_deep(src.task_dirs["web"].local_dir, 1500)
+    assert src.snapshot_size() == len(b"the bottom\n")
+    dst = _alloc(client_root, "dst")
+    dst.move(src, ["web"])
+    assert depth_of(os.path.join(dst.alloc_dir, "web", "local")) == 1500
+    assert not os.path.lexists(src.task_dirs["web"].local_dir)
+    assert not [n for n in os.listdir(dst.alloc_dir) if n.startswith(".allocdir-")]
