@@ -69,11 +69,13 @@ def _attempt(failed, func, name: str, dir_fd: int, path: str) -> None:
 
 @dataclass(frozen=True)
 class Entry:
-    """What a copy must reproduce of one entry: its kind, size and link target."""
+    """What a copy must reproduce of one entry: its kind, and for a file its
+    size and modification time (a copy keeps it), for a link its target."""
 
     kind: str
     size: int = 0
     link: str = ""
+    mtime_ns: int = 0
 
 
 def manifest_at(dir_fd: int, name: str, where: str) -> dict[str, Entry]:
@@ -104,13 +106,57 @@ def _leaf_entry(dir_fd: int, name: str) -> Entry | None:
     if stat.S_ISLNK(st.st_mode):
         return Entry("link", link=os.readlink(name, dir_fd=dir_fd))
     if stat.S_ISREG(st.st_mode):
-        return Entry("file", size=st.st_size)
+        return Entry("file", size=st.st_size, mtime_ns=st.st_mtime_ns)
     return Entry(stat.filemode(st.st_mode)[0])
 
 
-def verify_copy(src: tuple[int, str, str], dst: tuple[int, str, str]) -> None:
+def remove_copied_at(top_fd: int, where: str, copy: dict[str, Entry]) -> tuple[list[OSError], list[str]]:
+    """Empty the directory open as ``top_fd`` of what ``copy`` (a manifest of
+    its verified copy) holds: an entry goes only if the copy has it as it is
+    now (kind, size, mtime, link target); anything else, changed or added
+    since it was copied, stays and is returned in the second list. The
+    directory itself stays (its parent removes it by name, once empty)."""
+    errors: list[OSError] = []
+    kept: list[str] = []
+    emptied: list[bool] = []
+
+    def failed(error: OSError) -> None:
+        errors.append(error)
+        if emptied:
+            emptied[-1] = False
+
+    for step in dirfd.walk(top_fd, ".", where=where):
+        path = _join(where, step.rel)
+        if step.kind == ENTER:
+            emptied.append(True)
+        elif step.kind == LEAF:
+            entry = _leaf_entry(step.dir_fd, step.name)
+            if entry is None:
+                continue
+            if copy.get(step.rel) != entry:
+                kept.append(step.rel)
+                emptied[-1] = False
+                continue
+            _attempt(failed, os.unlink, step.name, step.dir_fd, path)
+        elif step.kind == MOUNT:
+            failed(still_mounted(path))
+        elif step.kind == ERROR:
+            failed(step.error)
+        elif step.kind == LEAVE:
+            ok = emptied.pop()
+            if step.depth == 0:
+                break
+            if ok:
+                _attempt(failed, os.rmdir, step.name, step.dir_fd, path)
+            elif emptied:
+                emptied[-1] = False
+    return errors, kept
+
+
+def verify_copy(src: tuple[int, str, str], dst: tuple[int, str, str]) -> dict[str, Entry]:
     """Raise ``AllocDirError`` unless the copy ``dst`` holds every entry of
-    ``src``; each is ``(dir fd, name, path for messages)``."""
+    ``src``; each is ``(dir fd, name, path for messages)``. Returns the
+    copy's manifest."""
     want, have = manifest_at(*src), manifest_at(*dst)
     missing = sorted(rel or "." for rel, entry in want.items()
                      if have.get(rel) != entry and not (entry.kind in "bc" and not is_root()))
@@ -118,6 +164,7 @@ def verify_copy(src: tuple[int, str, str], dst: tuple[int, str, str]) -> None:
         shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
         raise AllocDirError(f"copy of {src[2]} to {dst[2]} differs at {len(missing)} entries: "
                             f"{shown}")
+    return have
 
 
 def copy_tree_at(src_fd: int, src_name: str, dst_fd: int, dst_name: str, where: str, *,

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from . import dirfd
 from .errors import AllocDirError
-from .fsops import apply_metadata, copy_tree_at, remove_tree_at, verify_copy
+from .fsops import Entry, apply_metadata, copy_tree_at, remove_copied_at, remove_tree_at, verify_copy
 
 STAGING_PREFIX = ".allocdir-moving-"
 JOURNAL_PREFIX = ".allocdir-moved-"
@@ -82,7 +82,7 @@ def move_dir(m: Move) -> None:
     if stat.S_ISLNK(st.st_mode):
         _move_link_across(m)
     else:
-        _move_across(m, st)
+        _move_across(m)
 
 
 def _clear_target(m: Move) -> None:
@@ -111,31 +111,37 @@ def _move_link_across(m: Move) -> None:
     os.unlink(m.src_name, dir_fd=m.src_fd)
 
 
-def _move_across(m: Move, st: os.stat_result) -> None:
-    _discard(m.sidecar_fd, m.staging)  # an unverified copy from a move killed earlier
+def _move_across(m: Move) -> None:
+    # The source is pinned by an fd: copy, check and removal all see the one
+    # directory that was there, even if a task swaps another in by name.
+    top = dirfd.open_dir_at(m.src_fd, m.src_name, m.source)
     try:
-        top = copy_tree_at(m.src_fd, m.src_name, m.sidecar_fd, m.staging, m.source,
-                           top_perms=False)
-        verify_copy((m.src_fd, m.src_name, m.source), (m.sidecar_fd, m.staging, m.staging))
-        _write_journal(m, st)
-        staging = dirfd.open_dir_at(m.sidecar_fd, m.staging, m.staging)
+        ident = dirfd.identity(os.fstat(top))
+        _discard(m.sidecar_fd, m.staging)  # an unverified copy from a move killed earlier
         try:
-            apply_metadata(staging, top)
-        finally:
-            os.close(staging)
-    except (OSError, AllocDirError) as e:
-        _discard(m.sidecar_fd, m.staging)
-        _remove_journal(m)
-        raise AllocDirError(f"error moving {m.what} across file systems: {e}; "
-                            f"the source {m.source} is untouched") from e
-    try:
-        os.rename(m.staging, m.dst_name, src_dir_fd=m.sidecar_fd, dst_dir_fd=m.dst_fd)
-    except OSError as e:
-        _remove_journal(m)
-        _discard(m.sidecar_fd, m.staging)
-        raise AllocDirError(f"error moving {m.what}: {e}; the source {m.source} is "
-                            f"untouched") from e
-    _finish(m, (st.st_dev, st.st_ino))
+            top_st = copy_tree_at(top, ".", m.sidecar_fd, m.staging, m.source, top_perms=False)
+            copy = verify_copy((top, ".", m.source), (m.sidecar_fd, m.staging, m.staging))
+            _write_journal(m, ident)
+            staging = dirfd.open_dir_at(m.sidecar_fd, m.staging, m.staging)
+            try:
+                apply_metadata(staging, top_st)
+            finally:
+                os.close(staging)
+        except (OSError, AllocDirError) as e:
+            _discard(m.sidecar_fd, m.staging)
+            _remove_journal(m)
+            raise AllocDirError(f"error moving {m.what} across file systems: {e}; "
+                                f"the source {m.source} is untouched") from e
+        try:
+            os.rename(m.staging, m.dst_name, src_dir_fd=m.sidecar_fd, dst_dir_fd=m.dst_fd)
+        except OSError as e:
+            _remove_journal(m)
+            _discard(m.sidecar_fd, m.staging)
+            raise AllocDirError(f"error moving {m.what}: {e}; the source {m.source} is "
+                                f"untouched") from e
+        _finish(m, top, copy)
+    finally:
+        os.close(top)
 
 
 def _resume(m: Move) -> bool:
@@ -154,39 +160,56 @@ def _resume(m: Move) -> bool:
     elif not _exists(m.dst_fd, m.dst_name):
         raise AllocDirError(f"error moving {m.what}: the journal says the copy of {m.source} "
                             f"was verified, but neither the staged copy nor {m.target} exists")
-    ident = tuple(record.get("identity") or ())
-    if _source_identity(m) == ident:
-        # Prove the copy is whole before the source goes.
-        verify_copy((m.src_fd, m.src_name, m.source), (m.dst_fd, m.dst_name, m.target))
-    _finish(m, ident)
+    try:
+        top = dirfd.open_dir_at(m.src_fd, m.src_name, m.source)
+    except FileNotFoundError:
+        _remove_journal(m)  # killed after the source was removed
+        return True
+    try:
+        if dirfd.identity(os.fstat(top)) != tuple(record.get("identity") or ()):
+            raise AllocDirError(f"moved {m.what} to {m.target}, but {m.source} was replaced "
+                                f"during the move; it is left as it is")
+        # The journal alone is not trusted: the copy must prove itself whole.
+        target = dirfd.open_dir_at(m.dst_fd, m.dst_name, m.target)
+        try:
+            copy = verify_copy((top, ".", m.source), (target, ".", m.target))
+        finally:
+            os.close(target)
+        _finish(m, top, copy)
+    finally:
+        os.close(top)
     return True
 
 
-def _source_identity(m: Move) -> tuple[int, int] | None:
-    try:
-        return dirfd.identity(dirfd.lstat_at(m.src_fd, m.src_name))
-    except FileNotFoundError:
-        return None
-
-
-def _finish(m: Move, ident: tuple) -> None:
-    """The verified copy is in place: remove the source (if it is still the
-    directory that was copied), then the journal."""
-    current = _source_identity(m)
-    if current is not None:
-        if current != ident:
-            raise AllocDirError(f"moved {m.what} to {m.target}, but {m.source} was replaced "
-                                f"during the move; it is left as it is")
-        problems = remove_tree_at(m.src_fd, m.src_name, m.source)
-        if problems:
-            raise AllocDirError.collect(
-                f"moved {m.what} to {m.target}, but could not remove all of the source "
-                f"{m.source} (moving again finishes it)", problems)
+def _finish(m: Move, top: int, copy: dict[str, Entry]) -> None:
+    """The verified copy is in place: empty the pinned source of what the
+    copy holds, remove it once empty, then the journal. What changed in the
+    source after it was copied stays there, and is reported."""
+    problems, kept = remove_copied_at(top, m.source, copy)
+    if problems:
+        raise AllocDirError.collect(
+            f"moved {m.what} to {m.target}, but could not remove all of the source "
+            f"{m.source} (moving again finishes it)", problems)
+    if not kept:
+        try:
+            if dirfd.identity(dirfd.lstat_at(m.src_fd, m.src_name)) == \
+                    dirfd.identity(os.fstat(top)):
+                os.rmdir(m.src_name, dir_fd=m.src_fd)
+        except OSError as e:
+            # Gone, or the name holds another directory now (rmdir only
+            # removes an empty one): the emptied source is left, losing nothing.
+            if e.errno not in (errno.ENOENT, errno.ENOTEMPTY, errno.EEXIST):
+                raise
     _remove_journal(m)
+    if kept:
+        shown = ", ".join(kept[:5]) + (" …" if len(kept) > 5 else "")
+        raise AllocDirError(f"moved {m.what} to {m.target}; {len(kept)} entries of the source "
+                            f"changed after they were copied and were left in {m.source}: "
+                            f"{shown}")
 
 
-def _write_journal(m: Move, st: os.stat_result) -> None:
-    record = {"source": m.source, "target": m.target, "identity": [st.st_dev, st.st_ino]}
+def _write_journal(m: Move, ident: tuple[int, int]) -> None:
+    record = {"source": m.source, "target": m.target, "identity": list(ident)}
     data = json.dumps(record, ensure_ascii=True).encode()
     partial = m.journal + ".partial"
     _discard(m.sidecar_fd, partial)

@@ -202,3 +202,38 @@ def test_move_across_fs_of_a_tree_deeper_than_the_recursion_limit(client_root, o
     assert depth_of(os.path.join(dst.alloc_dir, "web", "local")) == 1500
     assert not os.path.lexists(src.task_dirs["web"].local_dir)
     assert not [n for n in os.listdir(dst.alloc_dir) if n.startswith(".allocdir-")]
+
+
+def test_a_source_swapped_mid_move_loses_nothing(client_root, other_fs):
+    """The source's task swaps its local/ with another directory of its own
+    while the copy runs: whatever the move does, every file of both is
+    still somewhere, in the source or in the target."""
+    for i in range(5):
+        src = _alloc(other_fs, f"src-{i}", "web")
+        web = src.task_dirs["web"]
+        other = os.path.join(web.dir, "local2")
+        os.makedirs(other)
+        for top, tag in ((web.local_dir, b"L"), (other, b"O")):
+            for n in range(150):
+                with open(os.path.join(top, f"f{n}"), "wb") as f:
+                    f.write(tag + os.urandom(4096))
+        for path in (web.local_dir, other):
+            os.chown(path, 65534, 65534)
+        contents = {tree_state(web.local_dir)[f"f{n}"][3] for n in range(150)} | {
+            tree_state(other)[f"f{n}"][3] for n in range(150)}
+        dst = _alloc(client_root, f"dst-{i}")
+
+        def swap(a=web.local_dir, b=other):
+            exchange(a, b)
+
+        with Racer(swap):
+            try:
+                dst.move(src, ["web"])
+            except AllocDirError:
+                pass
+        found = set()
+        for top in (web.dir, os.path.join(dst.alloc_dir, "web")):
+            if os.path.isdir(top):
+                found |= {entry[3] for entry in tree_state(top).values() if entry[3]}
+        assert contents <= found, f"round {i}: {len(contents - found)} files lost"
+        src.destroy(), dst.destroy()

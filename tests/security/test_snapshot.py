@@ -70,3 +70,18 @@ def test_snapshot_size_and_snapshot_of_a_tree_deeper_than_the_recursion_limit(al
         assert len(bottom) == 1 and bottom[0].name.count("/d") == 1500
         assert tar.extractfile(bottom[0]).read() == b"the bottom\n"
     assert result.content_bytes == len(b"the bottom\n")
+
+
+def test_snapshot_of_a_local_or_data_that_is_a_link_archives_the_link(alloc, canary):
+    web = alloc.task_dirs["web"]
+    data = os.path.join(alloc.shared_dir, "data")
+    for path in (web.local_dir, data):
+        os.rmdir(path)
+        os.symlink(canary.root, path)
+    buf = io.BytesIO()
+    alloc.snapshot(buf)
+    assert Canary.CONTENT not in buf.getvalue()
+    buf.seek(0)
+    with tarfile.open(fileobj=buf) as tar:
+        links = {m.name: m.linkname for m in tar.getmembers() if m.issym()}
+    assert links == {"web/local": str(canary.root), "alloc/data": str(canary.root)}
