@@ -105,6 +105,20 @@ def _clear_target(m: Move) -> None:
                             f"the source {m.source} is untouched")
 
 
+def _put_in_place(m: Move) -> None:
+    """Rename the verified staging copy onto the target, clearing what the
+    destination's task may have left there since (an empty dir, a link)."""
+    for attempt in range(3):
+        _clear_target(m)
+        try:
+            os.rename(m.staging, m.dst_name, src_dir_fd=m.sidecar_fd, dst_dir_fd=m.dst_fd)
+            return
+        except OSError as e:
+            if attempt == 2 or e.errno not in (errno.ENOTDIR, errno.EEXIST, errno.ENOTEMPTY,
+                                              errno.EISDIR):
+                raise dirfd.named(e, m.target) from None
+
+
 def _move_link_across(m: Move) -> None:
     link = os.readlink(m.src_name, dir_fd=m.src_fd)
     os.symlink(link, m.dst_name, dir_fd=m.dst_fd)
@@ -133,12 +147,12 @@ def _move_across(m: Move) -> None:
             raise AllocDirError(f"error moving {m.what} across file systems: {e}; "
                                 f"the source {m.source} is untouched") from e
         try:
-            os.rename(m.staging, m.dst_name, src_dir_fd=m.sidecar_fd, dst_dir_fd=m.dst_fd)
-        except OSError as e:
+            _put_in_place(m)
+        except (OSError, AllocDirError) as e:
             _remove_journal(m)
             _discard(m.sidecar_fd, m.staging)
-            raise AllocDirError(f"error moving {m.what}: {e}; the source {m.source} is "
-                                f"untouched") from e
+            raise AllocDirError(f"error moving {m.what} to {m.target}: {e}; the source "
+                                f"{m.source} is untouched") from e
         _finish(m, top, copy)
     finally:
         os.close(top)
@@ -154,9 +168,7 @@ def _resume(m: Move) -> bool:
         raise AllocDirError(f"error moving {m.what}: {m.target} has an unfinished move from "
                             f"{record.get('source')}; run that move again first")
     if _exists(m.sidecar_fd, m.staging):
-        if _exists(m.dst_fd, m.dst_name):
-            _clear_target(m)
-        os.rename(m.staging, m.dst_name, src_dir_fd=m.sidecar_fd, dst_dir_fd=m.dst_fd)
+        _put_in_place(m)
     elif not _exists(m.dst_fd, m.dst_name):
         raise AllocDirError(f"error moving {m.what}: the journal says the copy of {m.source} "
                             f"was verified, but neither the staged copy nor {m.target} exists")

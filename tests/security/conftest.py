@@ -1,36 +1,20 @@
 """The hostile-task suite: a task owns its task dir and the shared ``alloc/``
 and races the operator; the library runs as root. Every test asserts on a
 canary outside the alloc dir (content, mode, owner, still mounted) that must
-come out unchanged.
-
-The task is played by a forked child that drops to ``nobody``, as a real
-task runs, and races the library for a bounded time.
-"""
+come out unchanged (helpers in ``tests/hostile.py``)."""
 
 from __future__ import annotations
 
-import ctypes
-import hashlib
 import os
-import select
-import signal
-import subprocess
-import stat
-import tempfile
-import time
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from allocdir import AllocDir
 from tests import mounting
+from tests.hostile import Canary, work_dir
 
-NOBODY = 65534
-RENAME_EXCHANGE = 2
-_libc = ctypes.CDLL(None, use_errno=True)
+_HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -39,70 +23,21 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(reason="the hostile-task suite runs as root (CI does)")
     for item in items:
-        item.add_marker(skip)
-
-
-def exchange(a: str, b: str) -> None:
-    """Atomically swap two names (renameat2 RENAME_EXCHANGE), as a task can
-    in a directory it owns."""
-    if _libc.renameat2(-100, os.fsencode(a), -100, os.fsencode(b), RENAME_EXCHANGE) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err), a)
-
-
-# --------------------------------------------------------------------------
-# the canary
-
-
-@dataclass
-class Canary:
-    """A host directory outside every alloc dir, with files, a subdir and a
-    mounted tmpfs (a host file system a task would like unmounted). Its
-    state must never change."""
-
-    root: Path
-    mount: Path
-
-    def state(self) -> dict:
-        """Every entry's kind, mode, owner and content digest, and whether the
-        tmpfs is still mounted."""
-        return {"mounted": mounting.is_mount(self.mount), **tree_state(self.root)}
-
-    CONTENT = b"CANARY: host data that no alloc dir operation may touch\n"
+        if str(item.fspath).startswith(_HERE + os.sep):
+            item.add_marker(skip)
 
 
 @pytest.fixture
 def base():
     """A work dir every user can traverse (nobody plays the task in it)."""
-    path = tempfile.mkdtemp(prefix="allocdir-hostile-", dir="/tmp")
-    os.chmod(path, 0o755)
-    yield Path(path)
-    mounting_points = sorted(
-        (line.split(" ")[4] for line in open("/proc/self/mountinfo")
-         if line.split(" ")[4].startswith(path + "/")), key=len, reverse=True)
-    for point in mounting_points:
-        try:
-            mounting.umount(point)
-        except OSError:
-            pass
-    subprocess.run(["rm", "-rf", "--one-file-system", path], check=False)  # deep trees too
+    with work_dir() as path:
+        yield path
 
 
 @pytest.fixture
 def canary(base) -> Canary:
     """The host directory every test checks afterwards (``canary.state()``)."""
-    root = base / "host"
-    (root / "sub").mkdir(parents=True)
-    (root / "data.txt").write_bytes(Canary.CONTENT)
-    (root / "sub" / "data.txt").write_bytes(Canary.CONTENT)
-    (root / "token").write_bytes(Canary.CONTENT)
-    mnt = root / "mnt"
-    mnt.mkdir()
-    mounting.tmpfs(mnt, "1m")
-    (mnt / "data.txt").write_bytes(Canary.CONTENT)
-    for p in (root, root / "sub", mnt):
-        os.chmod(p, 0o755)
-    return Canary(root, mnt)
+    return Canary.make(base)
 
 
 @pytest.fixture
@@ -124,163 +59,6 @@ def alloc(client_root):
         a.destroy()
     except Exception:
         pass
-
-
-def tree_state(top) -> dict:
-    """Kind, mode, owner and content digest of ``top`` and everything below."""
-    found = {}
-    for dirpath, dirnames, filenames in os.walk(top):
-        for name in [""] + dirnames + filenames:
-            path = os.path.join(dirpath, name) if name else dirpath
-            st = os.lstat(path)
-            digest = ""
-            if stat.S_ISREG(st.st_mode):
-                with open(path, "rb") as f:
-                    digest = hashlib.sha256(f.read()).hexdigest()
-            found[os.path.relpath(path, top)] = (
-                stat.filemode(st.st_mode), st.st_uid, st.st_gid, digest)
-    return found
-
-
-# --------------------------------------------------------------------------
-# the task, racing
-
-
-class Racer:
-    """Runs ``step()`` over and over in a forked child (as nobody unless told
-    otherwise) until the block ends, at most ``limit`` seconds; counts how
-    many steps raised nothing. Exceptions of a step are ignored: a task that
-    loses a race simply tries again."""
-
-    def __init__(self, step: Callable[[], None], *, as_nobody: bool = True,
-                 limit: float = 30.0) -> None:
-        self.step = step
-        self.as_nobody = as_nobody
-        self.limit = limit
-        self.done = 0
-        self.failed = 0
-
-    def __enter__(self) -> "Racer":
-        self._stop_r, self._stop_w = os.pipe()
-        self._out_r, out_w = os.pipe()
-        self._pid = os.fork()
-        if self._pid == 0:
-            os.close(self._stop_w)
-            os.close(self._out_r)
-            self._child(out_w)
-        os.close(self._stop_r)
-        os.close(out_w)
-        time.sleep(0.02)  # let it start racing
-        return self
-
-    def _child(self, out_w: int) -> None:
-        code = 0
-        try:
-            signal.signal(signal.SIGIO, signal.SIG_IGN)
-            if self.as_nobody:
-                os.setgroups([])
-                os.setgid(NOBODY)
-                os.setuid(NOBODY)
-            done = failed = 0
-            deadline = time.monotonic() + self.limit
-            while time.monotonic() < deadline:
-                for _ in range(32):
-                    try:
-                        self.step()
-                        done += 1
-                    except Exception:
-                        failed += 1
-                if select.select([self._stop_r], [], [], 0)[0]:
-                    break
-            os.write(out_w, f"{done} {failed}".encode())
-        except BaseException:
-            os.write(out_w, traceback.format_exc().encode())
-            code = 1
-        finally:
-            os._exit(code)
-
-    def __exit__(self, *exc) -> None:
-        os.close(self._stop_w)
-        with os.fdopen(self._out_r, "rb") as f:
-            report = f.read().decode()
-        _, status = os.waitpid(self._pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0, report
-        self.done, self.failed = (int(n) for n in report.split())
-
-
-def run_as_nobody(fn: Callable[[], object], timeout: float = 60.0) -> object:
-    """Run ``fn`` in a forked child as nobody and return what it returns
-    (repr'd through a pipe as text); a failure fails the test with the
-    child's traceback."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        code = 0
-        try:
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            payload = "ok " + repr(fn())
-        except BaseException:
-            payload = "error " + traceback.format_exc()
-            code = 1
-        with os.fdopen(w, "w") as f:
-            f.write(payload)
-        os._exit(code)
-    os.close(w)
-    deadline = time.monotonic() + timeout
-    chunks = []
-    with os.fdopen(r, "rb") as f:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([f], [], [], left)[0]:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                pytest.fail(f"child running as nobody did not finish in {timeout} s")
-            chunk = os.read(f.fileno(), 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    os.waitpid(pid, 0)
-    text = b"".join(chunks).decode()
-    if not text.startswith("ok "):
-        pytest.fail("child running as nobody failed:\n" + text)
-    return eval(text[3:])  # noqa: S307 - a repr of builtins we wrote ourselves
-
-
-def make_deep(top: str, depth: int, name: str = "d") -> None:
-    """``top/d/d/.../d`` ``depth`` levels deep, with a file at the bottom,
-    made through fds (the path is longer than PATH_MAX)."""
-    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        for _ in range(depth):
-            os.mkdir(name, dir_fd=fd)
-            child = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
-            os.close(fd)
-            fd = child
-        out = os.open("bottom.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
-        os.write(out, b"the bottom\n")
-        os.close(out)
-    finally:
-        os.close(fd)
-
-
-def depth_of(top: str, name: str = "d") -> int:
-    """How many ``name`` levels there are below ``top`` (through fds)."""
-    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
-    depth = 0
-    try:
-        while True:
-            try:
-                child = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-            except FileNotFoundError:
-                return depth
-            os.close(fd)
-            fd = child
-            depth += 1
-    finally:
-        os.close(fd)
 
 
 @pytest.fixture

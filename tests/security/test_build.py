@@ -11,7 +11,7 @@ import pytest
 from allocdir import AllocDir, AllocDirError, UnsafePathError
 from tests import mounting
 
-from .conftest import Racer, exchange
+from tests.hostile import Racer, exchange
 
 
 @pytest.mark.parametrize("where", ["web/local", "web/tmp", "web/secrets", "alloc/data",

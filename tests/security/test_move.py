@@ -13,7 +13,7 @@ import pytest
 from allocdir import AllocDir, AllocDirError
 from allocdir.move import JOURNAL_PREFIX, STAGING_PREFIX
 
-from .conftest import Racer, depth_of, exchange, make_deep, run_as_nobody, tree_state
+from tests.hostile import Racer, depth_of, exchange, make_deep, run_as_nobody, tree_state
 
 
 def _alloc(root, name: str, *tasks: str) -> AllocDir:

@@ -18,7 +18,7 @@ import pytest
 from allocdir import AllocDir, AllocDirError, ChangeEvent, SecretReadError
 from allocdir.layout import snapshot_error_filename
 
-from .conftest import NOBODY, run_as_nobody
+from tests.hostile import NOBODY, run_as_nobody
 
 F_SETLEASE = 1024
 

@@ -11,7 +11,7 @@ import tarfile
 
 from allocdir import AllocDirError
 
-from .conftest import Canary, Racer, exchange, make_deep
+from tests.hostile import Canary, Racer, exchange, make_deep
 
 SECRET = b"s.the-task-secret-token"
 

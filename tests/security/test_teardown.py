@@ -12,7 +12,7 @@ import pytest
 from allocdir import AllocDir, AllocDirError
 from tests import mounting
 
-from .conftest import Racer, depth_of, exchange, make_deep
+from tests.hostile import Racer, depth_of, exchange, make_deep
 
 
 @pytest.mark.parametrize("teardown", ["destroy", "unmount_all"])

@@ -1,0 +1,243 @@
+"""Playing a hostile task against the library, for the security and
+reliability suites: a canary outside every alloc dir whose state must never
+change, and a task (a forked child that drops to ``nobody``, as a real task
+runs) racing the library for a bounded time."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import os
+import select
+import signal
+import stat
+import subprocess
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests import mounting
+
+NOBODY = 65534
+RENAME_EXCHANGE = 2
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def exchange(a: str, b: str) -> None:
+    """Atomically swap two names (renameat2 RENAME_EXCHANGE), as a task can
+    in a directory it owns."""
+    if _libc.renameat2(-100, os.fsencode(a), -100, os.fsencode(b), RENAME_EXCHANGE) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err), a)
+
+
+@dataclass
+class Canary:
+    """A host directory outside every alloc dir, with files, a subdir and a
+    mounted tmpfs (a host file system a task would like unmounted). Its
+    state must never change."""
+
+    root: Path
+    mount: Path
+
+    def state(self) -> dict:
+        """Every entry's kind, mode, owner and content digest, and whether the
+        tmpfs is still mounted."""
+        return {"mounted": mounting.is_mount(self.mount), **tree_state(self.root)}
+
+    CONTENT = b"CANARY: host data that no alloc dir operation may touch\n"
+
+    @classmethod
+    def make(cls, base: Path) -> "Canary":
+        """A canary in ``base/host``: files, a subdir and a mounted 1 MiB tmpfs."""
+        root = base / "host"
+        (root / "sub").mkdir(parents=True)
+        for rel in ("data.txt", "sub/data.txt", "token"):
+            (root / rel).write_bytes(cls.CONTENT)
+        mnt = root / "mnt"
+        mnt.mkdir()
+        mounting.tmpfs(mnt, "1m")
+        (mnt / "data.txt").write_bytes(cls.CONTENT)
+        for p in (root, root / "sub", mnt):
+            os.chmod(p, 0o755)
+        return cls(root, mnt)
+
+
+@contextlib.contextmanager
+def work_dir() -> Iterator[Path]:
+    """A fresh directory under /tmp every user can traverse (nobody plays the
+    task in it); whatever is mounted below it is unmounted, then it goes."""
+    path = tempfile.mkdtemp(prefix="allocdir-hostile-", dir="/tmp")
+    os.chmod(path, 0o755)
+    try:
+        yield Path(path)
+    finally:
+        points = sorted((line.split(" ")[4] for line in open("/proc/self/mountinfo")
+                         if line.split(" ")[4].startswith(path + "/")), key=len, reverse=True)
+        for point in points:
+            try:
+                mounting.umount(point)
+            except OSError:
+                pass
+        subprocess.run(["rm", "-rf", "--one-file-system", path], check=False)
+
+
+def tree_state(top) -> dict:
+    """Kind, mode, owner and content digest of ``top`` and everything below."""
+    found = {}
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in [""] + dirnames + filenames:
+            path = os.path.join(dirpath, name) if name else dirpath
+            st = os.lstat(path)
+            digest = ""
+            if stat.S_ISREG(st.st_mode):
+                with open(path, "rb") as f:
+                    digest = hashlib.sha256(f.read()).hexdigest()
+            found[os.path.relpath(path, top)] = (
+                stat.filemode(st.st_mode), st.st_uid, st.st_gid, digest)
+    return found
+
+
+class Racer:
+    """Runs ``step()`` over and over in a forked child (as nobody unless told
+    otherwise) until the block ends, at most ``limit`` seconds; counts how
+    many steps raised nothing. Exceptions of a step are ignored: a task that
+    loses a race simply tries again."""
+
+    def __init__(self, step: Callable[[], None], *, as_nobody: bool = True,
+                 limit: float = 30.0) -> None:
+        self.step = step
+        self.as_nobody = as_nobody
+        self.limit = limit
+        self.done = 0
+        self.failed = 0
+
+    def __enter__(self) -> "Racer":
+        self._stop_r, self._stop_w = os.pipe()
+        self._out_r, out_w = os.pipe()
+        self._pid = os.fork()
+        if self._pid == 0:
+            os.close(self._stop_w)
+            os.close(self._out_r)
+            self._child(out_w)
+        os.close(self._stop_r)
+        os.close(out_w)
+        time.sleep(0.02)  # let it start racing
+        return self
+
+    def _child(self, out_w: int) -> None:
+        code = 0
+        try:
+            signal.signal(signal.SIGIO, signal.SIG_IGN)
+            if self.as_nobody:
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+            done = failed = 0
+            deadline = time.monotonic() + self.limit
+            while time.monotonic() < deadline:
+                for _ in range(32):
+                    try:
+                        self.step()
+                        done += 1
+                    except Exception:
+                        failed += 1
+                if select.select([self._stop_r], [], [], 0)[0]:
+                    break
+            os.write(out_w, f"{done} {failed}".encode())
+        except BaseException:
+            os.write(out_w, traceback.format_exc().encode())
+            code = 1
+        finally:
+            os._exit(code)
+
+    def __exit__(self, *exc) -> None:
+        os.close(self._stop_w)
+        with os.fdopen(self._out_r, "rb") as f:
+            report = f.read().decode()
+        _, status = os.waitpid(self._pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, report
+        self.done, self.failed = (int(n) for n in report.split())
+
+
+def run_as_nobody(fn: Callable[[], object], timeout: float = 60.0) -> object:
+    """Run ``fn`` in a forked child as nobody and return what it returns
+    (repr'd through a pipe as text); a failure fails the test with the
+    child's traceback."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        code = 0
+        try:
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            payload = "ok " + repr(fn())
+        except BaseException:
+            payload = "error " + traceback.format_exc()
+            code = 1
+        with os.fdopen(w, "w") as f:
+            f.write(payload)
+        os._exit(code)
+    os.close(w)
+    deadline = time.monotonic() + timeout
+    chunks = []
+    with os.fdopen(r, "rb") as f:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([f], [], [], left)[0]:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                pytest.fail(f"child running as nobody did not finish in {timeout} s")
+            chunk = os.read(f.fileno(), 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    os.waitpid(pid, 0)
+    text = b"".join(chunks).decode()
+    if not text.startswith("ok "):
+        pytest.fail("child running as nobody failed:\n" + text)
+    return eval(text[3:])  # noqa: S307 - a repr of builtins we wrote ourselves
+
+
+def make_deep(top: str, depth: int, name: str = "d") -> None:
+    """``top/d/d/.../d`` ``depth`` levels deep, with a file at the bottom,
+    made through fds (the path is longer than PATH_MAX)."""
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(depth):
+            os.mkdir(name, dir_fd=fd)
+            child = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        out = os.open("bottom.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(out, b"the bottom\n")
+        os.close(out)
+    finally:
+        os.close(fd)
+
+
+def depth_of(top: str, name: str = "d") -> int:
+    """How many ``name`` levels there are below ``top`` (through fds)."""
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    depth = 0
+    try:
+        while True:
+            try:
+                child = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            except FileNotFoundError:
+                return depth
+            os.close(fd)
+            fd = child
+            depth += 1
+    finally:
+        os.close(fd)
+
+
