@@ -81,7 +81,10 @@ def _run_mover(dst: AllocDir, src: AllocDir, kill_after: float | None) -> str | 
     let it finish and return how long the move took."""
     proc = subprocess.Popen([sys.executable, "-c", _MOVER, dst.alloc_dir, src.alloc_dir],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "start"
+    first = proc.stdout.readline().strip()
+    if first != "start":
+        proc.wait(timeout=30)
+        pytest.fail(f"the mover did not start: {proc.stderr.read()}")
     started = time.monotonic()
     if kill_after is None:
         out, err = proc.communicate(timeout=120)
