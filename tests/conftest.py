@@ -1,10 +1,14 @@
-"""Session-wide safety net: tests mount tmpfs and bind mounts as root; any
-left behind by a failing test is unmounted at the end so the machine's mount
-table (and pytest's temp-dir cleanup) is not polluted."""
+"""Session-wide safety net: tests mount tmpfs and bind mounts as root. Every
+temporary directory of the session lives in one directory of its own (open
+to every user like /tmp, as the tests that drop to nobody need), and whatever a
+failing test left mounted there is unmounted at the end, so the machine's
+mount table (and pytest's temp-dir cleanup) is not polluted, and a second
+session running at the same time is left alone."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 
 import pytest
@@ -12,19 +16,32 @@ import pytest
 from allocdir import mounts
 
 
-def _mounts_below(prefix: str) -> set[str]:
-    return {m for m in mounts.mount_points() if m.startswith(prefix.rstrip("/") + "/")}
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _unmount_leftovers():
-    tmp = os.path.realpath(tempfile.gettempdir())
-    before = _mounts_below(tmp)
-    yield
-    if not mounts.is_root():
+def pytest_configure(config):
+    """Point ``tempfile`` (and so pytest's ``tmp_path``) at a directory of this session."""
+    if getattr(config, "workerinput", None) is not None or hasattr(config, "_session_tmp"):
         return
-    for point in sorted(_mounts_below(tmp) - before, key=lambda p: p.count("/"), reverse=True):
-        try:
-            mounts.unmount(point, lazy=True)
-        except OSError:
-            pass
+    path = tempfile.mkdtemp(prefix=f"allocdir-tests-{os.getpid()}-", dir="/tmp")
+    os.chmod(path, 0o1777)  # like /tmp: tests that drop to nobody make temp dirs too
+    config._session_tmp = path
+    tempfile.tempdir = path
+
+
+def _mounts_below(prefix: str) -> list[str]:
+    below = [m for m in mounts.mount_points() if m.startswith(prefix.rstrip("/") + "/")]
+    return sorted(set(below), key=lambda p: p.count("/"), reverse=True)
+
+
+def pytest_unconfigure(config):
+    """Unmount what was left mounted in the session's directory, then remove it."""
+    path = getattr(config, "_session_tmp", None)
+    if path is None:
+        return
+    tempfile.tempdir = None
+    if mounts.is_root():
+        for _ in range(3):
+            for point in _mounts_below(path):
+                try:
+                    mounts.unmount(point, lazy=True)
+                except OSError:
+                    pass
+    subprocess.run(["rm", "-rf", "--one-file-system", path], check=False)

@@ -71,9 +71,9 @@ class Canary:
 
 @contextlib.contextmanager
 def work_dir() -> Iterator[Path]:
-    """A fresh directory under /tmp every user can traverse (nobody plays the
+    """A fresh temporary directory every user can traverse (nobody plays the
     task in it); whatever is mounted below it is unmounted, then it goes."""
-    path = tempfile.mkdtemp(prefix="allocdir-hostile-", dir="/tmp")
+    path = tempfile.mkdtemp(prefix="allocdir-hostile-")
     os.chmod(path, 0o755)
     try:
         yield Path(path)

@@ -360,8 +360,8 @@ def nobody():
     """A ``Nobody`` runner and a work dir owned by nobody it can write in."""
     if not is_root():
         pytest.skip("dropping to nobody needs root")
-    # tmp_path's parents are 0700 root, so nobody gets its own dir under /tmp.
-    workdir = tempfile.mkdtemp(prefix="allocdir-nobody-", dir="/tmp")
+    # tmp_path's parents are 0700 root: nobody gets a dir of its own.
+    workdir = tempfile.mkdtemp(prefix="allocdir-nobody-")
     os.chmod(workdir, 0o755)
     os.chown(workdir, NOBODY_UID, NOBODY_GID)
     _cleanup_roots.append(workdir)
