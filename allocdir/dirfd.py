@@ -35,7 +35,7 @@ import os
 import stat
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import AllocDirError
 
@@ -470,8 +470,11 @@ class Step:
 
     ``dir_fd`` is the directory holding ``name`` (valid until the next step);
     ``rel`` the path below the walked top (``""`` for the top itself). For
-    ``ENTER``, ``fd`` is the entered directory and ``st`` its ``fstat``; for
-    ``ERROR``, ``error`` says why a directory could not be entered.
+    ``ENTER``, ``fd`` is the entered directory and ``st`` its ``fstat``
+    (and, walking in batches, ``leaves`` the names of its non-directories);
+    for ``ERROR``, ``error`` says why a directory could not be entered. For a
+    ``LEAF``, ``regular`` is what the directory listing said (``d_type``): a
+    hint to skip an ``lstat``, to be checked on what is then opened.
     """
 
     kind: str
@@ -482,18 +485,21 @@ class Step:
     st: os.stat_result | None = None
     fd: int = -1
     error: BaseException | None = None
+    regular: bool = False
+    leaves: list[str] = field(default_factory=list)
 
 
-def _listing(fd: int, sort: bool) -> list[tuple[str, bool]]:
+def _listing(fd: int, sort: bool) -> list[tuple[str, bool, bool]]:
     with os.scandir(fd) as entries:
-        found = [(e.name, e.is_dir(follow_symlinks=False)) for e in entries]
+        found = [(e.name, e.is_dir(follow_symlinks=False), e.is_file(follow_symlinks=False))
+                 for e in entries]
     if sort:
         found.sort(reverse=True)  # popped from the end: name order
     return found
 
 
 def walk(dir_fd: int, name: str, *, sort: bool = False, where: str = "",
-         limit: int = MAX_WALK_FDS) -> Iterator[Step]:
+         limit: int = MAX_WALK_FDS, batch: bool = False) -> Iterator[Step]:
     """Walk ``name`` in ``dir_fd`` and everything below it, depth first,
     without recursion, following no symlink and crossing no mount.
 
@@ -503,6 +509,10 @@ def walk(dir_fd: int, name: str, *, sort: bool = False, where: str = "",
     entered) and ``ERROR`` for one that could not be opened or listed. A
     directory swapped for a symlink between listing and opening is a
     ``LEAF``; an entry that vanished is skipped. ``sort`` walks in name order.
+    With ``batch``, the non-directories of a directory come as the names in
+    its ``ENTER`` step's ``leaves`` (handled there, in the entered ``fd``)
+    rather than one ``LEAF`` step each: for removal and sizing, where order
+    does not matter and a step per file is the cost that does.
     """
     where = where or name
     try:
@@ -522,16 +532,18 @@ def walk(dir_fd: int, name: str, *, sort: bool = False, where: str = "",
             return
         top_dev = entered.st.st_dev
         stack.push(name, entered.fd)
+        if batch:
+            listing = _split_leaves(entered, listing)
         yield entered
         pending, rels = [listing], [""]
         while pending:
             entries = pending[-1]
             if entries:
-                child, is_dir = entries.pop()
+                child, is_dir, regular = entries.pop()
                 parent_fd = stack.top()
                 rel = f"{rels[-1]}/{child}" if rels[-1] else child
                 if not is_dir:
-                    yield Step(LEAF, parent_fd, child, rel, len(rels))
+                    yield Step(LEAF, parent_fd, child, rel, len(rels), regular=regular)
                     continue
                 step, listing = _enter(parent_fd, child, rel, len(rels), top_dev, sort,
                                        f"{where}/{rel}")
@@ -539,7 +551,7 @@ def walk(dir_fd: int, name: str, *, sort: bool = False, where: str = "",
                     continue
                 if step.kind == ENTER:
                     stack.push(child, step.fd)
-                    pending.append(listing)
+                    pending.append(_split_leaves(step, listing) if batch else listing)
                     rels.append(rel)
                 yield step
                 continue
@@ -552,7 +564,12 @@ def walk(dir_fd: int, name: str, *, sort: bool = False, where: str = "",
         stack.close()
 
 
-_Entered = tuple["Step | None", "list[tuple[str, bool]]"]
+def _split_leaves(step: Step, listing: list[tuple[str, bool, bool]]) -> list:
+    step.leaves = [entry[0] for entry in listing if not entry[1]]
+    return [entry for entry in listing if entry[1]]
+
+
+_Entered = tuple["Step | None", "list[tuple[str, bool, bool]]"]
 
 
 def _enter(parent_fd: int, name: str, rel: str, depth: int, top_dev: int | None,

@@ -40,11 +40,21 @@ def remove_tree_at(dir_fd: int, name: str, where: str) -> list[OSError]:
         if emptied:
             emptied[-1] = False
 
-    for step in dirfd.walk(dir_fd, name, where=where):
-        path = _join(where, step.rel)
+    unlink = os.unlink
+    for step in dirfd.walk(dir_fd, name, where=where, batch=True):
         if step.kind == ENTER:
             emptied.append(True)
-        elif step.kind == LEAF:
+            fd = step.fd
+            for leaf in step.leaves:
+                try:
+                    unlink(leaf, dir_fd=fd)
+                except FileNotFoundError:
+                    pass
+                except OSError as e:
+                    failed(dirfd.named(e, _join(where, f"{step.rel}/{leaf}")))
+            continue
+        path = _join(where, step.rel)
+        if step.kind == LEAF:
             _attempt(failed, os.unlink, step.name, step.dir_fd, path)
         elif step.kind == MOUNT:
             failed(still_mounted(path))
@@ -286,12 +296,18 @@ class TreeSize:
 def measure_at(dir_fd: int, name: str, where: str, into: TreeSize) -> None:
     """Add the entries and regular-file bytes of ``name`` in ``dir_fd`` (and
     below) to ``into``. Entries that vanish meanwhile are not counted."""
-    for step in dirfd.walk(dir_fd, name, where=where):
-        if step.kind in (ENTER, MOUNT):
+    for step in dirfd.walk(dir_fd, name, where=where, batch=True):
+        if step.kind == ENTER:
             into.entries += 1
+            leaves = [(step.fd, leaf) for leaf in step.leaves]
         elif step.kind == LEAF:
+            leaves = [(step.dir_fd, step.name)]
+        else:
+            into.entries += step.kind == MOUNT
+            continue
+        for parent_fd, leaf in leaves:
             try:
-                st = dirfd.lstat_at(step.dir_fd, step.name)
+                st = dirfd.lstat_at(parent_fd, leaf)
             except FileNotFoundError:
                 continue
             into.entries += 1

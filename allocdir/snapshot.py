@@ -141,6 +141,57 @@ def encode_header(info: tarfile.TarInfo) -> bytes:
     return ustar_header(info) or info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
 
 
+_OCTAL_11 = 8 ** 11  # what fits the 12-byte size and mtime fields
+
+
+@lru_cache(maxsize=1024)
+def _stat_template(kind: bytes, mode: int, uid: int,
+                   gid: int) -> tuple[bytes, bytes, bytes, int] | None:
+    """The fixed parts of a ustar header around its name, numbers and link
+    (mode..gid; the checksum's last byte, type and empty link; magic
+    onwards), and their checksum."""
+    found = _ustar_template(kind, mode, uid, gid, _user_name(uid), _group_name(gid), 0, 0)
+    if found is None:
+        return None
+    base, checksum = found
+    return base[100:124], base[155:257], base[257:], checksum
+
+
+def entry_header(name: str, st: os.stat_result, linkname: str = "") -> bytes | None:
+    """The header block(s) of an entry from its ``stat``, as
+    ``encode_header(header_for(...))`` makes them; ``None`` for a socket.
+
+    The common case (an ASCII name of at most 100 bytes, ordinary numbers)
+    is packed straight from the stat fields, without a ``TarInfo``: it is the
+    per-file cost of a snapshot of many small files.
+    """
+    mode = st.st_mode
+    kind = _TYPES.get(stat.S_IFMT(mode))
+    if kind is None:
+        return None
+    if kind == tarfile.DIRTYPE and not name.endswith("/"):
+        name += "/"
+    template = None
+    if kind not in (tarfile.CHRTYPE, tarfile.BLKTYPE):
+        template = _stat_template(kind, mode & 0o7777, st.st_uid, st.st_gid)
+    size = st.st_size if kind == tarfile.REGTYPE else 0
+    mtime = int(st.st_mtime)
+    if (template is not None and len(name) <= 100 and len(linkname) <= 100
+            and name.isascii() and linkname.isascii()
+            and 0 <= size < _OCTAL_11 and 0 <= mtime < _OCTAL_11):
+        numbers = b"%011o\0%011o\0" % (size, mtime)
+        raw = name.encode()
+        head, middle, tail, checksum = template
+        checksum += sum(raw) + sum(numbers)
+        if linkname:
+            link = linkname.encode()
+            checksum += sum(link)
+            middle = middle[:2] + link + middle[2 + len(link):]
+        return b"".join((raw, bytes(100 - len(raw)), head, numbers,
+                         b"%06o\0" % checksum, middle, tail))
+    return encode_header(header_for(name, st, linkname))
+
+
 def _padding(size: int) -> bytes:
     return b"\0" * (-size % BLOCK)
 
@@ -181,27 +232,27 @@ class TarStream:
         if self._progress is not None:
             self._progress(self.content_bytes)
 
-    def add_header(self, info: tarfile.TarInfo) -> None:
-        """Write the header of an entry without content."""
-        self._write(encode_header(info))
+    def add_header(self, header: bytes) -> None:
+        """Write the header block(s) of an entry without content."""
+        self._write(header)
 
     def add_bytes(self, info: tarfile.TarInfo, data: bytes) -> None:
         """Write ``info`` with ``data`` as its content."""
         info.size = len(data)
         self._write(encode_header(info) + data + _padding(len(data)))
 
-    def add_file(self, info: tarfile.TarInfo, fd: int) -> None:
-        """Write ``info`` and exactly ``info.size`` bytes read from ``fd``:
+    def add_file(self, header: bytes, size: int, fd: int) -> None:
+        """Write ``header`` and exactly ``size`` bytes read from ``fd``:
         padded with zeros if the file shrank (or a read failed: the entry
         stays whole so the error marker can follow), cut if it grew."""
-        size = info.size
         if size <= SMALL_FILE:
             data = os.read(fd, size) if size else b""
-            data += bytes(size - len(data))
-            self._write(encode_header(info) + data + _padding(size))
+            if len(data) < size:
+                data += bytes(size - len(data))
+            self._write(header + data + _padding(size) if size % BLOCK else header + data)
             self._advance(size)
             return
-        self._write(encode_header(info))
+        self._write(header)
         self._remaining = size
         try:
             if self._out_fd is not None and size >= SENDFILE_MIN:
@@ -270,63 +321,73 @@ def archive_tree(tar: TarStream, dir_fd: int, name: str, prefix: str,
     being walked are skipped."""
     for step in dirfd.walk(dir_fd, name, sort=True, where=prefix):
         tar_name = f"{prefix}/{step.rel}" if step.rel else prefix
-        if step.kind == dirfd.ENTER:
-            tar.add_header(header_for(tar_name, step.st))
+        if step.kind == dirfd.LEAF:
+            _archive_leaf(tar, step, tar_name, result)
+        elif step.kind == dirfd.ENTER:
+            tar.add_header(entry_header(tar_name, step.st))
             result.entries += 1
         elif step.kind == dirfd.MOUNT:
-            tar.add_header(header_for(tar_name, step.st))
+            tar.add_header(entry_header(tar_name, step.st))
             result.entries += 1
             result.skipped.append((tar_name, "a mount point: its content is not archived"))
         elif step.kind == dirfd.ERROR:
             raise step.error
-        elif step.kind == dirfd.LEAF:
-            _archive_leaf(tar, step.dir_fd, step.name, tar_name, result)
 
 
-def _archive_leaf(tar: TarStream, dir_fd: int, name: str, tar_name: str,
+def _archive_leaf(tar: TarStream, step: dirfd.Step, tar_name: str,
                   result: SnapshotResult) -> None:
     """Archive one non-directory. Only a regular file is opened, without
     following a link or blocking; its header comes from the opened file."""
+    if step.regular and _archive_file(tar, step.dir_fd, step.name, tar_name, result):
+        return
     try:
-        st = dirfd.lstat_at(dir_fd, name)
+        st = dirfd.lstat_at(step.dir_fd, step.name)
     except FileNotFoundError:
         return
-    info = header_for(tar_name, st)
-    if info is None:
-        return  # a socket
-    if info.type == tarfile.SYMTYPE:
+    if stat.S_ISREG(st.st_mode):
+        _archive_file(tar, step.dir_fd, step.name, tar_name, result)
+        return
+    linkname = ""
+    if stat.S_ISLNK(st.st_mode):
         try:
-            info.linkname = os.readlink(name, dir_fd=dir_fd)
+            linkname = os.readlink(step.name, dir_fd=step.dir_fd)
         except FileNotFoundError:
             return
         except OSError as e:
             if e.errno == errno.EINVAL:
                 return  # no longer a link
             raise dirfd.named(e, tar_name) from None
-        tar.add_header(info)
-    elif info.type != tarfile.REGTYPE:
-        tar.add_header(info)  # a FIFO or device: nothing read
-    else:
-        try:
-            fd, opened = dirfd.open_file_at(dir_fd, name, tar_name)
-        except FileNotFoundError:
-            return
-        except BlockingIOError as e:
-            result.skipped.append((tar_name, e.strerror))
-            return
-        except AllocDirError:
-            return  # swapped for a special file since listed
-        except OSError as e:
-            if e.errno != errno.ELOOP:
-                raise
-            return  # swapped for a symlink since listed
-        try:
-            info = header_for(tar_name, opened)
-            tar.add_file(info, fd)
-            result.content_bytes += info.size
-        finally:
-            os.close(fd)
+    header = entry_header(tar_name, st, linkname)
+    if header is None:
+        return  # a socket
+    tar.add_header(header)  # a link, a FIFO or a device: nothing read
     result.entries += 1
+
+
+def _archive_file(tar: TarStream, dir_fd: int, name: str, tar_name: str,
+                  result: SnapshotResult) -> bool:
+    """Archive the regular file ``name``, opened without following a link or
+    blocking; False when it is no longer a regular file (look again)."""
+    try:
+        fd, st = dirfd.open_file_at(dir_fd, name, tar_name)
+    except FileNotFoundError:
+        return True
+    except BlockingIOError as e:
+        result.skipped.append((tar_name, e.strerror))
+        return True
+    except AllocDirError:
+        return False  # swapped for a special file since listed
+    except OSError as e:
+        if e.errno != errno.ELOOP:
+            raise
+        return False  # swapped for a symlink since listed
+    try:
+        tar.add_file(entry_header(tar_name, st), st.st_size, fd)
+        result.content_bytes += st.st_size
+    finally:
+        os.close(fd)
+    result.entries += 1
+    return True
 
 
 def error_entry(name: str, error: BaseException) -> tuple[tarfile.TarInfo, bytes]:
