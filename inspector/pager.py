@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 
 from inspector.hexdump import ROW_BYTES, format_row
+from inspector.text import ansi_text
 
 MAX_LINE_BYTES = 2048
 """A line longer than this many bytes is shown as several pieces (rows)."""
@@ -46,9 +46,6 @@ MAX_DISPLAY_CACHE = 2048
 TAB_SIZE = 8
 
 _CUT_MARKER = "…"
-# Control characters that would break the terminal or the line structure
-# (rich's ANSI decoder splits on \r, \v, \f, \x1c-\x1e, \x85, \u2028, \u2029).
-_CONTROL_RE = re.compile("[\x00-\x08\x0a-\x1a\x1c-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class ByteSource(Protocol):
@@ -183,33 +180,21 @@ def line_text(data: bytes, max_chars: int = MAX_LINE_CHARS) -> Text:
     """Turn the raw bytes of a line into display text.
 
     Decodes UTF-8 with replacement, cuts the line to ``max_chars`` characters
-    (before any ANSI parsing, so a huge line costs nothing), renders ANSI
-    colours, drops other control characters and expands tabs.
+    (before any ANSI parsing, so a huge line costs nothing), keeps SGR
+    colours, drops every other escape sequence and control character (see
+    ``inspector.text.ansi_text``: nothing a task writes can retitle the
+    terminal, reach its clipboard or carry a link) and expands tabs.
     """
     if data.endswith(b"\r"):
         data = data[:-1]
     raw = data[: max_chars * 4].decode("utf-8", errors="replace")
     cut = len(raw) > max_chars or len(data) > max_chars * 4
-    raw = _CONTROL_RE.sub("", raw[:max_chars])
-    if "\x1b" in raw:
-        text = Text.from_ansi(raw, end="")
-        if "\x1b" in text.plain:
-            text = _drop_escapes(text)
-    else:
-        text = Text(raw, end="")
+    text = ansi_text(raw[:max_chars])
     if "\t" in text.plain:
         text.expand_tabs(TAB_SIZE)
     if cut:
         text.append(_CUT_MARKER, style="bold reverse")
     return text
-
-
-def _drop_escapes(text: Text) -> Text:
-    """Remove stray ESC characters (not part of a known sequence), keeping styles."""
-    cuts = [i for i, char in enumerate(text.plain) if char == "\x1b"]
-    pieces = text.divide(cuts)
-    kept = [pieces[0]] + [piece[1:] for piece in pieces[1:]]
-    return Text("", end="").join(kept)
 
 
 def wrap_starts(plain: str, width: int) -> list[int]:

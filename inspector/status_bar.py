@@ -9,6 +9,8 @@ import humanize
 from rich.text import Text
 from textual.widgets import Static
 
+from .text import printable
+
 
 @dataclass(frozen=True)
 class ViewerStatus:
@@ -44,14 +46,16 @@ def status_text(status: ViewerStatus) -> Text:
 
     What changes most and matters most comes first (the line is cut at the
     right edge): path, FOLLOW, the notice, position, then the file's details.
+    The path and the notice (which may quote a file name or an error) are
+    shown through `printable`.
     """
     text = Text(no_wrap=True, overflow="ellipsis", end="")
-    text.append(status.path, style="bold")
+    text.append(printable(status.path), style="bold")
     if status.following:
         text.append("  ")
         text.append("FOLLOW", style="bold reverse green")
     if status.notice:
-        text.append("  " + status.notice, style="italic yellow")
+        text.append("  " + printable(status.notice), style="italic yellow")
     if status.mode == "message":
         return text
     details = [
@@ -61,7 +65,7 @@ def status_text(status: ViewerStatus) -> Text:
         _age(status.mod_time),
         status.content_type,
     ]
-    text.append("  " + "  ".join(d for d in details if d))
+    text.append("  " + printable("  ".join(d for d in details if d)))
     flags = []
     if status.mode == "hex":
         flags.append("HEX")

@@ -23,6 +23,7 @@ from textual.widgets.tree import TreeNode, UnknownNodeID
 from allocdir import SHARED_ALLOC_NAME, AllocDir, AllocDirError, AllocFileInfo, PathEscapesError
 
 from .roots import Discovery, Root
+from .text import plain, printable
 
 BATCH = 500
 """How many entries of a directory are added to the tree at a time."""
@@ -131,25 +132,29 @@ def _link_target(alloc: AllocDir, rel: str) -> str:
 
 
 def entry_label(entry: Entry, now: datetime | None = None) -> Text:
-    """The label of an entry: name, then size (files) and age, dimmed."""
+    """The label of an entry: name, then size (files) and age, dimmed.
+
+    The name is shown through `printable`: a task chooses it.
+    """
     info = entry.info
+    name = printable(info.name)
     label = Text()
     if is_secret_dir(entry.rel) and info.is_dir:
-        label.append(f"{info.name}/", style="bold yellow")
+        label.append(f"{name}/", style="bold yellow")
         label.append(" [locked]", style="yellow")
         return label
     suffix, tag = special_tag(info.file_mode)
     if entry.target:
         style = "bold cyan" if entry.is_dir else "cyan"
-        label.append(f"{info.name}@", style=style)
+        label.append(f"{name}@", style=style)
         label.append(f" → {entry.target}", style="dim cyan")
     elif info.is_dir:
-        label.append(f"{info.name}/", style="bold blue")
+        label.append(f"{name}/", style="bold blue")
     elif tag:
-        label.append(f"{info.name}{suffix}", style="magenta")
+        label.append(f"{name}{suffix}", style="magenta")
         label.append(f" {tag}", style="dim magenta")
     else:
-        label.append(info.name)
+        label.append(name)
     details = []
     if not info.is_dir and not tag and not entry.target:
         details.append(humanize.naturalsize(info.size))
@@ -203,7 +208,7 @@ class AllocTree(Tree[NodeData]):
             self.key = key
 
     def __init__(self, root: Root, **kwargs: Any) -> None:
-        super().__init__(root.path, NodeData(ROOT), **kwargs)
+        super().__init__(plain(root.path), NodeData(ROOT), **kwargs)
         self.alloc_root = root
         self.auto_expand = False
         self.guide_depth = 2
@@ -258,7 +263,7 @@ class AllocTree(Tree[NodeData]):
         self.root.allow_expand = False  # the root stays open: it is the whole view
         for alloc in found.allocs:
             node = self.root.add(
-                Text(alloc.alloc_id, style="bold"), NodeData(ALLOC, alloc, "")
+                plain(alloc.alloc_id, style="bold"), NodeData(ALLOC, alloc, "")
             )
             if len(found.allocs) == 1:
                 self._want_expanded.add((alloc.alloc_dir, ""))
@@ -320,7 +325,7 @@ class AllocTree(Tree[NodeData]):
             parent.add_leaf(more, NodeData(MORE, alloc, parent.data.rel, rest=rest))
 
     def _add_note(self, parent: TreeNode[NodeData], text: str, style: str) -> None:
-        parent.add_leaf(Text(text, style=style), NodeData(NOTE))
+        parent.add_leaf(plain(text, style=style), NodeData(NOTE))
 
     def _apply_wants(self, node: TreeNode[NodeData]) -> None:
         key = node.data.key if node.data else None
@@ -354,9 +359,11 @@ class AllocTree(Tree[NodeData]):
         elif data.kind == FILE and data.alloc is not None:
             self.post_message(self.FileSelected(data.alloc, data.rel, data.info))
         elif data.kind == SECRET:
-            self.notify("secrets are never listed", severity="warning")
+            self.notify("secrets are never listed", severity="warning", markup=False)
         elif data.kind == SPECIAL:
-            self.notify(f"{data.rel}: not a regular file", severity="warning")
+            self.notify(
+                f"{printable(data.rel)}: not a regular file", severity="warning", markup=False
+            )
 
     def _show_more(self, node: TreeNode[NodeData]) -> None:
         parent = node.parent

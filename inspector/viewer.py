@@ -34,6 +34,7 @@ from inspector.pager import FsSource, Pager, Row, line_text, wrap_starts
 from inspector.search import Match, SearchCancelled, SearchPattern, search_backward, search_forward
 from inspector.search_bar import SearchBar
 from inspector.status_bar import ViewerStatus
+from inspector.text import plain, printable
 
 FOLLOW_REFRESH = 0.02
 """Seconds between checks for new followed bytes (coalesces redraws)."""
@@ -471,8 +472,9 @@ class FileViewer(Widget, can_focus=True):
         self._post_status()
 
     def _show_message(self, message: str) -> None:
+        # Messages quote file names and errors: each line is shown as plain text.
         self.body.add_class("-message")
-        self.body.set_texts([Text(line) for line in message.splitlines()])
+        self.body.set_texts([plain(line) for line in message.splitlines()])
 
     def watch_wrap(self, wrap: bool) -> None:
         """Re-read the screen when wrapping is switched on or off."""
@@ -766,27 +768,29 @@ def _read_first_screen(
             getattr(info, "content_type", ""), text,
         )
 
+    # The path and the errors quote names a task chose: shown escaped, on one line.
+    shown = printable(path)
     info = None
     try:
         info = fs.stat(path)
         kind = info.file_mode[:1]
         if info.is_dir or kind == "d":
-            return message(f"{path} is a directory: pick a file in the tree.", info)
+            return message(f"{shown} is a directory: pick a file in the tree.", info)
         if kind in _SPECIAL_FILES:
             return message(
-                f"{path} is {_SPECIAL_FILES[kind]}: it is not opened (reading could block).", info
+                f"{shown} is {_SPECIAL_FILES[kind]}: it is not opened (reading could block).", info
             )
         source = FsSource(fs, path)
     except FileNotFoundError:
-        return message(f"{path} does not exist (it may have been removed).", info)
+        return message(f"{shown} does not exist (it may have been removed).", info)
     except PermissionError as exc:
-        return message(f"Permission denied: {path} ({exc.strerror or exc})", info)
+        return message(f"Permission denied: {shown} ({printable(exc.strerror or exc)})", info)
     except AllocDirError as exc:
-        return message(str(exc), info)
+        return message(printable(exc), info)
     except OSError as exc:
-        return message(f"Cannot open {path}: {exc.strerror or exc}", info)
+        return message(f"Cannot open {shown}: {printable(exc.strerror or exc)}", info)
     except Exception as exc:  # any other backend failure is shown, not raised
-        return message(f"Cannot open {path}: {exc}", info)
+        return message(f"Cannot open {shown}: {printable(exc)}", info)
     try:
         pager = Pager(
             source,
@@ -800,5 +804,6 @@ def _read_first_screen(
         rows = pager.screen()
     except Exception as exc:
         source.close()
-        return message(f"Cannot read {path}: {getattr(exc, 'strerror', None) or exc}", info)
+        reason = printable(getattr(exc, "strerror", None) or exc)
+        return message(f"Cannot read {shown}: {reason}", info)
     return _Loaded(generation, pager, rows, pager.size, info.mod_time, info.content_type)

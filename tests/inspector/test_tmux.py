@@ -25,21 +25,43 @@ def command() -> list[str]:
 
 
 class Tmux:
-    """A private tmux server (own socket) running one command at a fixed size."""
+    """A private tmux server (own socket) running one command at a fixed size.
 
-    def __init__(self, tmp: Path) -> None:
+    ``config`` lines (e.g. "set -g set-clipboard on") are the server's whole
+    configuration, read before the command starts.
+    """
+
+    def __init__(self, tmp: Path, config: list[str] | None = None) -> None:
         self.socket = f"inspector-test-{uuid.uuid4().hex[:8]}"
         self.status = tmp / "exit-status"
+        self.config = tmp / "tmux.conf"
+        self.config.write_text("".join(f"{line}\n" for line in config or []))
 
     def tmux(self, *args: str) -> str:
         return subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True,
-            timeout=30,
+            ["tmux", "-L", self.socket, "-f", str(self.config), *args], capture_output=True,
+            text=True, check=True, timeout=30,
         ).stdout
 
-    def start(self, argv: list[str]) -> None:
+    def start(self, argv: list[str], size: tuple[int, int] = (120, 36), *,
+              hold: bool = False) -> None:
+        """Run ``argv``; with ``hold`` the pane stays open after it exits."""
         shell = f"{shlex.join(argv)}; echo $? > {shlex.quote(str(self.status))}"
-        self.tmux("new-session", "-d", "-s", "t", "-x", "120", "-y", "36", shell)
+        if hold:
+            shell += "; sleep 60"
+        self.tmux("new-session", "-d", "-s", "t", "-x", str(size[0]), "-y", str(size[1]), shell)
+
+    def pane_title(self) -> str:
+        """The pane's title, which OSC 0 / OSC 2 would change."""
+        return self.tmux("display-message", "-p", "-t", "t", "#{pane_title}").rstrip("\n")
+
+    def buffers(self) -> str:
+        """The paste buffers (with set-clipboard on, an OSC 52 adds one)."""
+        return self.tmux("list-buffers")
+
+    def screen_with_attributes(self) -> str:
+        """The pane with its colours and attributes as escape sequences."""
+        return self.tmux("capture-pane", "-p", "-e", "-t", "t")
 
     def keys(self, *keys: str) -> None:
         for key in keys:
@@ -47,6 +69,7 @@ class Tmux:
             time.sleep(0.15)
 
     def screen(self) -> str:
+        """The pane's text."""
         return self.tmux("capture-pane", "-p", "-t", "t")
 
     def wait_for(self, predicate, timeout: float = 20.0, what: str = "") -> str:
