@@ -9,17 +9,19 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer
+from textual.widgets import Footer, Header
 
 from allocdir import AllocDir
 
+from .actions import BusyRegistry
 from .destroy_screen import DestroyScreen
 from .help_screen import HelpScreen
 from .move_screen import MoveScreen
 from .roots import Root
 from .snapshot_screen import SnapshotScreen
 from .status_bar import StatusBar
-from .tree import AllocTree
+from .text import printable
+from .tree import ROOT, AllocTree
 from .viewer import FileViewer
 
 # Actions that only make sense on the main screen (never behind a dialog).
@@ -30,7 +32,12 @@ _MAIN_ACTIONS = {
 
 
 class InspectorApp(App[None]):
-    """Browse allocations, page through and follow their files, act on them."""
+    """Browse allocations, page through and follow their files, act on them.
+
+    The sub-title (in the header) says what PATH was recognised as, e.g.
+    "data_dir /var/lib/nomad → client root /var/lib/nomad/alloc". `busy`
+    records the allocations a snapshot, move or destroy is running on.
+    """
 
     TITLE = "allocdir-inspector"
 
@@ -64,12 +71,15 @@ class InspectorApp(App[None]):
     ) -> None:
         super().__init__(**kwargs)
         self.alloc_root = root
+        self.sub_title = root.description
+        self.busy = BusyRegistry()
         self._start = open_file
         self._start_follow = follow
         self.open_alloc: AllocDir | None = None
 
     def compose(self) -> ComposeResult:
-        """The tree beside the viewer and its status line, the footer below."""
+        """The header, the tree beside the viewer and its status line, the footer."""
+        yield Header()
         with Horizontal(id="main"):
             yield AllocTree(self.alloc_root, id="tree")
             with Vertical(id="viewer-pane"):
@@ -153,25 +163,38 @@ class InspectorApp(App[None]):
         """Re-read the allocations and the open directories."""
         self.alloc_tree.reload()
 
-    def _need_alloc(self) -> AllocDir | None:
+    def _need_alloc(self, verb: str) -> AllocDir | None:
+        """The allocation an action applies to, or None after saying why.
+
+        With the cursor on the root node nothing is picked (not even the
+        open file's allocation): the root is not an allocation.
+        """
+        cursor = self.alloc_tree.cursor_node
+        if cursor is not None and cursor.data is not None and cursor.data.kind == ROOT:
+            self.notify(
+                f"Cannot {verb} {printable(self.alloc_root.path)}: it is not an allocation. "
+                "Put the cursor on one.",
+                severity="warning", markup=False,
+            )
+            return None
         alloc = self.current_alloc()
         if alloc is None:
-            self.notify("Select an allocation first", severity="warning")
+            self.notify("Select an allocation first", severity="warning", markup=False)
         return alloc
 
     def action_snapshot(self) -> None:
         """Write a tar of the current allocation."""
-        if (alloc := self._need_alloc()) is not None:
-            self.push_screen(SnapshotScreen(alloc), self._after_change)
+        if (alloc := self._need_alloc("snapshot")) is not None:
+            self.push_screen(SnapshotScreen(alloc, self.busy), self._after_change)
 
     def action_move(self) -> None:
         """Move the current allocation's data and task local dirs to another alloc dir."""
-        if (alloc := self._need_alloc()) is not None:
-            self.push_screen(MoveScreen(alloc), self._after_change)
+        if (alloc := self._need_alloc("move")) is not None:
+            self.push_screen(MoveScreen(alloc, self.alloc_root, self.busy), self._after_change)
 
     def action_destroy(self) -> None:
         """Destroy the current allocation after the user types its id."""
-        if (alloc := self._need_alloc()) is None:
+        if (alloc := self._need_alloc("destroy")) is None:
             return
 
         def done(destroyed: bool | None) -> None:
@@ -183,7 +206,7 @@ class InspectorApp(App[None]):
                 self.query_one(StatusBar).show(None)
             self.alloc_tree.reload()
 
-        self.push_screen(DestroyScreen(alloc), done)
+        self.push_screen(DestroyScreen(alloc, self.alloc_root, self.busy), done)
 
     def _after_change(self, changed: bool | None) -> None:
         if changed:

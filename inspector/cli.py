@@ -8,6 +8,7 @@ import sys
 from typing import NoReturn
 
 from .roots import Root, RootError, check_openable
+from .text import printable
 
 PROG = "allocdir-inspector"
 EXIT_USAGE = 2
@@ -32,8 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
         "path",
         nargs="?",
         metavar="PATH",
-        help="an alloc dir, or a client alloc root holding alloc dirs "
-        "(Nomad's <data_dir>/alloc); default: the current directory",
+        help="an alloc dir, a client alloc root holding alloc dirs (Nomad's "
+        "<data_dir>/alloc), or a Nomad data_dir (its alloc/ is opened); anything else "
+        "is refused; default: the current directory",
     )
     parser.add_argument(
         "--open",
@@ -53,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _fail(subject: str, reason: str) -> NoReturn:
     """Print the one-line error and exit with status 2."""
-    print(f"{PROG}: {subject}: {reason}", file=sys.stderr)
+    print(f"{PROG}: {printable(subject)}: {printable(reason)}", file=sys.stderr)
     raise SystemExit(EXIT_USAGE)
 
 

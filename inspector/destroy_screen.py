@@ -1,111 +1,147 @@
-"""The `D` dialog: destroy an allocation once its id has been typed."""
+"""The `D` dialog: destroy an allocation once its id has been typed.
+
+The id field has the focus, so what is typed goes there; Enter with
+anything but the id says so rather than closing; Destroy stays disabled
+until the id matches. What is refused (`inspector.actions.destroy_refusal`:
+the client root, a data_dir, a mount point, an allocation another action is
+running on…) is said as soon as the dialog opens, and checked again right
+before destroying.
+"""
 
 from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label
 
 from allocdir import AllocDir
 
+from . import actions
+from .actions import BusyRegistry
 from .dialog import ActionDialog, describe_error
+from .roots import Root
+from .text import printable
 
 
 class DestroyScreen(ActionDialog):
-    """Type the alloc id to enable Destroy; Cancel has the focus at first.
+    """Type the alloc id to enable Destroy.
 
     Dismissed with True when `AllocDir.destroy()` ran (even if it reported
     errors: part of the allocation may be gone), False when cancelled.
     """
 
     DEFAULT_CSS = """
-    DestroyScreen { align: center middle; }
-    DestroyScreen > Vertical {
-        width: 76; height: auto; border: thick $error; background: $surface;
-        padding: 1 2;
-    }
-    DestroyScreen Input { margin: 1 0; }
-    DestroyScreen #message { margin-bottom: 1; }
-    DestroyScreen #message.error { color: $error; }
-    DestroyScreen Horizontal { height: auto; align-horizontal: right; }
-    DestroyScreen Button { margin-left: 2; }
+    DestroyScreen > #box { border: thick $error; }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, alloc: AllocDir) -> None:
-        super().__init__()
+    def __init__(self, alloc: AllocDir, root: Root, busy: BusyRegistry | None = None) -> None:
+        super().__init__(f"Destroy {alloc.alloc_id}")
         self.alloc = alloc
+        self.root = root
+        self.busy = busy if busy is not None else BusyRegistry()
+        self.refusal: str | None = None
+        """Why this allocation cannot be destroyed (None: not refused, or not known yet)."""
 
-    def compose(self) -> ComposeResult:
-        """The warning, the id field, Destroy (disabled) and Cancel."""
-        with Vertical() as box:
-            box.border_title = f"Destroy {self.alloc.alloc_id}"
-            yield Label(
-                f"This removes {self.alloc.alloc_dir} and everything in it.\n"
-                "Type the allocation id to confirm:"
-            )
-            yield Input(placeholder=self.alloc.alloc_id, id="confirm")
-            yield Static("", id="message")
-            with Horizontal():
-                yield Button("Destroy", variant="error", id="destroy", disabled=True)
-                yield Button("Cancel", variant="primary", id="cancel")
+    def compose_body(self) -> ComposeResult:
+        """The warning and the id field."""
+        yield Label(
+            f"This removes {printable(self.alloc.alloc_dir)} and everything in it: the "
+            "allocation's data and logs and every task's directory. It cannot be undone.",
+            markup=False,
+        )
+        yield Label("Type the allocation id to confirm:", id="prompt")
+        yield Input(placeholder=printable(self.alloc.alloc_id), id="confirm")
+
+    def compose_buttons(self) -> ComposeResult:
+        """Destroy (disabled until the id is typed) and Cancel."""
+        yield Button("Destroy", variant="error", id="destroy", disabled=True)
+        yield Button("Cancel", variant="primary", id="cancel")
 
     def on_mount(self) -> None:
-        """Focus Cancel, so enter alone never destroys."""
-        self.query_one("#cancel", Button).focus()
+        """Focus the id field; find out at once whether destroying is refused."""
+        self.query_one("#confirm", Input).focus()
+        self.run_check("refusal", actions.destroy_refusal, self.alloc, self.root, self.busy,
+                       then=self._checked)
+
+    def _checked(self, refusal: str | None) -> None:
+        if isinstance(refusal, actions.Refused):  # the check itself failed
+            refusal = refusal.reason
+        self.refusal = refusal
+        if refusal:
+            self.say(f"Cannot destroy: {refusal}", error=True)
+        self._update_button()
 
     @property
     def confirmed(self) -> bool:
         """True when the typed text is exactly the alloc id."""
         return self.query_one("#confirm", Input).value == self.alloc.alloc_id
 
+    def _update_button(self) -> None:
+        self.query_one("#destroy", Button).disabled = (
+            not self.confirmed or self.running or bool(self.refusal) or self.finished)
+
     @on(Input.Changed, "#confirm")
     def _typed(self) -> None:
-        self.query_one("#destroy", Button).disabled = not self.confirmed or self.running
+        self._update_button()
+        if self.confirmed and not self.refusal and not self.running:
+            self.say("")
 
     @on(Input.Submitted, "#confirm")
     @on(Button.Pressed, "#destroy")
     def _destroy(self) -> None:
-        if self._finished:
+        if self.finished:
             self.dismiss(True)
             return
-        if self.running or not self.confirmed:
+        if self.running:
+            return
+        if self.refusal:
+            self.say(f"Cannot destroy: {self.refusal}", error=True)
+            return
+        if not self.confirmed:
+            self.say(f"Type the alloc id to confirm: {printable(self.alloc.alloc_id)}",
+                     error=True)
             return
         self.running = True
         self.query_one("#confirm", Input).disabled = True
-        self.query_one("#destroy", Button).disabled = True
-        self._say("destroying…")
+        self._update_button()
+        self.say("destroying…")
         self._run()
 
     @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        """Close without destroying (ignored while destroying)."""
-        if not self.running:
-            self.dismiss(self._finished)
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
 
     @work(thread=True, exclusive=True, group="destroy")
     def _run(self) -> None:
         try:
-            self.alloc.destroy()
+            refusal = actions.run_destroy(self.alloc, self.root, self.busy)
         except Exception as exc:  # reported in the dialog, never a crash of the app
-            self.app.call_from_thread(self._failed, exc)
+            self.deliver(self._failed, exc)
         else:
-            self.app.call_from_thread(self._done)
+            self.deliver(self._refused if refusal else self._done, refusal)
 
-    def _done(self) -> None:
+    def _done(self, _: None) -> None:
         self.running = False
-        self.app.notify(f"Allocation {self.alloc.alloc_id} destroyed", title="Destroy")
+        self.notify_plain(f"Allocation {printable(self.alloc.alloc_id)} destroyed",
+                          title="Destroy")
         self.dismiss(True)
+
+    def _refused(self, refusal: str) -> None:
+        """Refused when checked again right before: nothing was destroyed."""
+        self.running = False
+        self.refusal = refusal
+        self.query_one("#confirm", Input).disabled = False
+        self._update_button()
+        self.say(f"Cannot destroy: {refusal}", error=True)
+        self.notify_plain(f"Cannot destroy: {refusal}", title="Destroy refused",
+                          severity="warning")
 
     def _failed(self, exc: BaseException) -> None:
         self.running = False
-        self._finished = True
+        self.finished = True
         text = f"Destroy failed: {describe_error(exc)}"
-        self._say(text, error=True)
-        self.app.notify(text, title="Destroy failed", severity="error")
+        self.say(text, error=True)
+        self.notify_plain(text, title="Destroy failed", severity="error")
         self.query_one("#destroy", Button).display = False
         cancel = self.query_one("#cancel", Button)
         cancel.label = "Close"

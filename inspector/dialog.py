@@ -1,102 +1,172 @@
-"""What the `s`, `m` and `D` dialogs share: the message line, error text, path checks.
+"""What the `s`, `m` and `D` dialogs share: the layout, the message line,
+plain-text rendering, and checks run off the event loop.
 
-A dialog never touches the file system on the event loop: the path the user
-typed is looked at in a thread worker (`ActionDialog.start_path_check`) and
-the answer comes back to `ActionDialog.path_checked`.
+A dialog never touches the file system on the event loop: its checks (the
+functions of `inspector.actions`) run in a thread worker
+(`ActionDialog.run_check`) and the answer comes back on the event loop.
+
+Layout: the box is as wide as it can be up to 84 columns and as tall as its
+content up to the screen; the buttons are docked at its bottom and the rest
+scrolls, so at 80×24 and down to 60×20 every button stays on screen and
+reachable with Tab. Texts wrap at word boundaries.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from typing import Any
 
+from rich.text import Text
 from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widget import Widget
+from textual.widgets import Static
 
-from .roots import is_alloc_dir
+from .actions import Refused
+from .text import plain, printable
 
 
 def describe_error(exc: BaseException) -> str:
-    """One line per failed step of an AllocDirError, else the error's text."""
+    """One line per failed step of an AllocDirError, else the error's text;
+    every line shown through `printable`."""
     errors = getattr(exc, "errors", None) or []
-    lines = [str(exc) or type(exc).__name__]
-    lines += [f"  • {err}" for err in errors if str(err) not in lines[0]]
+    lines = [printable(str(exc) or type(exc).__name__)]
+    lines += [f"  • {printable(err)}" for err in errors if printable(err) not in lines[0]]
     return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class PathCheck:
-    """What is at the path a user typed into a dialog."""
-
-    raw: str
-    """The text as typed (stripped)."""
-    path: str
-    """The absolute path, `~` expanded."""
-    exists: bool
-    is_dir: bool
-    is_alloc_dir: bool
-    error: str = ""
-    """Why the path could not be looked at (the other fields are then False)."""
-
-
-def inspect_path(raw: str) -> PathCheck:
-    """Resolve and look at a typed path. Blocking: run it in a worker."""
-    try:
-        path = os.path.abspath(os.path.expanduser(raw))
-    except OSError as exc:  # e.g. the current directory was removed
-        return PathCheck(raw, raw, False, False, False, f"{raw}: {describe_error(exc)}")
-    return PathCheck(
-        raw, path, os.path.exists(path), os.path.isdir(path), is_alloc_dir(path)
-    )
+def shown_lines(text: str) -> Text:
+    """``text`` as plain Text: its own line breaks kept, any other control
+    character escaped. Callers build ``text`` from `printable` parts."""
+    return Text("\n".join(printable(line) for line in text.split("\n")), end="")
 
 
 class ActionDialog(ModalScreen[bool]):
-    """Base of the action dialogs: a `#message` line, a running flag, path checks.
+    """Base of the action dialogs.
 
-    `running` is True while the action runs; `_finished` once it failed and
-    the dialog only offers Close. Subclasses compose a Static `#message`.
+    Subclasses give a title, compose their body and buttons, and call
+    `say` for the message line. `running` is True while the action runs;
+    `finished` once it failed and the dialog only offers Close.
     """
 
-    def __init__(self) -> None:
+    DEFAULT_CSS = """
+    ActionDialog { align: center middle; }
+    ActionDialog > #box {
+        width: 84; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 1 2;
+    }
+    ActionDialog #box > Static, ActionDialog #box > Label { width: 100%; }
+    ActionDialog Input { margin: 1 0 0 0; }
+    ActionDialog .dim { color: $text-muted; }
+    ActionDialog #message { margin-top: 1; }
+    ActionDialog #message.error { color: $error; }
+    ActionDialog #buttons {
+        dock: bottom; height: auto; margin-top: 1; align-horizontal: right;
+    }
+    ActionDialog #buttons Button { margin-left: 2; }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str) -> None:
         super().__init__()
+        self.title_text = title
         self.running = False
-        self._finished = False
-        self._checking: str | None = None  # the typed text being checked
+        self.finished = False
+        self._checking: object = None  # identifies the check whose answer is awaited
 
-    def _say(self, text: str, *, error: bool = False) -> None:
+    def compose(self) -> ComposeResult:
+        """The box: the docked buttons, the body, the message line."""
+        with VerticalScroll(id="box") as box:
+            box.border_title = plain(self.title_text)
+            with Horizontal(id="buttons"):
+                yield from self.compose_buttons()
+            yield from self.compose_body()
+            yield Static("", id="message", markup=False)
+
+    def compose_body(self) -> Iterable[Widget]:
+        """The widgets above the message line."""
+        return ()
+
+    def compose_buttons(self) -> Iterable[Widget]:
+        """The buttons, left to right."""
+        return ()
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        """Show ``text`` (plain, see `shown_lines`) on the message line."""
         message = self.query_one("#message", Static)
-        message.update(text)
+        message.update(shown_lines(text))
         message.set_class(error, "error")
+        if text:  # on a small screen the message (the box's last line) may be below the fold
+            self.query_one("#box", VerticalScroll).scroll_end(animate=False)
 
-    def start_path_check(self, field: Input) -> bool:
-        """Start looking at the path typed in `field`; False if a check already runs."""
-        if self._checking is not None:
-            return False
-        self._checking = field.value.strip()
-        self._check_path(field, self._checking)
-        return True
+    def notify_plain(self, text: str, **kwargs: Any) -> None:
+        """An app notification of ``text``, never read as markup."""
+        self.app.notify(shown_lines(text).plain, markup=False, **kwargs)
+
+    # -- checks off the event loop --------------------------------------------
+
+    def run_check(self, key: object, check: Callable[..., Any], *args: Any,
+                  then: Callable[[Any], None]) -> None:
+        """Run ``check(*args)`` in a worker and pass its result to ``then``
+        on the event loop, unless another check was started or the check
+        was cancelled meanwhile. An exception becomes a `Refused`."""
+        self._checking = key
+        self._check_worker(key, check, args, then)
 
     def cancel_check(self) -> None:
-        """Forget a running path check (its answer will be ignored)."""
+        """Forget a running check (its answer will be ignored)."""
         self._checking = None
+
+    @property
+    def checking(self) -> bool:
+        """True while a check's answer is awaited."""
+        return self._checking is not None
 
     @work(thread=True, exclusive=True, group="dialog-check")
-    def _check_path(self, field: Input, raw: str) -> None:
-        check = inspect_path(raw)
-        self.app.call_from_thread(self._path_checked, field, check)
+    def _check_worker(self, key: object, check: Callable[..., Any], args: tuple,
+                      then: Callable[[Any], None]) -> None:
+        try:
+            result = check(*args)
+        except Exception as exc:  # shown in the dialog, never a crash of the app
+            result = Refused(f"the check failed: {printable(exc)}")
+        self.deliver(self._deliver_check, key, then, result)
 
-    def _path_checked(self, field: Input, check: PathCheck) -> None:
-        if self._checking != check.raw:
-            return  # cancelled, or the dialog was closed meanwhile
-        self._checking = None
-        if field.value.strip() != check.raw:
-            return  # edited meanwhile: the next submit checks the new text
-        if check.error:
-            self._say(check.error, error=True)
+    def deliver(self, callback: Callable[..., Any], *args: Any) -> bool:
+        """From a worker: run ``callback(*args)`` on the event loop. False
+        when the app has gone meanwhile (the worker then just ends)."""
+        try:
+            self.app.call_from_thread(callback, *args)
+        except RuntimeError:
+            return False
+        return True
+
+    def _deliver_check(self, key: object, then: Callable[[Any], None], result: Any) -> None:
+        if self._checking != key or not self.is_attached:
             return
-        self.path_checked(check)
+        self._checking = None
+        then(result)
 
-    def path_checked(self, check: PathCheck) -> None:
-        """Act on the checked path (on the event loop)."""
-        raise NotImplementedError
+    # -- closing --------------------------------------------------------------
+
+    def action_cancel(self) -> None:
+        """Close (ignored while the action runs; subclasses may cancel it)."""
+        if not self.running:
+            self.cancel_check()
+            self.dismiss(self.finished)
+
+
+def current_dir() -> str:
+    """The working directory relative paths are taken from (blocking), or
+    "" when it was removed (only absolute paths are accepted then)."""
+    try:
+        return os.getcwd()
+    except OSError:
+        return ""
+
+
+__all__ = ["ActionDialog", "current_dir", "describe_error", "shown_lines"]

@@ -1,8 +1,13 @@
-"""What PATH is: one alloc dir, or a client alloc root holding many.
+"""What PATH is, by its layout: one alloc dir, a client alloc root, or a
+Nomad data_dir (whose ``alloc/`` is the client alloc root).
 
-Nomad keeps allocations in `<data_dir>/alloc/<alloc id>/`; each alloc dir has
-a shared `alloc/` directory. The inspector accepts either one alloc dir or the
-directory holding them (an empty directory is an empty root).
+Nomad keeps allocations in ``<data_dir>/alloc/<alloc id>/``. Recognition is
+``allocdir.recognize``'s: an alloc dir has an ``alloc/`` holding Nomad's
+shared dirs; a client alloc root holds alloc dirs; a data_dir is opened as
+its ``alloc/``, and says so. An empty directory is an empty root. Anything
+else is refused, so that no action ever takes a directory that merely
+contains an ``alloc/`` (``/tmp``, a data_dir, a client root) for one
+allocation.
 """
 
 from __future__ import annotations
@@ -10,16 +15,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from allocdir import SHARED_ALLOC_NAME, AllocDir, AllocDirError, PathEscapesError
+from allocdir import (
+    AllocDir, AllocDirError, NotAnAllocDirError, PathEscapesError, PathKind, is_alloc_dir,
+    recognize,
+)
+
+from .text import printable
 
 
 class RootError(Exception):
     """PATH cannot be inspected; the message is the one-line reason."""
-
-
-def is_alloc_dir(path: str) -> bool:
-    """True when `path` looks like an alloc dir (it holds an `alloc/` directory)."""
-    return os.path.isdir(os.path.join(path, SHARED_ALLOC_NAME))
 
 
 def _reason(exc: OSError) -> str:
@@ -39,52 +44,105 @@ class Discovery:
 
 @dataclass(frozen=True)
 class Root:
-    """A validated PATH: `path` is absolute, `single` when it is one alloc dir."""
+    """A validated PATH.
+
+    ``path`` (absolute) is what the tree shows: the client alloc root, or the
+    one alloc dir when ``single``. ``kind`` is what PATH was recognised as
+    and ``given`` is PATH itself (absolute): for a data_dir ``path`` is
+    ``given/alloc``.
+    """
 
     path: str
     single: bool
+    kind: PathKind = PathKind.CLIENT_ROOT
+    given: str = ""
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Root:
-        """Validate PATH, raising RootError with a one-line reason when unusable."""
+        """Recognise PATH, raising RootError with a one-line reason when it
+        is neither an alloc dir, a client alloc root, a Nomad data_dir nor an
+        empty directory (or cannot be read). Blocking: it lists PATH."""
         abspath = os.path.abspath(os.fspath(path))
         try:
-            with os.scandir(abspath) as it:
-                names = [entry.name for entry in it]
+            found = recognize(abspath)
         except FileNotFoundError:
             raise RootError("no such file or directory") from None
         except NotADirectoryError:
             raise RootError("not a directory") from None
         except OSError as exc:
             raise RootError(_reason(exc)) from None
-        if SHARED_ALLOC_NAME in names and is_alloc_dir(abspath):
-            return cls(abspath, single=True)
-        if not names or any(is_alloc_dir(os.path.join(abspath, n)) for n in names):
-            return cls(abspath, single=False)
-        raise RootError("not an alloc dir (no alloc/ inside) nor a client alloc root")
+        if found.kind is PathKind.ALLOC_DIR:
+            return cls(abspath, single=True, kind=found.kind, given=abspath)
+        if found.alloc_root is None:
+            raise RootError(found.kind.value)
+        return cls(found.alloc_root, single=False, kind=found.kind, given=abspath)
+
+    def __post_init__(self) -> None:
+        if not self.given:
+            object.__setattr__(self, "given", self.path)
+
+    @property
+    def description(self) -> str:
+        """What is being browsed, in words (shown as the app's sub-title)."""
+        if self.kind is PathKind.DATA_DIR:
+            return f"data_dir {printable(self.given)} → client root {printable(self.path)}"
+        if self.single:
+            return f"alloc dir {printable(self.path)}"
+        if self.kind is PathKind.EMPTY:
+            return f"client root {printable(self.path)} (empty)"
+        return f"client root {printable(self.path)}"
+
+    @property
+    def protected(self) -> tuple[str, ...]:
+        """Directories no action may destroy, write into or build in: the
+        client alloc root and, when PATH was a data_dir, the data_dir.
+
+        (Their ancestors are refused as well; see ``inspector.actions``.)
+        """
+        if self.single:
+            return ()
+        if self.given != self.path:
+            return (self.path, self.given)
+        return (self.path,)
 
     def discover(self) -> Discovery:
-        """Read the allocations from disk (blocking: call it from a worker)."""
+        """Read the allocations from disk (blocking: call it from a worker).
+
+        Under a root only entries recognised as alloc dirs are listed; a
+        symlink is never followed to one, and a directory that cannot be
+        looked into is reported rather than silently left out.
+        """
         found = Discovery()
         if self.single:
-            candidates = [self.path]
-        else:
-            try:
-                names = sorted(os.listdir(self.path))
-            except OSError as exc:
-                found.errors[os.path.basename(self.path)] = _reason(exc)
-                return found
-            candidates = [os.path.join(self.path, n) for n in names]
-        for path in candidates:
-            if not is_alloc_dir(path):
-                continue
-            try:
-                found.allocs.append(AllocDir.discover(path))
-            except OSError as exc:
-                found.errors[os.path.basename(path)] = _reason(exc)
-            except Exception as exc:  # an AllocDirError or anything discover raises
-                found.errors[os.path.basename(path)] = str(exc) or type(exc).__name__
+            self._add(found, self.path)
+            return found
+        try:
+            with os.scandir(self.path) as it:
+                names = sorted(e.name for e in it if e.is_dir(follow_symlinks=False))
+        except OSError as exc:
+            found.errors[os.path.basename(self.path)] = _reason(exc)
+            return found
+        for name in names:
+            path = os.path.join(self.path, name)
+            if not os.access(path, os.R_OK | os.X_OK):
+                found.errors[name] = "permission denied"
+            elif is_alloc_dir(path):
+                self._add(found, path)
         return found
+
+    @staticmethod
+    def _add(found: Discovery, path: str) -> None:
+        name = os.path.basename(path)
+        try:
+            found.allocs.append(AllocDir.discover(path))
+        except NotAnAllocDirError:
+            pass  # changed since it was recognised
+        except FileNotFoundError:
+            found.errors[name] = "no longer exists"
+        except OSError as exc:
+            found.errors[name] = _reason(exc)
+        except Exception as exc:  # an AllocDirError or anything discover raises
+            found.errors[name] = str(exc) or type(exc).__name__
 
     def locate(self, rel: str) -> tuple[AllocDir, str]:
         """Find the allocation and alloc-relative path of an --open REL.
@@ -102,6 +160,10 @@ class Root:
                 raise RootError(f"{alloc_id or rel}: no such allocation")
         try:
             return AllocDir.discover(alloc_path), path
+        except NotAnAllocDirError:
+            raise RootError(f"{alloc_path}: not an alloc dir") from None
+        except AllocDirError as exc:
+            raise RootError(str(exc)) from None
         except OSError as exc:
             raise RootError(_reason(exc)) from None
 
@@ -139,4 +201,3 @@ def _special_kind(file_mode: str, is_dir: bool) -> str:
     if is_dir or file_mode.startswith("d"):
         return "directory"
     return {"p": "FIFO", "s": "socket", "c": "device", "b": "device"}.get(file_mode[:1], "")
-

@@ -88,7 +88,7 @@ async def snapshot_progress(pilot: Pilot, app: InspectorApp) -> None:
     try:
         app.alloc_tree.reveal(alloc, "")
         await _settle(pilot)
-        app.push_screen(SnapshotScreen(alloc))
+        app.push_screen(SnapshotScreen(alloc, app.busy))
         await _settle(pilot, 0.3)
         await pilot.press("enter")
         await _until(pilot, lambda: "archived" in str(app.screen.query_one("#message").content)
@@ -108,7 +108,7 @@ async def destroy_dialog(pilot: Pilot, app: InspectorApp) -> None:
     await _settle(pilot)
     await pilot.press("D")
     await _settle(pilot, 0.3)
-    await pilot.press("tab", *WEB2[:8])
+    await pilot.press(*WEB2[:8])  # the id field has the focus
     await _settle(pilot, 0.3)
 
 

@@ -1,191 +1,180 @@
-"""The `s` dialog: write a tar snapshot of an allocation, with progress."""
+"""The `s` dialog: write a tar snapshot of an allocation, with progress.
+
+The destination is shown as the absolute path it resolves to while it is
+typed, with the directory a relative path is taken from. Before anything is
+written, `inspector.actions.snapshot_target` checks the destination and
+that the estimated tar fits; `inspector.actions.run_snapshot` writes it and
+says exactly what is left on disk when it fails.
+"""
 
 from __future__ import annotations
 
-import os
+import threading
 import time
 
-import humanize
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
-from allocdir import AllocDir, snapshot_error_filename
+from allocdir import AllocDir
 
-from .dialog import ActionDialog, PathCheck
+from . import actions
+from .actions import BusyRegistry, Refused, SnapshotOutcome, SnapshotTarget, size_text
+from .dialog import ActionDialog, current_dir, shown_lines
+from .text import plain, printable
 
 _REDRAW_EVERY = 0.05  # seconds between progress updates sent to the screen
 
 
-class SnapshotCancelled(Exception):
-    """Raised from the progress callback to stop a snapshot the user cancelled."""
-
-
 class SnapshotScreen(ActionDialog):
-    """Ask for the output file, then snapshot in a worker with a progress bar.
+    """Ask for the output file, check it, then snapshot in a worker with a
+    progress bar.
 
-    Dismissed with True once a snapshot was written (or failed half-way, so
-    the tree is refreshed), False when nothing was done.
+    Dismissed with True once a snapshot was written (or failed, so the tree
+    is refreshed), False when nothing was done.
     """
 
     DEFAULT_CSS = """
-    SnapshotScreen { align: center middle; }
-    SnapshotScreen > Vertical {
-        width: 76; height: auto; border: thick $primary; background: $surface;
-        padding: 1 2;
-    }
-    SnapshotScreen Input { margin: 1 0; }
     SnapshotScreen ProgressBar { margin: 1 0 0 0; }
-    SnapshotScreen #message { margin: 1 0; }
-    SnapshotScreen #message.error { color: $error; }
-    SnapshotScreen Horizontal { height: auto; align-horizontal: right; }
-    SnapshotScreen Button { margin-left: 2; }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, alloc: AllocDir) -> None:
-        super().__init__()
+    def __init__(self, alloc: AllocDir, busy: BusyRegistry | None = None) -> None:
+        super().__init__(f"Snapshot {alloc.alloc_id}")
         self.alloc = alloc
-        self._cancel = False
-        self._confirm_overwrite: str | None = None
+        self.busy = busy if busy is not None else BusyRegistry()
+        self.cwd: str | None = None
+        self._cancel = threading.Event()
+        self._confirm_replace: str | None = None
 
-    def compose(self) -> ComposeResult:
-        """The output file field, a progress bar, Snapshot and Cancel."""
-        with Vertical() as box:
-            box.border_title = f"Snapshot {self.alloc.alloc_id}"
-            yield Label("Write a tar of alloc/data and each task's local/ to:")
-            yield Input(f"{self.alloc.alloc_id}.tar", id="path")
-            yield ProgressBar(id="progress", show_eta=False)
-            yield Static("", id="message")
-            with Horizontal():
-                yield Button("Snapshot", variant="primary", id="start")
-                yield Button("Cancel", id="cancel")
+    def compose_body(self) -> ComposeResult:
+        """The output file field, where it resolves to, a progress bar."""
+        yield Label("Write a tar of alloc/data and each task's local/ to:")
+        yield Input(f"{printable(self.alloc.alloc_id)}.tar", id="path")
+        yield Static("", id="where", classes="dim", markup=False)
+        yield ProgressBar(id="progress", show_eta=False)
+
+    def compose_buttons(self) -> ComposeResult:
+        """Snapshot and Cancel."""
+        yield Button("Snapshot", variant="primary", id="start")
+        yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        """Hide the progress bar until the snapshot starts."""
+        """Hide the progress bar until the snapshot starts; learn the cwd."""
         self.query_one("#progress").display = False
+        self.query_one("#path", Input).focus()
+        self._learn_cwd()
+
+    @work(thread=True, group="snapshot-cwd")
+    def _learn_cwd(self) -> None:
+        self.deliver(self._set_cwd, current_dir())
+
+    def _set_cwd(self, cwd: str) -> None:
+        self.cwd = cwd
+        self._show_where()
+
+    @on(Input.Changed, "#path")
+    def _show_where(self) -> None:
+        self._confirm_replace = None
+        if self.cwd is None:
+            return
+        typed = self.query_one("#path", Input).value
+        where = self.query_one("#where", Static)
+        if not self.cwd:
+            where.update(plain("The current directory no longer exists: type an absolute path"))
+            return
+        cwd = printable(self.cwd)
+        if typed.strip():
+            target = printable(actions.resolve_typed(typed, self.cwd))
+            where.update(shown_lines(f"→ {target}\n  (relative paths start in {cwd})"))
+        else:
+            where.update(plain(f"relative paths start in {cwd}"))
 
     @on(Input.Submitted, "#path")
     @on(Button.Pressed, "#start")
     def _start(self) -> None:
-        if self.running:
+        if self.running or self.checking:
             return
-        if self._finished:
+        if self.finished:
             self.dismiss(True)
             return
-        self.start_path_check(self.query_one("#path", Input))
+        typed = self.query_one("#path", Input).value
+        cwd = self.cwd if self.cwd is not None else current_dir()
+        self.say("checking the destination and measuring the allocation…")
+        self.run_check(("target", typed), actions.snapshot_target, self.alloc, typed, cwd,
+                       self.busy, then=self._checked_target)
 
-    def path_checked(self, check: PathCheck) -> None:
-        """Refuse a directory, ask before overwriting a file, else start the snapshot."""
-        path = check.path
-        if check.is_dir:
-            self._say(f"{path} is a directory: name a file", error=True)
+    def _checked_target(self, result: SnapshotTarget | Refused) -> None:
+        if isinstance(result, Refused):
+            self.say(result.reason, error=True)
             return
-        if check.exists and self._confirm_overwrite != path:
-            self._confirm_overwrite = path
-            self._say(f"{path} exists: press Snapshot again to overwrite it", error=True)
+        if result.exists and self._confirm_replace != result.path:
+            self._confirm_replace = result.path
+            self.say(f"{printable(result.path)} exists: press Snapshot again to replace it "
+                     "(once the new snapshot is complete)", error=True)
             return
         self.running = True
         self.query_one("#path", Input).disabled = True
         self.query_one("#start", Button).disabled = True
         self.query_one("#progress").display = True
-        self._say("measuring…")
-        self._snapshot(path)
+        self._progress(0, result.estimate.content_bytes)
+        self._snapshot(result)
+
+    def action_cancel(self) -> None:
+        """Stop a running snapshot (its partial file is removed), or close."""
+        if self.running:
+            self._cancel.set()
+            self.say("cancelling…")
+        else:
+            super().action_cancel()
 
     @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        """Stop a running snapshot, or close the dialog."""
-        if self.running:
-            self._cancel = True
-            self._say("cancelling…")
-        else:
-            self.cancel_check()
-            self.dismiss(self._finished)
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
 
     @work(thread=True, exclusive=True, group="snapshot")
-    def _snapshot(self, path: str) -> None:
-        call = self.app.call_from_thread
-        try:
-            total = self.alloc.snapshot_size()
-        except Exception as exc:  # a vanished or unreadable alloc dir
-            call(self._failed, path, exc, created=False)
-            return
-        call(self._progress, 0, total)
+    def _snapshot(self, target: SnapshotTarget) -> None:
+        total = target.estimate.content_bytes
         last = 0.0
 
         def progress(done: int) -> None:
             nonlocal last
-            if self._cancel:
-                raise SnapshotCancelled()
             now = time.monotonic()
             if now - last >= _REDRAW_EVERY:
                 last = now
-                call(self._progress, done, total)
+                if not self.deliver(self._progress, done, total):
+                    self._cancel.set()  # the app is gone: stop, remove the partial file
 
-        try:
-            out = open(path, "wb")
-        except OSError as exc:
-            call(self._failed, path, exc, created=False)
-            return
-        try:
-            with out:
-                self.alloc.snapshot(out, progress=progress)
-                out.flush()
-                size = os.fstat(out.fileno()).st_size
-        except Exception as exc:
-            if self._cancel:  # allocdir may wrap SnapshotCancelled in its own error
-                removed = ""
-                try:
-                    os.unlink(path)
-                except OSError as error:
-                    removed = str(error) or type(error).__name__
-                call(self._cancelled, path, removed)
-            else:
-                call(self._failed, path, exc, created=True)
-        else:
-            call(self._done, path, size)
+        outcome = actions.run_snapshot(self.alloc, target, self.busy, progress=progress,
+                                       cancel=self._cancel)
+        self.deliver(self._ended, outcome)
 
     def _progress(self, done: int, total: int) -> None:
         self.query_one("#progress", ProgressBar).update(total=max(total, 1), progress=done)
-        self._say(
-            f"archived {humanize.naturalsize(done)} of {humanize.naturalsize(total)}"
-        )
+        self.say(f"archived {size_text(done)} of ~{size_text(total)}")
 
-    def _finish(self) -> None:
+    def _ended(self, outcome: SnapshotOutcome | Refused) -> None:
         self.running = False
-        self._finished = True
-        self.query_one("#start", Button).disabled = False
-        self.query_one("#start", Button).label = "Close"
+        if isinstance(outcome, Refused):
+            self._finish(outcome.reason)
+            return
+        text = outcome.message()
+        if outcome.ok:
+            self.notify_plain(text, title="Snapshot")
+            self.dismiss(True)
+        elif outcome.cancelled and outcome.removed:
+            self.notify_plain(text, severity="warning")
+            self.dismiss(False)
+        else:
+            self.notify_plain(text, title="Snapshot failed", severity="error")
+            self._finish(text)
+
+    def _finish(self, text: str) -> None:
+        """Show why it failed; only Close is left."""
+        self.finished = True
+        self.say(text, error=True)
+        self.query_one("#progress").display = False
+        start = self.query_one("#start", Button)
+        start.disabled = False
+        start.label = "Close"
+        start.focus()
         self.query_one("#cancel", Button).display = False
-
-    def _done(self, path: str, size: int) -> None:
-        self.running = False
-        text = f"Snapshot of {self.alloc.alloc_id} written to {path} ({humanize.naturalsize(size)})"
-        self.app.notify(text, title="Snapshot")
-        self.dismiss(True)
-
-    def _failed(self, path: str, exc: BaseException, *, created: bool) -> None:
-        reason = str(exc) or type(exc).__name__
-        if created:
-            marker = snapshot_error_filename(self.alloc.alloc_id)
-            text = (
-                f"Snapshot failed: {reason}\nThe partial tar is kept at {path}; "
-                f"it ends with {marker} holding the error."
-            )
-        else:
-            text = f"Snapshot failed: {reason}\nNothing was written."
-        self._say(text, error=True)
-        self.app.notify(text, title="Snapshot failed", severity="error")
-        self._finish()
-
-    def _cancelled(self, path: str, error: str) -> None:
-        self.running = False
-        if error:
-            text = f"Snapshot cancelled; the partial {path} could not be removed: {error}"
-        else:
-            text = f"Snapshot cancelled; {path} removed"
-        self.app.notify(text, severity="warning")
-        self.dismiss(False)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import pickle
 import pwd
 import shutil
 import socket
+import stat
 import sys
 import tempfile
 import time
@@ -86,6 +88,61 @@ def alloc_root(tmp_path: Path) -> Path:
         yield build_alloc_root(tmp_path / "alloc")
     finally:
         destroy_fixture(tmp_path / "alloc")
+
+
+DATA_DIR_MARKERS = {
+    "client/client-id": "8f2b3c4d-client\n",
+    "server/raft/raft.db": "raft log: every job of the cluster\n",
+    "server/serf/local.keyring": "[]\n",
+    "plugins/marker": "plugin state\n",
+}
+
+
+def build_data_dir(data_dir: Path) -> Path:
+    """A fake Nomad data_dir: the fixture's client root as `alloc/`, beside
+    `client/`, `server/` (raft data) and `plugins/` with marker files."""
+    build_alloc_root(data_dir / "alloc")
+    for rel, content in DATA_DIR_MARKERS.items():
+        _write(data_dir / rel, content)
+    return data_dir
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A fake Nomad data_dir (see `build_data_dir`), destroyed afterwards."""
+    try:
+        yield build_data_dir(tmp_path / "nomad")
+    finally:
+        destroy_fixture(tmp_path / "nomad" / "alloc")
+
+
+def disk_state(top: Path | str) -> dict[str, tuple]:
+    """Everything under `top` (not following links, not crossing mounts):
+    rel path -> (type, mode, size, sha256 of a file / target of a link).
+
+    Two equal states mean nothing was created, removed, renamed or changed.
+    """
+    top = os.fspath(top)
+    state: dict[str, tuple] = {}
+    top_dev = os.lstat(top).st_dev
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, top)
+            st = os.lstat(path)
+            kind = stat.S_IFMT(st.st_mode)
+            detail: object = None
+            if stat.S_ISREG(kind):
+                with open(path, "rb") as f:
+                    detail = hashlib.sha256(f.read()).hexdigest()
+            elif stat.S_ISLNK(kind):
+                detail = os.readlink(path)
+            state[rel] = (kind, stat.S_IMODE(st.st_mode), st.st_size if stat.S_ISREG(kind)
+                          else 0, detail)
+        # a mount (the secrets tmpfs) is listed but not entered
+        dirnames[:] = [d for d in dirnames
+                       if os.lstat(os.path.join(dirpath, d)).st_dev == top_dev]
+    return state
 
 
 def destroy_fixture(root: Path) -> None:

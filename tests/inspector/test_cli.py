@@ -56,6 +56,31 @@ def test_directory_without_alloc_dirs(tmp_path):
     assert_one_line_error(run_cli(str(tmp_path)), str(tmp_path), "not an alloc dir")
 
 
+def test_tmp_like_directory_is_refused(tmp_path):
+    """A directory one of whose subdirs has an alloc/ is not a root (it once was)."""
+    tmp = tmp_path / "tmp"
+    (tmp / "nomad-test" / "alloc").mkdir(parents=True)
+    (tmp / "other.txt").write_text("x")
+    assert_one_line_error(run_cli(str(tmp)), str(tmp),
+                          "not an alloc dir, a client alloc root nor a Nomad data_dir")
+
+
+def test_a_data_dir_reaches_the_app_as_its_alloc_root(data_dir, monkeypatch):
+    seen = {}
+
+    class FakeApp:
+        def __init__(self, root, *, open_file=None, follow=False):
+            seen["root"] = root
+
+        def run(self):
+            pass
+
+    monkeypatch.setattr("inspector.app.InspectorApp", FakeApp)
+    assert cli.main([str(data_dir), "--open", f"{ALLOC_A}/web/local/notes.txt"]) == 0
+    assert seen["root"].path == str(data_dir / "alloc")
+    assert seen["root"].description.startswith(f"data_dir {data_dir} → client root")
+
+
 def test_unreadable_directory(shared_tmp, capfd):
     """As an unprivileged user (root reads everything) a 000 directory is refused."""
     from .conftest import run_as_nobody

@@ -183,6 +183,64 @@ async def test_names_are_escaped_everywhere_and_nothing_crashes(hostile_root):
     assert app.return_code in (None, 0)
 
 
+def screen_text(app: InspectorApp) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def test_header_and_dialogs_show_hostile_names_as_text(hostile_root, monkeypatch):
+    from inspector.destroy_screen import DestroyScreen
+    from inspector.move_screen import MoveScreen
+    from inspector.snapshot_screen import SnapshotScreen
+
+    from .test_screens import message_of, type_into, wait_message
+
+    app = InspectorApp(Root.open(hostile_root))
+    async with app.run_test(size=(200, 40)) as pilot:
+        tree = app.alloc_tree
+        await wait_for(pilot, lambda: len(tree.root.children) == 2, message="allocations")
+        assert printable(hostile_root) in screen_text(app)  # header and tree root
+        assert_terminal_safe(app)
+        node = next(n for n in tree.root.children if n.data.alloc.alloc_id == HOSTILE_ALLOC)
+        tree.move_cursor(node)
+        await pilot.pause()
+        shown_alloc = printable(hostile_root / HOSTILE_ALLOC)
+
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, DestroyScreen), message="destroy")
+        await pilot.pause(0.2)
+        assert f"Destroy {printable(HOSTILE_ALLOC)}" in screen_text(app)
+        assert shown_alloc in " ".join(screen_text(app).split()) or shown_alloc[:60] in \
+            screen_text(app)
+        await pilot.press("enter")
+        await wait_message(pilot, app.screen, f"Type the alloc id to confirm: "
+                           f"{printable(HOSTILE_ALLOC)}")
+        assert_terminal_safe(app)
+        await pilot.press("escape")
+
+        # the paths are reached through the cwd: what is typed has no control characters
+        monkeypatch.chdir(hostile_root.parent)
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, MoveScreen), message="move")
+        await type_into(pilot, app, "#dest", "alloc")
+        await pilot.press("enter")
+        await wait_message(pilot, app.screen, f"{printable(hostile_root)} is the client alloc root")
+        assert_terminal_safe(app)
+        await pilot.press("escape")
+
+        monkeypatch.chdir(hostile_root / HOSTILE_ALLOC)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SnapshotScreen), message="snapshot")
+        await type_into(pilot, app, "#path", "x.tar")
+        where = str(app.screen.query_one("#where").content)
+        assert where == f"→ {shown_alloc}/x.tar\n  (relative paths start in {shown_alloc})"
+        await pilot.press("enter")
+        await wait_message(pilot, app.screen, f"is inside the alloc dir {shown_alloc}")
+        assert "\x1b" not in message_of(app.screen)
+        assert_terminal_safe(app)
+        await pilot.press("escape")
+        assert app.is_running
+
+
 async def test_paths_in_viewer_messages_are_escaped(hostile_root):
     """A directory or FIFO opened with --open: the viewer's message quotes
     its path, escaped."""

@@ -81,3 +81,41 @@ def test_check_openable_accepts_files_and_links(alloc_root):
     check_openable(alloc, "web/local/notes.txt")
     check_openable(alloc, "web/local/link")
     assert os.path.islink(alloc_root / ALLOC_A / "web/local/link")
+
+
+def test_data_dir_is_opened_as_its_alloc_root(data_dir):
+    from allocdir import PathKind
+
+    root = Root.open(data_dir)
+    assert (root.kind, root.path, root.given, root.single) == (
+        PathKind.DATA_DIR, str(data_dir / "alloc"), str(data_dir), False)
+    assert root.description == f"data_dir {data_dir} → client root {data_dir}/alloc"
+    assert root.protected == (str(data_dir / "alloc"), str(data_dir))
+    assert [a.alloc_id for a in root.discover().allocs] == [ALLOC_A, ALLOC_B]
+
+
+def test_descriptions_and_protected_paths(alloc_root, tmp_path):
+    root = Root.open(alloc_root)
+    assert root.description == f"client root {alloc_root}" and root.protected == (str(alloc_root),)
+    single = Root.open(alloc_root / ALLOC_A)
+    assert single.description == f"alloc dir {alloc_root / ALLOC_A}" and single.protected == ()
+    (tmp_path / "empty").mkdir()
+    assert Root.open(tmp_path / "empty").description == f"client root {tmp_path / 'empty'} (empty)"
+
+
+def test_a_dir_holding_a_bare_alloc_subdir_is_refused(tmp_path):
+    """Like /tmp: some directory below holds an alloc/, nothing is an alloc dir."""
+    (tmp_path / "tmp" / "session" / "alloc").mkdir(parents=True)
+    (tmp_path / "tmp" / "x.sock").write_text("")
+    with pytest.raises(RootError, match="not an alloc dir, a client alloc root nor a Nomad "
+                                        "data_dir"):
+        Root.open(tmp_path / "tmp")
+
+
+def test_discovery_lists_only_alloc_dirs(alloc_root, tmp_path):
+    (alloc_root / "not-an-alloc" / "alloc").mkdir(parents=True)  # an alloc/ alone is not enough
+    (tmp_path / "elsewhere").mkdir()
+    os.symlink(alloc_root / ALLOC_A, alloc_root / "link-to-a")  # never followed
+    found = Root.open(alloc_root).discover()
+    assert [a.alloc_id for a in found.allocs] == [ALLOC_A, ALLOC_B]
+    assert found.errors == {}

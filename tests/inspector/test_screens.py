@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import tarfile
 
-import humanize
+import pytest
 
 from textual.widgets import Button, Input
 
 from allocdir import AllocDir
+from inspector.actions import size_text
 from inspector.app import InspectorApp
 from inspector.destroy_screen import DestroyScreen
 from inspector.move_screen import MoveScreen
@@ -29,6 +30,7 @@ async def select_alloc(pilot, app: InspectorApp, alloc_id: str) -> None:
 
 async def type_into(pilot, app: InspectorApp, selector: str, text: str) -> None:
     """Fill an input: all but the last character set directly (long paths), the last typed."""
+    await wait_for(pilot, lambda: bool(app.screen.query(selector)), message=selector)
     field = app.screen.query_one(selector, Input)
     field.focus()
     await pilot.pause()  # focusing selects the text: set the value after that
@@ -42,32 +44,91 @@ def notifications(app: InspectorApp) -> list[str]:
     return [n.message for n in app._notifications]
 
 
+def message_of(screen) -> str:
+    """The dialog's message line, as shown ("" until the dialog is composed)."""
+    from textual.css.query import NoMatches
+
+    try:
+        return str(screen.query_one("#message").content)
+    except NoMatches:
+        return ""
+
+
+async def wait_message(pilot, screen, needle: str, timeout: float = 10.0) -> str:
+    await wait_for(pilot, lambda: needle in message_of(screen), timeout=timeout,
+                   message=f"message with {needle!r}")
+    return message_of(screen)
+
+
 # ------------------------------------------------------------------ snapshot
+
+
+async def open_dialog(pilot, app: InspectorApp, alloc_id: str, key: str, kind):
+    await select_alloc(pilot, app, alloc_id)
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(app.screen, kind), message="dialog")
+    return app.screen
 
 
 async def test_snapshot_writes_a_tar_of_data_and_local(alloc_root, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
-        await select_alloc(pilot, app, ALLOC_A)
-        await pilot.press("s")
-        await wait_for(pilot, lambda: isinstance(app.screen, SnapshotScreen), message="dialog")
-        assert app.screen.query_one("#path", Input).value == f"{ALLOC_A}.tar"
-        app.screen.query_one("#path", Input).focus()
+        screen = await open_dialog(pilot, app, ALLOC_A, "s", SnapshotScreen)
+        assert screen.query_one("#path", Input).value == f"{ALLOC_A}.tar"
+        # the destination is shown absolute, with the directory it is relative to
+        where = screen.query_one("#where")
+        await wait_for(pilot, lambda: str(tmp_path / f"{ALLOC_A}.tar") in str(where.content),
+                       message="absolute destination")
+        assert f"relative paths start in {tmp_path}" in str(where.content)
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, SnapshotScreen), timeout=30,
                        message="snapshot done")
         out = tmp_path / f"{ALLOC_A}.tar"
-        size = humanize.naturalsize(out.stat().st_size)
+        size = size_text(out.stat().st_size)
         assert any(str(out) in m and size in m for m in notifications(app))
     with tarfile.open(out) as tar:
         names = set(tar.getnames())
     assert {"alloc/data/state.json", "web/local/notes.txt", "web/local/blob.bin",
             "web/local/link"} <= names
     assert not any(n.startswith("web/secrets") or "logs" in n for n in names)
+    assert sorted(os.listdir(tmp_path)) == sorted(["alloc", f"{ALLOC_A}.tar"])  # no leftovers
 
 
-async def test_snapshot_error_keeps_the_tar_and_says_where(alloc_root, tmp_path, monkeypatch):
+async def test_snapshot_read_error_keeps_a_tar_ending_with_the_marker(alloc_root, tmp_path):
+    """A file that cannot be read: the tar is completed with Nomad's marker,
+    checked, and kept; the dialog says so."""
+    from allocdir import AllocDir as RealAllocDir
+
+    out = tmp_path / "out.tar"
+    real = RealAllocDir.snapshot
+
+    def failing_read(self, w, *, progress=None):
+        def boom(done):
+            raise OSError(5, "Input/output error")
+        return real(self, w, progress=boom)
+
+    app = InspectorApp(Root.open(alloc_root))
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_dialog(pilot, app, ALLOC_A, "s", SnapshotScreen)
+        await type_into(pilot, app, "#path", str(out))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(AllocDir, "snapshot", failing_read)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: screen.finished, message="failure shown")
+        message = message_of(screen)
+        assert "Input/output error" in message
+        assert str(out) in message and f"NOMAD-{ALLOC_A}-ERROR.log" in message
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SnapshotScreen), message="closed")
+    with tarfile.open(out) as tar:
+        assert tar.getnames()[-1] == f"NOMAD-{ALLOC_A}-ERROR.log"
+    assert sorted(os.listdir(tmp_path)) == ["alloc", "out.tar"]
+
+
+async def test_snapshot_garbage_is_removed_not_claimed(alloc_root, tmp_path, monkeypatch):
+    """A failure that leaves no valid tar: the file is removed and the
+    dialog never claims an error marker."""
     def broken(self, w, *, progress=None):
         w.write(b"partial")
         raise OSError(5, "Input/output error")
@@ -76,61 +137,59 @@ async def test_snapshot_error_keeps_the_tar_and_says_where(alloc_root, tmp_path,
     out = tmp_path / "out.tar"
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
-        await select_alloc(pilot, app, ALLOC_A)
-        await pilot.press("s")
-        await wait_for(pilot, lambda: isinstance(app.screen, SnapshotScreen), message="dialog")
+        screen = await open_dialog(pilot, app, ALLOC_A, "s", SnapshotScreen)
         await type_into(pilot, app, "#path", str(out))
         await pilot.press("enter")
-        screen = app.screen
-        await wait_for(pilot, lambda: screen._finished, message="failure shown")
-        message = str(screen.query_one("#message").content)
-        assert "Input/output error" in message
-        assert str(out) in message and f"NOMAD-{ALLOC_A}-ERROR.log" in message
-        assert out.exists()
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: not isinstance(app.screen, SnapshotScreen), message="closed")
+        await wait_for(pilot, lambda: screen.finished, message="failure shown")
+        message = message_of(screen)
+        assert message.startswith("Snapshot failed: Input/output error; the partial file ")
+        assert "was removed" in message and "ERROR.log" not in message
+    assert os.listdir(tmp_path) == ["alloc"]
 
 
-async def test_snapshot_asks_before_overwriting(alloc_root, tmp_path):
+async def test_snapshot_asks_before_replacing(alloc_root, tmp_path):
     out = tmp_path / "exists.tar"
     out.write_bytes(b"keep me")
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
-        await select_alloc(pilot, app, ALLOC_A)
-        await pilot.press("s")
-        await wait_for(pilot, lambda: isinstance(app.screen, SnapshotScreen), message="dialog")
+        screen = await open_dialog(pilot, app, ALLOC_A, "s", SnapshotScreen)
         await type_into(pilot, app, "#path", str(out))
         await pilot.press("enter")
-        message = app.screen.query_one("#message")
-        await wait_for(pilot, lambda: "exists" in str(message.content), message="question")
+        await wait_message(pilot, screen, "exists")
         assert out.read_bytes() == b"keep me"
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, SnapshotScreen), message="closed")
         assert out.read_bytes() == b"keep me"
+        screen = await open_dialog(pilot, app, ALLOC_A, "s", SnapshotScreen)
+        await type_into(pilot, app, "#path", str(out))
+        await pilot.press("enter")
+        await wait_message(pilot, screen, "exists")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SnapshotScreen), timeout=30,
+                       message="replaced")
+    with tarfile.open(out) as tar:
+        assert "web/local/notes.txt" in tar.getnames()
 
 
 async def test_snapshot_checks_the_path_off_the_event_loop(alloc_root, tmp_path, monkeypatch):
     import threading
 
-    from inspector import dialog
+    from inspector import actions
 
     threads = []
+    real = actions.snapshot_target
 
-    def spy(raw):
+    def spy(*args, **kwargs):
         threads.append(threading.current_thread())
-        return real(raw)
+        return real(*args, **kwargs)
 
-    real = dialog.inspect_path
-    monkeypatch.setattr(dialog, "inspect_path", spy)
+    monkeypatch.setattr(actions, "snapshot_target", spy)
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
-        await select_alloc(pilot, app, ALLOC_A)
-        await pilot.press("s")
-        await wait_for(pilot, lambda: isinstance(app.screen, SnapshotScreen), message="dialog")
+        screen = await open_dialog(pilot, app, ALLOC_A, "s", SnapshotScreen)
         await type_into(pilot, app, "#path", str(tmp_path))
         await pilot.press("enter")
-        message = app.screen.query_one("#message")
-        await wait_for(pilot, lambda: "is a directory" in str(message.content), message="refusal")
+        await wait_message(pilot, screen, "is a directory")
     assert threads and threading.main_thread() not in threads
 
 
@@ -142,10 +201,16 @@ async def test_move_into_an_existing_alloc_dir(alloc_root):
     dest.build()
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
-        await select_alloc(pilot, app, ALLOC_A)
-        await pilot.press("m")
-        await wait_for(pilot, lambda: isinstance(app.screen, MoveScreen), message="dialog")
+        screen = await open_dialog(pilot, app, ALLOC_A, "m", MoveScreen)
+        assert screen.query_one("#dest", Input).value == ""  # nothing to confirm blindly
+        await wait_for(pilot, lambda: "web/local" in str(screen.query_one("#parts").content),
+                       message="what moves")
+        parts = str(screen.query_one("#parts").content)
+        assert "alloc/data  2 entries, 18 Bytes" in parts and "KiB" in parts
         await type_into(pilot, app, "#dest", dest.alloc_dir)
+        await pilot.press("enter")
+        await wait_message(pilot, screen, f"Into the existing alloc dir {dest.alloc_dir}")
+        assert (alloc_root / ALLOC_A / "web/local/notes.txt").exists()  # not yet
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, MoveScreen), timeout=30,
                        message="moved")
@@ -160,20 +225,18 @@ async def test_move_into_an_existing_alloc_dir(alloc_root):
     assert not (alloc_root / ALLOC_A / "web/local/notes.txt").exists()
 
 
-async def test_move_offers_to_build_the_destination(alloc_root, tmp_path):
-    dest = tmp_path / "new-alloc"
+async def test_move_builds_a_new_destination_once_confirmed(alloc_root, shared_tmp):
+    # (not under tmp_path: holding the client root as alloc/, it is a data_dir)
+    dest = shared_tmp / "elsewhere" / "new-alloc"
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
-        await select_alloc(pilot, app, ALLOC_A)
-        await pilot.press("m")
-        await wait_for(pilot, lambda: isinstance(app.screen, MoveScreen), message="dialog")
+        screen = await open_dialog(pilot, app, ALLOC_A, "m", MoveScreen)
         await type_into(pilot, app, "#dest", str(dest))
         await pilot.press("enter")
-        screen = app.screen
-        await wait_for(pilot, lambda: "not an alloc dir" in str(screen.query_one("#message").content),
-                       message="question")
+        message = await wait_message(pilot, screen, "A new alloc dir will be built at")
+        assert f"{dest}, creating {dest.parent}." in message
         assert str(screen.query_one("#move", Button).label) == "Build and move"
-        assert not dest.exists()  # nothing happens before the confirmation
+        assert not dest.parent.exists()  # nothing happens before the confirmation
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, MoveScreen), timeout=30,
                        message="moved")
@@ -192,14 +255,13 @@ async def test_move_error_is_reported(alloc_root, monkeypatch):
     dest.build()
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
-        await select_alloc(pilot, app, ALLOC_A)
-        await pilot.press("m")
-        await wait_for(pilot, lambda: isinstance(app.screen, MoveScreen), message="dialog")
+        screen = await open_dialog(pilot, app, ALLOC_A, "m", MoveScreen)
         await type_into(pilot, app, "#dest", dest.alloc_dir)
         await pilot.press("enter")
-        screen = app.screen
-        await wait_for(pilot, lambda: screen._finished, message="error shown")
-        assert "disk full" in str(screen.query_one("#message").content)
+        await wait_message(pilot, screen, "Press Move to confirm")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.finished, message="error shown")
+        assert "disk full" in message_of(screen)
         assert any("disk full" in m for m in notifications(app))
 
 
@@ -207,29 +269,30 @@ async def test_move_error_is_reported(alloc_root, monkeypatch):
 
 
 async def open_destroy(pilot, app: InspectorApp, alloc_id: str) -> DestroyScreen:
-    await select_alloc(pilot, app, alloc_id)
-    await pilot.press("D")
-    await wait_for(pilot, lambda: isinstance(app.screen, DestroyScreen), message="dialog")
-    return app.screen
+    return await open_dialog(pilot, app, alloc_id, "D", DestroyScreen)
 
 
-async def test_destroy_cancel_is_focused_and_wrong_id_keeps_it(alloc_root):
+async def test_destroy_focuses_the_id_and_wrong_id_says_so(alloc_root):
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_destroy(pilot, app, ALLOC_B)
-        assert app.focused is screen.query_one("#cancel", Button)
+        field = screen.query_one("#confirm", Input)
+        assert app.focused is field
         destroy = screen.query_one("#destroy", Button)
         assert destroy.disabled
+        await pilot.press(*"99999999")  # typed characters land in the field
+        assert field.value == "99999999"
         await type_into(pilot, app, "#confirm", ALLOC_A)  # another allocation's id
         assert destroy.disabled
         await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, DestroyScreen)
+        await wait_message(pilot, screen, f"Type the alloc id to confirm: {ALLOC_B}")
+        assert isinstance(app.screen, DestroyScreen) and "error" in screen.query_one(
+            "#message").classes
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, DestroyScreen), message="closed")
-        # enter on the focused Cancel button closes without destroying too
+        # Cancel closes without destroying too
         screen = await open_destroy(pilot, app, ALLOC_B)
-        await pilot.press("enter")
+        await pilot.click("#cancel")
         await wait_for(pilot, lambda: not isinstance(app.screen, DestroyScreen), message="closed")
     assert (alloc_root / ALLOC_B / "api/local/app.conf").exists()
 
@@ -266,8 +329,8 @@ async def test_destroy_errors_are_listed(alloc_root, monkeypatch):
         screen = await open_destroy(pilot, app, ALLOC_B)
         await type_into(pilot, app, "#confirm", ALLOC_B)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen._finished, message="error shown")
-        message = str(screen.query_one("#message").content)
+        await wait_for(pilot, lambda: screen.finished, message="error shown")
+        message = message_of(screen)
         assert "failed to destroy" in message and "resource busy" in message
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, DestroyScreen), message="closed")
@@ -280,11 +343,11 @@ async def test_dialog_keys_do_not_trigger_main_actions(alloc_root):
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_destroy(pilot, app, ALLOC_B)
-        await pilot.press("s", "m", "question_mark", "r", "D")
+        await pilot.press("s", "m", "question_mark", "r", "D", "q")
         await pilot.pause()
-        assert app.screen is screen
-        await pilot.press("tab")  # moves inside the dialog (Cancel -> the id field)
-        assert app.focused is screen.query_one("#confirm", Input)
-        await pilot.press("s", "m", "r", "q")
-        assert screen.query_one("#confirm", Input).value == "smrq"
+        assert app.screen is screen and app.is_running
+        assert screen.query_one("#confirm", Input).value == "sm?rDq"
+        await pilot.press("tab")  # moves inside the dialog (to its buttons)
+        assert app.focused in list(screen.query(Button))
+        await pilot.press("s", "m", "r", "D")
         assert app.screen is screen and app.is_running

@@ -71,15 +71,35 @@ def test_help(fixed_root, snap_compare):
     assert snap_compare(make_app(fixed_root), terminal_size=(110, 40), run_before=run_before)
 
 
-@pytest.mark.parametrize("key", ["s", "m", "D"])
-def test_dialogs(fixed_root, snap_compare, key):
+def open_dialog(key: str, *typed: str):
+    """A run_before that opens the dialog of ``key`` on ALLOC_B and types ``typed``."""
     async def run_before(pilot):
         await settle(pilot)
         tree = pilot.app.alloc_tree
         tree.move_cursor(tree.root.children[1])  # ALLOC_B
         await pilot.pause(0.1)
         await pilot.press(key)
-        await pilot.pause(0.3)
+        await pilot.pause(0.1)
+        await pilot.press(*typed)
+        await settle(pilot)
 
+    return run_before
+
+
+@pytest.fixture
+def fixed_cwd(fixed_root, monkeypatch):
+    """The snapshot dialog shows the working directory: make it fixed."""
+    monkeypatch.chdir(FIXED_ROOT.parent)
+
+
+@pytest.mark.parametrize("key", ["s", "m", "D"])
+def test_dialogs(fixed_root, fixed_cwd, snap_compare, key):
     assert ALLOC_B
-    assert snap_compare(make_app(fixed_root), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(fixed_root), terminal_size=SIZE, run_before=open_dialog(key))
+
+
+@pytest.mark.parametrize("key, typed", [("s", ()), ("m", ("enter",)), ("D", ("x", "enter"))])
+def test_dialogs_at_80x24(fixed_root, fixed_cwd, snap_compare, key, typed):
+    """At 80x24 the dialogs fill the screen, their texts wrap, the buttons show."""
+    assert snap_compare(make_app(fixed_root), terminal_size=(80, 24),
+                        run_before=open_dialog(key, *typed))
