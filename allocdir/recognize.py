@@ -4,6 +4,8 @@ taken for one of them and acted on.
 - An **alloc dir** is a directory whose ``alloc/`` holds Nomad's shared dirs
   (``data``, ``logs``, ``tmp``; two of them are enough, as a move to a
   newer allocation takes ``data`` away), and whose own name is not ``alloc``.
+  A chroot task dir, whose ``alloc/`` is the shared dir bind-mounted, is not
+  one.
 - A **client alloc root** (``<data_dir>/alloc``) is a directory whose
   entries include alloc dirs.
 - A **Nomad data_dir** has an ``alloc/`` that is a client alloc root, or an
@@ -20,6 +22,7 @@ import os
 import stat
 from dataclasses import dataclass
 
+from .dirfd import is_mount_root
 from .layout import SHARED_ALLOC_DIRS, SHARED_ALLOC_NAME
 
 # How many of alloc/'s data, logs, tmp an alloc dir must hold: a move to a
@@ -89,6 +92,8 @@ def _alloc_dir_at(dir_fd: int, name: str | None) -> bool:
     finally:
         os.close(fd)
     try:
+        if is_mount_root(shared):
+            return False  # a chroot task dir: its alloc/ is the shared dir bind-mounted
         return sum(_exists_at(shared, sub) for sub in SHARED_ALLOC_DIRS) >= _SHARED_DIRS_NEEDED
     finally:
         os.close(shared)

@@ -17,7 +17,9 @@ import enum
 import fcntl
 import os
 import select
+import struct
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 
@@ -39,6 +41,9 @@ SAFETY_INTERVAL = 0.05
 # Bytes just before the last known end, kept to tell "truncated then refilled
 # past the old size" from "appended".
 _FINGERPRINT = 64
+
+# Growth up to this many bytes is checked and fingerprinted in one read.
+_ONE_READ = 1 << 16
 
 
 class ChangeEvent(enum.Enum):
@@ -192,6 +197,15 @@ def _drain(fd: int) -> None:
 _INOTIFY_POOL = _InotifyPool()
 
 
+# What a wake-up says (see _InotifyWakeup.wait); lower is more to look at.
+CLOSED, LOOK, WRITTEN, IGNORED = 0, 1, 2, 3
+
+# Events that change a file's content but never which file a name leads to.
+_CONTENT_EVENTS = InotifyConstants.IN_MODIFY | InotifyConstants.IN_CLOSE_WRITE
+_EVENT_HEADER = struct.Struct("iIII")
+_INOTIFY_BUFFER = 1 << 16
+
+
 class _InotifyWakeup:
     """A wake-up driven by an inotify instance of the watcher's own, waited on
     in the watcher's own thread: nothing is handed between threads on the way
@@ -202,7 +216,8 @@ class _InotifyWakeup:
     released by whoever leaves last.
     """
 
-    def __init__(self, directories: list[str]) -> None:
+    def __init__(self, directories: list[str], names: set[str]) -> None:
+        self.names = {os.fsencode(name) for name in names}
         self._inotify = _INOTIFY_POOL.take()
         self._wds: list[int] = []
         try:
@@ -244,18 +259,21 @@ class _InotifyWakeup:
         _INOTIFY_POOL.give(self._inotify, self._wds)
         os.close(self._event)
 
-    def wait(self, timeout: float) -> bool:
-        """Wait for an event in the directory or ``timeout``; False once closed."""
+    def wait(self, timeout: float) -> int:
+        """Wait for an event in the directory or ``timeout``: :data:`CLOSED`
+        once closed, :data:`WRITTEN` when the only news is content written to
+        one of ``names``, :data:`IGNORED` when it is only about other files,
+        :data:`LOOK` for anything else (a timeout included)."""
         with self._lock:
             if self.closed:
-                return False
+                return CLOSED
             if self._pending:
                 self._pending = False
                 _drain(self._event)
-                return True
+                return LOOK
             self._waiters += 1
         try:
-            self._poller.poll(timeout * 1000)
+            ready = self._poller.poll(timeout * 1000)
         finally:
             with self._lock:
                 self._waiters -= 1
@@ -263,11 +281,43 @@ class _InotifyWakeup:
                     self._release()
         with self._lock:
             if self.closed:
-                return False
-            self._pending = False
+                return CLOSED
+            if not ready:
+                return LOOK
+            signal = IGNORED
+            for fd, _ in ready:
+                if fd == self._event:
+                    self._pending = False
+                    _drain(self._event)
+                    signal = LOOK
+                elif signal != LOOK:
+                    signal = min(signal, self._read_events())
+            return signal
+
+    def _read_events(self) -> int:
+        """Read what inotify queued (in one read: the buffer holds far more
+        than poll() saw) and say what it means for ``names``."""
+        try:
+            data = os.read(self._inotify, _INOTIFY_BUFFER)
+        except BlockingIOError:
+            return IGNORED
+        if len(data) == _INOTIFY_BUFFER:
             _drain(self._inotify)
-            _drain(self._event)
-            return True
+            return LOOK
+        signal = IGNORED
+        offset = 0
+        while offset < len(data):
+            _, mask, _, length = _EVENT_HEADER.unpack_from(data, offset)
+            name = data[offset + _EVENT_HEADER.size:offset + _EVENT_HEADER.size + length]
+            offset += _EVENT_HEADER.size + length
+            name = name.rstrip(b"\0")
+            if name and name not in self.names:
+                continue
+            if name and not mask & ~_CONTENT_EVENTS:
+                signal = min(signal, WRITTEN)
+            else:
+                return LOOK  # created, removed, renamed, the directory itself, overflow
+        return signal
 
 
 class FileChanges:
@@ -305,7 +355,7 @@ class FileChanges:
         self._wake: _Wakeup | _InotifyWakeup = _Wakeup()
         if self._poll is None:
             try:
-                self._wake = _InotifyWakeup(directories)
+                self._wake = _InotifyWakeup(directories, self._names)
             except OSError:
                 # Out of inotify instances (fs.inotify.max_user_instances):
                 # share watchdog's, one thread hand-off slower.
@@ -331,6 +381,12 @@ class FileChanges:
             for token in self._tokens:
                 HUB.unsubscribe(token)
             os.close(self._fd)
+
+    @property
+    def size(self) -> int:
+        """The file's size when the last event was decided: after MODIFIED a
+        reader may read up to here at once, without probing for the end."""
+        return self._size
 
     @property
     def closed(self) -> bool:
@@ -367,35 +423,49 @@ class FileChanges:
             self.close()
             return None if self._gone == "reported" else self._report_deleted()
         interval = self._poll if self._poll is not None else SAFETY_INTERVAL
-        waited = 0.0
+        now = time.monotonic()
+        deadline = None if timeout is None else now + timeout
+        next_look = now + interval  # look at everything at least this often
         while True:
-            if not self._wake.wait(interval):
+            wait = next_look - now if deadline is None else min(next_look, deadline) - now
+            signal = self._wake.wait(max(0.0, wait))
+            if signal is CLOSED or signal is False:
                 return None
+            now = time.monotonic()
+            if signal is IGNORED and now < next_look:
+                continue  # another file of the directory
             with self._lock:
                 if self._wake.closed:
                     return None
-                event = self._check()
+                event = self._check(look_at_path=signal is not WRITTEN)
+            if signal is not WRITTEN:
+                next_look = now + interval
             if event is ChangeEvent.DELETED:
                 self.close()
                 return self._report_deleted()
             if event is not None:
                 return event
-            waited += interval
-            if timeout is not None and waited >= timeout:
+            if deadline is not None and now >= deadline:
                 return None
 
-    def _check(self) -> ChangeEvent | None:
+    def _check(self, look_at_path: bool = True) -> ChangeEvent | None:
+        """Compare the file with what was last seen. ``look_at_path`` also
+        checks that its path still leads to it (not needed when inotify said
+        only that content was written)."""
         st = os.fstat(self._fd)
-        gone = st.st_nlink == 0 or not self._path_is_ours()
+        gone = st.st_nlink == 0 or (look_at_path and not self._path_is_ours())
+        size = st.st_size
         event = None
-        if self._shrunk_before or st.st_size < self._size or self._refilled(st.st_size):
+        if self._shrunk_before or size < self._size:
             self._shrunk_before = False
             event = ChangeEvent.TRUNCATED
-        elif st.st_size > self._size or st.st_mtime_ns != self._mtime_ns:
+            self._fingerprint = self._read_fingerprint(size)
+        elif size > self._size:
+            event = ChangeEvent.TRUNCATED if self._refilled(size) else ChangeEvent.MODIFIED
+        elif st.st_mtime_ns != self._mtime_ns:
             event = ChangeEvent.MODIFIED
-        self._size, self._mtime_ns = st.st_size, st.st_mtime_ns
-        if event is not None:
-            self._fingerprint = self._read_fingerprint(st.st_size)
+            self._fingerprint = self._read_fingerprint(size)
+        self._size, self._mtime_ns = size, st.st_mtime_ns
         if gone:
             self._gone = "gone"
             if event is None:
@@ -421,12 +491,19 @@ class FileChanges:
             return b""
 
     def _refilled(self, size: int) -> bool:
-        # Grown past the old end, but the bytes before the old end changed:
-        # it was truncated and written again between two looks.
-        if size <= self._size or not self._fingerprint:
-            return False
-        start = max(0, self._size - _FINGERPRINT)
-        return os.pread(self._fd, self._size - start, start) != self._fingerprint
+        """Whether the file, grown to ``size``, was truncated and written
+        again past its old end between two looks (the bytes before the old
+        end changed). Takes the new fingerprint on the way, in the same read
+        when the growth is small."""
+        before, old_end = self._fingerprint, self._size
+        start, new_start = max(0, old_end - _FINGERPRINT), max(0, size - _FINGERPRINT)
+        if size - start <= _ONE_READ:
+            data = os.pread(self._fd, size - start, start)
+            old, self._fingerprint = data[:old_end - start], data[new_start - start:]
+        else:
+            old = os.pread(self._fd, old_end - start, start)
+            self._fingerprint = self._read_fingerprint(size)
+        return bool(before) and old != before
 
 
 def _identity(st: os.stat_result) -> tuple[int, int]:

@@ -11,8 +11,6 @@ import os
 import subprocess
 import tempfile
 
-import pytest
-
 from allocdir import mounts
 
 

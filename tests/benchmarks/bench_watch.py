@@ -31,15 +31,20 @@ class _Follower:
         self.thread.start()
 
     def _run(self) -> None:
-        # Like tail -F and the inspector's follower: one handle, kept open.
+        # Like tail -F and the inspector's follower: one handle, kept open;
+        # each event says how far the file now goes, so one read fetches it.
         with self.alloc.read_at(self.rel, self.offset) as f:
+            fd = f.fileno()
             for event in self.changes:
                 if event is ChangeEvent.TRUNCATED:
                     self.offset = 0
                 if event is ChangeEvent.DELETED:
                     return
-                f.seek(self.offset)
-                while chunk := f.read1(1 << 20):
+                while self.offset < self.changes.size:
+                    chunk = os.pread(fd, min(1 << 20, self.changes.size - self.offset),
+                                     self.offset)
+                    if not chunk:
+                        break
                     self.offset += len(chunk)
                     self.crc = zlib.crc32(chunk, self.crc)
                 self.arrival = time.perf_counter()

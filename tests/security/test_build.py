@@ -129,3 +129,15 @@ def test_discover_skips_what_cannot_be_a_task(alloc):
     os.symlink("/etc", os.path.join(alloc.alloc_dir, "linked"))
     found = AllocDir.discover(alloc.alloc_dir)
     assert sorted(found.task_dirs) == ["web"]
+
+
+def test_a_chroot_task_dir_is_not_taken_for_an_alloc_dir(alloc):
+    """Its alloc/ is the shared dir bind-mounted: data, logs, tmp and all."""
+    from allocdir import PathKind, is_alloc_dir, recognize
+
+    web = alloc.new_task_dir("api")
+    web.build(create_chroot=True)
+    assert mounting.is_mount(web.shared_task_dir)
+    assert not is_alloc_dir(web.dir)
+    assert recognize(alloc.alloc_dir).kind is PathKind.ALLOC_DIR
+    assert recognize(web.dir).kind is not PathKind.ALLOC_DIR
