@@ -20,10 +20,10 @@ from textual.pilot import Pilot
 
 from allocdir import AllocDir
 
-from .app import InspectorApp
+from .tui.app import InspectorApp
 from .demo import ALLOCS, DemoRoot
-from .roots import Root
-from .snapshot_screen import SnapshotScreen
+from .core.roots import Root
+from .tui.snapshot_screen import SnapshotScreen
 
 SIZE = (120, 36)
 WEB, BATCH, WEB2 = list(ALLOCS)

@@ -19,9 +19,9 @@ TAIL_LINE = "last line of the file"
 
 _PROBE = r"""
 import asyncio, json, resource, sys, time
-from inspector.app import InspectorApp
-from inspector.roots import Root
-from inspector.viewer import FileViewer
+from inspector.tui.app import InspectorApp
+from inspector.core.roots import Root
+from inspector.tui.viewer import FileViewer
 
 alloc_dir, rel, head, tail = sys.argv[1:5]
 
@@ -150,9 +150,9 @@ def app_first_paint(work: str) -> Row:
 
 _FOLLOW_PROBE = r"""
 import asyncio, json, os, statistics, sys, time
-from inspector.app import InspectorApp
-from inspector.roots import Root
-from inspector.viewer import FileViewer
+from inspector.tui.app import InspectorApp
+from inspector.core.roots import Root
+from inspector.tui.viewer import FileViewer
 
 alloc_dir, rel, samples = sys.argv[1], sys.argv[2], int(sys.argv[3])
 

@@ -1,4 +1,4 @@
-"""inspector.actions: what destroy, move and snapshot refuse, and how a
+"""inspector.core.actions: what destroy, move and snapshot refuse, and how a
 snapshot that cannot be written is cleaned up (no Textual here)."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from allocdir import AllocDir, PathKind
-from inspector import actions
-from inspector.actions import (
+from inspector.core import actions
+from inspector.core.actions import (
     BusyRegistry, MoveTarget, Refused, SnapshotOutcome, SnapshotTarget, destroy_refusal,
     move_target, run_destroy, run_move, run_snapshot, snapshot_target, tar_size_estimate,
 )
-from inspector.roots import Root
+from inspector.core.roots import Root
 
 from .conftest import ALLOC_A, ALLOC_B, destroy_fixture, disk_state
 
@@ -386,7 +386,7 @@ def test_outcome_names_at_most_three_skipped():
 
 def test_tmp_like_directory_is_not_a_root(tmp_path):
     """A directory one of whose subdirs has an empty alloc/ is nothing Nomad made."""
-    from inspector.roots import RootError
+    from inspector.core.roots import RootError
 
     (tmp_path / "systemd-private" / "alloc").mkdir(parents=True)
     (tmp_path / "x.log").write_text("x")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from inspector.app import InspectorApp
-from inspector.help_screen import HelpScreen
-from inspector.roots import Root
-from inspector.search_bar import SearchBar
-from inspector.status_bar import StatusBar
-from inspector.viewer import FileViewer
+from inspector.tui.app import InspectorApp
+from inspector.tui.help_screen import HelpScreen
+from inspector.core.roots import Root
+from inspector.tui.search_bar import SearchBar
+from inspector.tui.status_bar import StatusBar
+from inspector.tui.viewer import FileViewer
 
 from .conftest import ALLOC_A, find_node, wait_for
 from .test_tree import move_to, open_path

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from inspector import cli
+from inspector.tui import cli
 
 from .conftest import ALLOC_A, AGE_SECONDS
 
@@ -75,7 +75,7 @@ def test_a_data_dir_reaches_the_app_as_its_alloc_root(data_dir, monkeypatch):
         def run(self):
             pass
 
-    monkeypatch.setattr("inspector.app.InspectorApp", FakeApp)
+    monkeypatch.setattr("inspector.tui.app.InspectorApp", FakeApp)
     assert cli.main([str(data_dir), "--open", f"{ALLOC_A}/web/local/notes.txt"]) == 0
     assert seen["root"].path == str(data_dir / "alloc")
     assert seen["root"].description.startswith(f"data_dir {data_dir} → client root")
@@ -138,7 +138,7 @@ def test_good_path_and_open_reach_the_app(alloc_root, monkeypatch):
         def run(self):
             seen["ran"] = True
 
-    monkeypatch.setattr("inspector.app.InspectorApp", FakeApp)
+    monkeypatch.setattr("inspector.tui.app.InspectorApp", FakeApp)
     code = cli.main([str(alloc_root), "--open", f"{ALLOC_A}/alloc/logs/web.stdout.0", "--follow"])
     assert code == 0 and seen["ran"]
     alloc, rel = seen["open_file"]

@@ -8,7 +8,7 @@ import time
 
 from allocdir import AllocDir
 from inspector.demo import ALLOCS, DemoRoot, LogStream, png_bytes
-from inspector.roots import Root
+from inspector.core.roots import Root
 
 
 def test_demo_builds_allocations_and_removes_everything():

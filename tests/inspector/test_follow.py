@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from allocdir.testing import temp_alloc_dir
-from inspector.follow import FollowState, Follower, next_rotation
+from inspector.core.follow import FollowState, Follower, next_rotation
 
 TIMEOUT = 10.0
 

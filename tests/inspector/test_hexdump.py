@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inspector.hexdump import ascii_part, dump, format_row, hex_part, offset_digits
+from inspector.core.hexdump import ascii_part, dump, format_row, hex_part, offset_digits
 
 
 def test_full_row_has_offset_hex_and_ascii():

@@ -19,10 +19,10 @@ import pytest
 from rich.style import Style
 
 from allocdir import AllocDir
-from inspector.app import InspectorApp
-from inspector.roots import Root
-from inspector.text import printable
-from inspector.tree import ALLOC, DIR, FILE, SECRET, SPECIAL
+from inspector.tui.app import InspectorApp
+from inspector.core.roots import Root
+from inspector.core.text import printable
+from inspector.tui.tree import ALLOC, DIR, FILE, SECRET, SPECIAL
 
 from .conftest import ALLOC_A, destroy_fixture, wait_for
 
@@ -188,9 +188,9 @@ def screen_text(app: InspectorApp) -> str:
 
 
 async def test_header_and_dialogs_show_hostile_names_as_text(hostile_root, monkeypatch):
-    from inspector.destroy_screen import DestroyScreen
-    from inspector.move_screen import MoveScreen
-    from inspector.snapshot_screen import SnapshotScreen
+    from inspector.tui.destroy_screen import DestroyScreen
+    from inspector.tui.move_screen import MoveScreen
+    from inspector.tui.snapshot_screen import SnapshotScreen
 
     from .test_screens import message_of, type_into, wait_message
 

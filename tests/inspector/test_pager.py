@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from allocdir.testing import temp_alloc_dir
-from inspector.pager import (
+from inspector.core.pager import (
     MAX_LINE_CHARS,
     BlockCache,
     FsSource,

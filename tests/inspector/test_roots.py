@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from inspector.roots import Root, RootError, check_openable
+from inspector.core.roots import Root, RootError, check_openable
 
 from .conftest import ALLOC_A, ALLOC_B
 

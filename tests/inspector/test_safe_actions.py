@@ -13,11 +13,11 @@ import pytest
 from textual.widgets import Button, Input
 
 from allocdir import AllocDir, PathKind
-from inspector.app import InspectorApp
-from inspector.destroy_screen import DestroyScreen
-from inspector.move_screen import MoveScreen
-from inspector.roots import Root
-from inspector.snapshot_screen import SnapshotScreen
+from inspector.tui.app import InspectorApp
+from inspector.tui.destroy_screen import DestroyScreen
+from inspector.tui.move_screen import MoveScreen
+from inspector.core.roots import Root
+from inspector.tui.snapshot_screen import SnapshotScreen
 
 from .conftest import ALLOC_A, ALLOC_B, DATA_DIR_MARKERS, disk_state, find_node, wait_for
 from .test_screens import message_of, notifications, select_alloc, type_into, wait_message
@@ -454,5 +454,8 @@ def test_tmux_tmp_like_path_exits_2(tmp_path, tmux):
     tmux.start([*command(), str(tmp)], hold=True)
     assert tmux.exit_status() == 2
     text = tmux.wait_for(lambda s: "allocdir-inspector:" in s, what="the error")
-    words = " ".join(text.split())  # the line is wrapped at the pane's width
-    assert f"{tmp}: not an alloc dir, a client alloc root nor a Nomad data_dir" in words
+    # The line is wrapped at the pane's width, anywhere in a word: compare
+    # without whitespace.
+    squeezed = "".join(text.split())
+    want = f"{tmp}: not an alloc dir, a client alloc root nor a Nomad data_dir"
+    assert "".join(want.split()) in squeezed

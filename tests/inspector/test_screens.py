@@ -10,12 +10,12 @@ import pytest
 from textual.widgets import Button, Input
 
 from allocdir import AllocDir
-from inspector.actions import size_text
-from inspector.app import InspectorApp
-from inspector.destroy_screen import DestroyScreen
-from inspector.move_screen import MoveScreen
-from inspector.roots import Root
-from inspector.snapshot_screen import SnapshotScreen
+from inspector.core.actions import size_text
+from inspector.tui.app import InspectorApp
+from inspector.tui.destroy_screen import DestroyScreen
+from inspector.tui.move_screen import MoveScreen
+from inspector.core.roots import Root
+from inspector.tui.snapshot_screen import SnapshotScreen
 
 from .conftest import ALLOC_A, ALLOC_B, find_node, wait_for
 from .test_app import open_notes
@@ -174,7 +174,7 @@ async def test_snapshot_asks_before_replacing(alloc_root, tmp_path):
 async def test_snapshot_checks_the_path_off_the_event_loop(alloc_root, tmp_path, monkeypatch):
     import threading
 
-    from inspector import actions
+    from inspector.core import actions
 
     threads = []
     real = actions.snapshot_target

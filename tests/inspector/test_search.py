@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from inspector.search import (
+from inspector.core.search import (
     Match,
     SearchCancelled,
     SearchPattern,

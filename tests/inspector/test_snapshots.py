@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from allocdir import AllocDir
-from inspector.app import InspectorApp
-from inspector.roots import Root
+from inspector.tui.app import InspectorApp
+from inspector.core.roots import Root
 
 from .conftest import ALLOC_A, ALLOC_B, build_alloc_root, destroy_fixture
 

@@ -1,4 +1,4 @@
-"""inspector.text: names shown escaped, content kept to SGR colours."""
+"""inspector.core.text: names shown escaped, content kept to SGR colours."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from rich.style import Style
 from rich.text import Text
 
-from inspector.pager import line_text
-from inspector.text import ansi_text, printable, strip_escapes, without_links
+from inspector.core.pager import line_text
+from inspector.core.text import ansi_text, printable, strip_escapes, without_links
 
 
 @pytest.mark.parametrize(

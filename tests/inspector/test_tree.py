@@ -10,10 +10,10 @@ import pytest
 
 from allocdir import AllocDir
 from allocdir.testing import temp_alloc_dir
-from inspector import tree as tree_module
-from inspector.app import InspectorApp
-from inspector.roots import Root
-from inspector.tree import BATCH, AllocTree, load_dir
+from inspector.tui import tree as tree_module
+from inspector.tui.app import InspectorApp
+from inspector.core.roots import Root
+from inspector.tui.tree import BATCH, AllocTree, load_dir
 
 from .conftest import ALLOC_A, ALLOC_B, find_node, node_labels, run_as_nobody, wait_for
 

@@ -14,9 +14,9 @@ from textual.binding import Binding
 from textual.events import MouseScrollDown, MouseScrollUp
 
 from allocdir.testing import temp_alloc_dir
-from inspector.search_bar import SearchBar
-from inspector.status_bar import StatusBar, ViewerStatus
-from inspector.viewer import FileViewer
+from inspector.tui.search_bar import SearchBar
+from inspector.tui.status_bar import StatusBar, ViewerStatus
+from inspector.tui.viewer import FileViewer
 
 TIMEOUT = 10.0
 SIZE = (100, 24)
@@ -582,7 +582,7 @@ async def test_sparse_8_gib_file_opens_and_reaches_tail_with_small_reads(alloc):
 def test_status_text_shows_what_matters_first():
     from datetime import datetime, timedelta, timezone
 
-    from inspector.status_bar import status_text
+    from inspector.tui.status_bar import status_text
 
     status = ViewerStatus(
         path="abc/alloc/logs/web.stdout.3",

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-import inspector.app  # noqa: F401  (imported before privileges are dropped)
+import inspector.tui.app  # noqa: F401  (imported before privileges are dropped)
 from allocdir import AllocDir
-from inspector import cli
+from inspector.tui import cli
 
 NOBODY = 65534
 

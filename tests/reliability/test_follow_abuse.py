@@ -17,10 +17,10 @@ import time
 from collections.abc import Iterator
 
 from allocdir import AllocDir
-from inspector import follow
-from inspector.app import InspectorApp
-from inspector.roots import Root
-from inspector.viewer import FileViewer
+from inspector.core import follow
+from inspector.tui.app import InspectorApp
+from inspector.core.roots import Root
+from inspector.tui.viewer import FileViewer
 
 KEY_LIMIT = 0.2
 MAX_FILES = 20

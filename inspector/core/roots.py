@@ -97,7 +97,7 @@ class Root:
         """Directories no action may destroy, write into or build in: the
         client alloc root and, when PATH was a data_dir, the data_dir.
 
-        (Their ancestors are refused as well; see ``inspector.actions``.)
+        (Their ancestors are refused as well; see ``inspector.core.actions``.)
         """
         if self.single:
             return ()

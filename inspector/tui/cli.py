@@ -7,8 +7,8 @@ import signal
 import sys
 from typing import NoReturn
 
-from .roots import Root, RootError, check_openable
-from .text import printable
+from ..core.roots import Root, RootError, check_openable
+from ..core.text import printable
 
 PROG = "allocdir-inspector"
 EXIT_USAGE = 2
@@ -99,7 +99,7 @@ def _exit_on_signal(signum: int, frame: object) -> NoReturn:
 def _run_demo(open_rel: str | None, follow: bool) -> int:
     """Build the demo root, run the app on it, remove it whatever happens,
     also when the terminal goes away (SIGHUP) or the process is asked to stop."""
-    from .demo import DemoRoot
+    from ..demo import DemoRoot
 
     for signum in (signal.SIGHUP, signal.SIGTERM):
         signal.signal(signum, _exit_on_signal)

@@ -22,8 +22,8 @@ from textual.widgets.tree import TreeNode, UnknownNodeID
 
 from allocdir import SHARED_ALLOC_NAME, AllocDir, AllocDirError, AllocFileInfo, PathEscapesError
 
-from .roots import Discovery, Root
-from .text import plain, printable
+from ..core.roots import Discovery, Root
+from ..core.text import plain, printable
 
 BATCH = 500
 """How many entries of a directory are added to the tree at a time."""

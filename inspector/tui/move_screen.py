@@ -8,7 +8,7 @@ there is no destination a user could confirm by pressing Enter twice.
 
 Before anything moves the dialog shows what moves (with sizes) and where
 (the absolute path, and whether an alloc dir is built there), and asks for
-a second Move. `inspector.actions.move_target` decides what is refused.
+a second Move. `inspector.core.actions.move_target` decides what is refused.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from textual.widgets import Button, Input, Label, Static
 
 from allocdir import AllocDir
 
-from . import actions
-from .actions import BusyRegistry, MovePart, MoveTarget, Refused
+from ..core import actions
+from ..core.actions import BusyRegistry, MovePart, MoveTarget, Refused
 from .dialog import ActionDialog, current_dir, describe_error, shown_lines
-from .roots import Root
-from .text import plain, printable
+from ..core.roots import Root
+from ..core.text import plain, printable
 
 
 class MoveScreen(ActionDialog):

@@ -2,7 +2,7 @@
 
 The id field has the focus, so what is typed goes there; Enter with
 anything but the id says so rather than closing; Destroy stays disabled
-until the id matches. What is refused (`inspector.actions.destroy_refusal`:
+until the id matches. What is refused (`inspector.core.actions.destroy_refusal`:
 the client root, a data_dir, a mount point, an allocation another action is
 running on…) is said as soon as the dialog opens, and checked again right
 before destroying.
@@ -16,11 +16,11 @@ from textual.widgets import Button, Input, Label
 
 from allocdir import AllocDir
 
-from . import actions
-from .actions import BusyRegistry
+from ..core import actions
+from ..core.actions import BusyRegistry
 from .dialog import ActionDialog, describe_error
-from .roots import Root
-from .text import printable
+from ..core.roots import Root
+from ..core.text import printable
 
 
 class DestroyScreen(ActionDialog):

@@ -9,7 +9,7 @@ import humanize
 from rich.text import Text
 from textual.widgets import Static
 
-from .text import printable
+from ..core.text import printable
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from typing import BinaryIO, Protocol
 from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 
-from inspector.hexdump import ROW_BYTES, format_row
-from inspector.text import ansi_text
+from inspector.core.hexdump import ROW_BYTES, format_row
+from inspector.core.text import ansi_text
 
 MAX_LINE_BYTES = 2048
 """A line longer than this many bytes is shown as several pieces (rows)."""
@@ -182,7 +182,7 @@ def line_text(data: bytes, max_chars: int = MAX_LINE_CHARS) -> Text:
     Decodes UTF-8 with replacement, cuts the line to ``max_chars`` characters
     (before any ANSI parsing, so a huge line costs nothing), keeps SGR
     colours, drops every other escape sequence and control character (see
-    ``inspector.text.ansi_text``: nothing a task writes can retitle the
+    ``inspector.core.text.ansi_text``: nothing a task writes can retitle the
     terminal, reach its clipboard or carry a link) and expands tabs.
     """
     if data.endswith(b"\r"):

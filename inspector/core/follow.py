@@ -32,7 +32,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from inspector.pager import MAX_LINE_BYTES
+from inspector.core.pager import MAX_LINE_BYTES
 
 ROTATED_LOG_RE = re.compile(r"(.*)\.(stdout|stderr)\.(\d+)$")
 """Nomad's rotated log names: ``<task>.<stdout|stderr>.<N>``."""

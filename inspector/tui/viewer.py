@@ -29,12 +29,12 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
-from inspector.follow import Follower
-from inspector.pager import FsSource, Pager, Row, line_text, wrap_starts
-from inspector.search import Match, SearchCancelled, SearchPattern, search_backward, search_forward
-from inspector.search_bar import SearchBar
-from inspector.status_bar import ViewerStatus
-from inspector.text import plain, printable
+from inspector.core.follow import Follower
+from inspector.core.pager import FsSource, Pager, Row, line_text, wrap_starts
+from inspector.core.search import Match, SearchCancelled, SearchPattern, search_backward, search_forward
+from inspector.tui.search_bar import SearchBar
+from inspector.tui.status_bar import ViewerStatus
+from inspector.core.text import plain, printable
 
 FOLLOW_REFRESH = 0.02
 """Seconds between checks for new followed bytes (coalesces redraws)."""

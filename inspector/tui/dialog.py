@@ -2,7 +2,7 @@
 plain-text rendering, and checks run off the event loop.
 
 A dialog never touches the file system on the event loop: its checks (the
-functions of `inspector.actions`) run in a thread worker
+functions of `inspector.core.actions`) run in a thread worker
 (`ActionDialog.run_check`) and the answer comes back on the event loop.
 
 Layout: the box is as wide as it can be up to 84 columns and as tall as its
@@ -26,8 +26,8 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Static
 
-from .actions import Refused
-from .text import plain, printable
+from ..core.actions import Refused
+from ..core.text import plain, printable
 
 
 def describe_error(exc: BaseException) -> str:

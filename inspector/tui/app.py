@@ -13,14 +13,14 @@ from textual.widgets import Footer, Header
 
 from allocdir import AllocDir
 
-from .actions import BusyRegistry
+from ..core.actions import BusyRegistry
 from .destroy_screen import DestroyScreen
 from .help_screen import HelpScreen
 from .move_screen import MoveScreen
-from .roots import Root
+from ..core.roots import Root
 from .snapshot_screen import SnapshotScreen
 from .status_bar import StatusBar
-from .text import printable
+from ..core.text import printable
 from .tree import ROOT, AllocTree
 from .viewer import FileViewer
 

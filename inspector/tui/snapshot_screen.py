@@ -2,8 +2,8 @@
 
 The destination is shown as the absolute path it resolves to while it is
 typed, with the directory a relative path is taken from. Before anything is
-written, `inspector.actions.snapshot_target` checks the destination and
-that the estimated tar fits; `inspector.actions.run_snapshot` writes it and
+written, `inspector.core.actions.snapshot_target` checks the destination and
+that the estimated tar fits; `inspector.core.actions.run_snapshot` writes it and
 says exactly what is left on disk when it fails.
 """
 
@@ -18,10 +18,10 @@ from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from allocdir import AllocDir
 
-from . import actions
-from .actions import BusyRegistry, Refused, SnapshotOutcome, SnapshotTarget, size_text
+from ..core import actions
+from ..core.actions import BusyRegistry, Refused, SnapshotOutcome, SnapshotTarget, size_text
 from .dialog import ActionDialog, current_dir, shown_lines
-from .text import plain, printable
+from ..core.text import plain, printable
 
 _REDRAW_EVERY = 0.05  # seconds between progress updates sent to the screen
 

@@ -1,0 +1,2 @@
+"""The Textual front-end: the terminal app, its widgets and dialogs, and the
+``allocdir-inspector`` command line."""
