@@ -235,6 +235,10 @@ class _InotifyWakeup:
         self._poller = select.poll()
         self._poller.register(self._inotify, select.POLLIN)
         self._poller.register(self._event, select.POLLIN)
+        # The bytes of the most common news, a write to one of ``names``:
+        # recognised without parsing.
+        self._writes = {_event_bytes(wd, InotifyConstants.IN_MODIFY, name)
+                        for wd in self._wds for name in self.names}
         self._lock = threading.Lock()
         self._waiters = 0
         self._pending = False
@@ -301,6 +305,8 @@ class _InotifyWakeup:
             data = os.read(self._inotify, _INOTIFY_BUFFER)
         except BlockingIOError:
             return IGNORED
+        if data in self._writes:
+            return WRITTEN
         if len(data) == _INOTIFY_BUFFER:
             _drain(self._inotify)
             return LOOK
@@ -318,6 +324,12 @@ class _InotifyWakeup:
             else:
                 return LOOK  # created, removed, renamed, the directory itself, overflow
         return signal
+
+
+def _event_bytes(wd: int, mask: int, name: bytes) -> bytes:
+    """An inotify event as the kernel queues it (name NUL-padded to 16)."""
+    padded = name + b"\0" * (16 - len(name) % 16)
+    return _EVENT_HEADER.pack(wd, mask, 0, len(padded)) + padded
 
 
 class FileChanges:
