@@ -461,7 +461,7 @@ class DirStack:
         self._open = 0
 
 
-ENTER, LEAF, LEAVE, MOUNT, ERROR = "enter", "leaf", "leave", "mount", "error"
+ENTER, LEAF, RUN, LEAVE, MOUNT, ERROR = "enter", "leaf", "run", "leave", "mount", "error"
 
 
 @dataclass
@@ -470,11 +470,12 @@ class Step:
 
     ``dir_fd`` is the directory holding ``name`` (valid until the next step);
     ``rel`` the path below the walked top (``""`` for the top itself). For
-    ``ENTER``, ``fd`` is the entered directory and ``st`` its ``fstat``
-    (and, walking in batches, ``leaves`` the names of its non-directories);
-    for ``ERROR``, ``error`` says why a directory could not be entered. For a
+    ``ENTER``, ``fd`` is the entered directory and ``st`` its ``fstat``; for
+    ``ERROR``, ``error`` says why a directory could not be entered. For a
     ``LEAF``, ``regular`` is what the directory listing said (``d_type``): a
-    hint to skip an ``lstat``, to be checked on what is then opened.
+    hint to skip an ``lstat``, to be checked on what is then opened. A
+    ``RUN`` carries in ``leaves`` consecutive non-directories of ``dir_fd``
+    (name, regular hint) and ``rel`` is that directory's.
     """
 
     kind: str
@@ -486,10 +487,10 @@ class Step:
     fd: int = -1
     error: BaseException | None = None
     regular: bool = False
-    leaves: list[str] = field(default_factory=list)
+    leaves: list[tuple[str, bool]] = field(default_factory=list)
 
 
-def _listing(fd: int, sort: bool) -> list[tuple[str, bool, bool]]:
+def _listing(fd: int, sort: bool, runs: bool) -> list[tuple[str, bool, bool]]:
     with os.scandir(fd) as entries:
         found = [(e.name, e.is_dir(follow_symlinks=False), e.is_file(follow_symlinks=False))
                  for e in entries]
@@ -498,8 +499,18 @@ def _listing(fd: int, sort: bool) -> list[tuple[str, bool, bool]]:
     return found
 
 
+def _files_first(step: Step, listing: list[tuple[str, bool, bool]]) -> tuple[Step | None, list]:
+    """Unsorted runs: all the files of a directory as one RUN step, and the
+    rest of its listing (its directories)."""
+    leaves = [(name, regular) for name, is_dir, regular in listing if not is_dir]
+    if not leaves:
+        return None, listing
+    run = Step(RUN, step.fd, "", step.rel, step.depth + 1, leaves=leaves)
+    return run, [entry for entry in listing if entry[1]]
+
+
 def walk(dir_fd: int, name: str, *, sort: bool = False, where: str = "",
-         limit: int = MAX_WALK_FDS, batch: bool = False) -> Iterator[Step]:
+         limit: int = MAX_WALK_FDS, runs: bool = False) -> Iterator[Step]:
     """Walk ``name`` in ``dir_fd`` and everything below it, depth first,
     without recursion, following no symlink and crossing no mount.
 
@@ -509,10 +520,11 @@ def walk(dir_fd: int, name: str, *, sort: bool = False, where: str = "",
     entered) and ``ERROR`` for one that could not be opened or listed. A
     directory swapped for a symlink between listing and opening is a
     ``LEAF``; an entry that vanished is skipped. ``sort`` walks in name order.
-    With ``batch``, the non-directories of a directory come as the names in
-    its ``ENTER`` step's ``leaves`` (handled there, in the entered ``fd``)
-    rather than one ``LEAF`` step each: for removal and sizing, where order
-    does not matter and a step per file is the cost that does.
+    With ``runs``, consecutive non-directories of a directory come as one
+    ``RUN`` step rather than a ``LEAF`` each (without ``sort``, all of a
+    directory's files make one run, right after its ``ENTER``): the
+    consumer loops over them, the cost that matters for trees of many small
+    files.
     """
     where = where or name
     try:
@@ -524,7 +536,7 @@ def walk(dir_fd: int, name: str, *, sort: bool = False, where: str = "",
         return
     stack = DirStack(dir_fd, limit=limit)
     try:
-        entered, listing = _enter(dir_fd, name, "", 0, None, sort, where)
+        entered, listing = _enter(dir_fd, name, "", 0, None, sort, runs, where)
         if entered is None:
             return
         if entered.kind != ENTER:
@@ -532,27 +544,43 @@ def walk(dir_fd: int, name: str, *, sort: bool = False, where: str = "",
             return
         top_dev = entered.st.st_dev
         stack.push(name, entered.fd)
-        if batch:
-            listing = _split_leaves(entered, listing)
         yield entered
+        if runs and not sort:
+            run, listing = _files_first(entered, listing)
+            if run is not None:
+                yield run
         pending, rels = [listing], [""]
         while pending:
             entries = pending[-1]
             if entries:
-                child, is_dir, regular = entries.pop()
                 parent_fd = stack.top()
+                if runs and not entries[-1][1]:
+                    leaves = []
+                    while entries and not entries[-1][1]:
+                        child, _, regular = entries.pop()
+                        leaves.append((child, regular))
+                    yield Step(RUN, parent_fd, "", rels[-1], len(rels), leaves=leaves)
+                    continue
+                child, is_dir, regular = entries.pop()
                 rel = f"{rels[-1]}/{child}" if rels[-1] else child
                 if not is_dir:
                     yield Step(LEAF, parent_fd, child, rel, len(rels), regular=regular)
                     continue
-                step, listing = _enter(parent_fd, child, rel, len(rels), top_dev, sort,
+                step, listing = _enter(parent_fd, child, rel, len(rels), top_dev, sort, runs,
                                        f"{where}/{rel}")
                 if step is None:
                     continue
                 if step.kind == ENTER:
                     stack.push(child, step.fd)
-                    pending.append(_split_leaves(step, listing) if batch else listing)
                     rels.append(rel)
+                    run = None
+                    if runs and not sort:
+                        run, listing = _files_first(step, listing)
+                    pending.append(listing)
+                    yield step
+                    if run is not None:
+                        yield run
+                    continue
                 yield step
                 continue
             pending.pop()
@@ -564,16 +592,11 @@ def walk(dir_fd: int, name: str, *, sort: bool = False, where: str = "",
         stack.close()
 
 
-def _split_leaves(step: Step, listing: list[tuple[str, bool, bool]]) -> list:
-    step.leaves = [entry[0] for entry in listing if not entry[1]]
-    return [entry for entry in listing if entry[1]]
-
-
 _Entered = tuple["Step | None", "list[tuple[str, bool, bool]]"]
 
 
 def _enter(parent_fd: int, name: str, rel: str, depth: int, top_dev: int | None,
-           sort: bool, where: str) -> _Entered:
+           sort: bool, runs: bool, where: str) -> _Entered:
     """Open and list a directory of a walk: its ``ENTER`` step and listing,
     or the step that stands for it instead (``LEAF`` when it was swapped for
     a link or file, ``MOUNT``, ``ERROR``), or None when it vanished."""
@@ -590,7 +613,7 @@ def _enter(parent_fd: int, name: str, rel: str, depth: int, top_dev: int | None,
         if (top_dev is not None and st.st_dev != top_dev) or is_mount_root(fd):
             os.close(fd)
             return Step(MOUNT, parent_fd, name, rel, depth, st), []
-        listing = _listing(fd, sort)
+        listing = _listing(fd, sort, runs)
     except OSError as e:
         os.close(fd)
         return Step(ERROR, parent_fd, name, rel, depth, error=named(e, where)), []

@@ -10,7 +10,7 @@ import stat
 from dataclasses import dataclass
 
 from . import dirfd
-from .dirfd import ENTER, ERROR, LEAF, LEAVE, MOUNT
+from .dirfd import ENTER, ERROR, LEAF, LEAVE, MOUNT, RUN
 from .errors import AllocDirError
 from .mounts import is_root
 
@@ -41,20 +41,21 @@ def remove_tree_at(dir_fd: int, name: str, where: str) -> list[OSError]:
             emptied[-1] = False
 
     unlink = os.unlink
-    for step in dirfd.walk(dir_fd, name, where=where, batch=True):
-        if step.kind == ENTER:
-            emptied.append(True)
-            fd = step.fd
-            for leaf in step.leaves:
+    for step in dirfd.walk(dir_fd, name, where=where, runs=True):
+        if step.kind == RUN:
+            fd = step.dir_fd
+            for leaf, _ in step.leaves:
                 try:
                     unlink(leaf, dir_fd=fd)
                 except FileNotFoundError:
                     pass
                 except OSError as e:
-                    failed(dirfd.named(e, _join(where, f"{step.rel}/{leaf}")))
+                    failed(dirfd.named(e, _join(where, f"{step.rel}/{leaf}".lstrip("/"))))
             continue
         path = _join(where, step.rel)
-        if step.kind == LEAF:
+        if step.kind == ENTER:
+            emptied.append(True)
+        elif step.kind == LEAF:
             _attempt(failed, os.unlink, step.name, step.dir_fd, path)
         elif step.kind == MOUNT:
             failed(still_mounted(path))
@@ -296,18 +297,17 @@ class TreeSize:
 def measure_at(dir_fd: int, name: str, where: str, into: TreeSize) -> None:
     """Add the entries and regular-file bytes of ``name`` in ``dir_fd`` (and
     below) to ``into``. Entries that vanish meanwhile are not counted."""
-    for step in dirfd.walk(dir_fd, name, where=where, batch=True):
-        if step.kind == ENTER:
-            into.entries += 1
-            leaves = [(step.fd, leaf) for leaf in step.leaves]
+    for step in dirfd.walk(dir_fd, name, where=where, runs=True):
+        if step.kind == RUN:
+            leaves = [leaf for leaf, _ in step.leaves]
         elif step.kind == LEAF:
-            leaves = [(step.dir_fd, step.name)]
+            leaves = [step.name]
         else:
-            into.entries += step.kind == MOUNT
+            into.entries += step.kind in (ENTER, MOUNT)
             continue
-        for parent_fd, leaf in leaves:
+        for leaf in leaves:
             try:
-                st = dirfd.lstat_at(parent_fd, leaf)
+                st = dirfd.lstat_at(step.dir_fd, leaf)
             except FileNotFoundError:
                 continue
             into.entries += 1

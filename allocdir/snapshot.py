@@ -319,10 +319,17 @@ def archive_tree(tar: TarStream, dir_fd: int, name: str, prefix: str,
     (:func:`dirfd.walk`): a directory swapped for a symlink mid-walk is
     archived as the link, never read through. Entries that vanish while
     being walked are skipped."""
-    for step in dirfd.walk(dir_fd, name, sort=True, where=prefix):
+    for step in dirfd.walk(dir_fd, name, sort=True, where=prefix, runs=True):
         tar_name = f"{prefix}/{step.rel}" if step.rel else prefix
-        if step.kind == dirfd.LEAF:
-            _archive_leaf(tar, step, tar_name, result)
+        if step.kind == dirfd.RUN:
+            for leaf, regular in step.leaves:
+                leaf_name = f"{tar_name}/{leaf}"
+                if not (regular and _archive_file(tar, step.dir_fd, leaf, leaf_name, result)):
+                    _archive_leaf(tar, step.dir_fd, leaf, leaf_name, result)
+        elif step.kind == dirfd.LEAF:
+            if not (step.regular and _archive_file(tar, step.dir_fd, step.name, tar_name,
+                                                   result)):
+                _archive_leaf(tar, step.dir_fd, step.name, tar_name, result)
         elif step.kind == dirfd.ENTER:
             tar.add_header(entry_header(tar_name, step.st))
             result.entries += 1
@@ -334,23 +341,22 @@ def archive_tree(tar: TarStream, dir_fd: int, name: str, prefix: str,
             raise step.error
 
 
-def _archive_leaf(tar: TarStream, step: dirfd.Step, tar_name: str,
+def _archive_leaf(tar: TarStream, dir_fd: int, name: str, tar_name: str,
                   result: SnapshotResult) -> None:
-    """Archive one non-directory. Only a regular file is opened, without
-    following a link or blocking; its header comes from the opened file."""
-    if step.regular and _archive_file(tar, step.dir_fd, step.name, tar_name, result):
-        return
+    """Archive one non-directory, as ``lstat`` sees it now. Only a regular
+    file is opened, without following a link or blocking; its header comes
+    from the opened file."""
     try:
-        st = dirfd.lstat_at(step.dir_fd, step.name)
+        st = dirfd.lstat_at(dir_fd, name)
     except FileNotFoundError:
         return
     if stat.S_ISREG(st.st_mode):
-        _archive_file(tar, step.dir_fd, step.name, tar_name, result)
+        _archive_file(tar, dir_fd, name, tar_name, result)
         return
     linkname = ""
     if stat.S_ISLNK(st.st_mode):
         try:
-            linkname = os.readlink(step.name, dir_fd=step.dir_fd)
+            linkname = os.readlink(name, dir_fd=dir_fd)
         except FileNotFoundError:
             return
         except OSError as e:
