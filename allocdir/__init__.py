@@ -7,7 +7,7 @@ from .dirfd import UnsafePathError
 from .errors import (
     AllocDirError, NotAnAllocDirError, NotBuiltError, PathEscapesError, SecretReadError,
 )
-from .fileinfo import AllocFileInfo
+from .fileinfo import AllocFileInfo, FileList
 from .fs import AllocDirFS
 from .layout import (
     ALLOC_GRPC_SOCKET, ALLOC_HTTP_SOCKET, LOG_DIR_NAME, SHARED_ALLOC_CONTAINER_PATH,
@@ -26,7 +26,7 @@ __all__ = [
     "SHARED_ALLOC_DIRS", "SHARED_ALLOC_NAME", "SHARED_DATA_DIR", "SNAPSHOT_ERROR_TIME",
     "TASK_DIRS", "TASK_LOCAL", "TASK_LOCAL_CONTAINER_PATH", "TASK_PRIVATE", "TASK_SECRETS",
     "TASK_SECRETS_CONTAINER_PATH", "TMP_DIR_NAME", "AllocDir", "AllocDirError", "AllocDirFS",
-    "AllocFileInfo", "ChangeEvent", "FileChanges", "NotAnAllocDirError", "NotBuiltError",
+    "AllocFileInfo", "ChangeEvent", "FileChanges", "FileList", "NotAnAllocDirError", "NotBuiltError",
     "PathEscapesError", "PathKind", "Recognized", "SecretReadError", "SnapshotResult", "TaskDir",
     "UnsafePathError", "detect_content_type", "is_alloc_dir", "recognize",
     "snapshot_error_filename",

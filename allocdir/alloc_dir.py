@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from . import dirfd
 from .errors import AllocDirError, NotAnAllocDirError, NotBuiltError, SecretReadError
-from .fileinfo import AllocFileInfo
+from .fileinfo import AllocFileInfo, FileList
 from .fsops import TreeSize, measure_at, remove_tree_at
 from .layout import (
     ALLOC_DIR_MODE, SHARED_ALLOC_DIRS, SHARED_ALLOC_NAME, SHARED_DATA_DIR, SHARED_DIR_MODE,
@@ -53,6 +53,23 @@ class AllocDir:
 
     def __repr__(self) -> str:
         return f"AllocDir({self.alloc_dir!r})"
+
+    def _repr_html_(self) -> str:
+        """An HTML summary for Jupyter: tasks, dirs, mounts, sizes, newest logs.
+
+        Gathered now, and bounded (``allocdir.display.summarize_alloc``):
+        listings of ``alloc/logs`` and the task dirs, sizes walked up to a
+        budget, the mount table; no file content, no secrets dir, no FIFO.
+        """
+        from . import display
+
+        return display.alloc_html(display.summarize_alloc(self))
+
+    def _repr_pretty_(self, p, cycle: bool) -> None:
+        """The same summary as text, for a terminal IPython."""
+        from . import display
+
+        p.text(repr(self) if cycle else display.alloc_text(display.summarize_alloc(self)))
 
     @property
     def alloc_id(self) -> str:
@@ -333,9 +350,10 @@ class AllocDir:
 
     # -- the read side (AllocDirFS) ----------------------------------------------
 
-    def list(self, path: PathArg) -> list[AllocFileInfo]:
-        """The entries of the directory ``path``, sorted by name, as lstat sees them."""
-        fd, _ = open_directory(self.alloc_dir, path)
+    def list(self, path: PathArg) -> FileList:
+        """The entries of the directory ``path``, sorted by name, as lstat sees
+        them (a ``list`` that Jupyter shows as a table)."""
+        fd, resolved = open_directory(self.alloc_dir, path)
         try:
             with os.scandir(fd) as entries:
                 infos = []
@@ -348,7 +366,7 @@ class AllocDir:
         finally:
             os.close(fd)
         infos.sort(key=lambda info: info.name)
-        return infos
+        return FileList(infos, path=resolved.rel)
 
     def stat(self, path: PathArg) -> AllocFileInfo:
         """Information about ``path`` (symlinks followed, within the alloc dir)

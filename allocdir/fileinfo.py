@@ -44,3 +44,38 @@ class AllocFileInfo:
     def is_regular(self) -> bool:
         """True when the entry is a regular file."""
         return self.file_mode.startswith("-")
+
+    def _repr_html_(self) -> str:
+        """A one-row card for Jupyter (see ``allocdir.display``; no I/O)."""
+        from . import display
+
+        return display.info_html(self)
+
+    def _repr_pretty_(self, p, cycle: bool) -> None:
+        """One readable line for a terminal IPython."""
+        from . import display
+
+        p.text(display.info_text(self))
+
+
+class FileList(list):
+    """What ``AllocDir.list`` returns: a plain ``list`` of ``AllocFileInfo``
+    (it compares equal to one and behaves as one) that remembers the
+    directory it lists (``path``, relative to the alloc dir), so that Jupyter
+    shows it as a table and secrets in it as locked."""
+
+    def __init__(self, infos=(), path: str = "") -> None:
+        super().__init__(infos)
+        self.path = path
+
+    def _repr_html_(self) -> str:
+        """A table (name, mode, size, modified, type) for Jupyter; no I/O."""
+        from . import display
+
+        return display.listing_html(self, path=self.path)
+
+    def _repr_pretty_(self, p, cycle: bool) -> None:
+        """An aligned listing for a terminal IPython."""
+        from . import display
+
+        p.text("[...]" if cycle else display.listing_text(self, path=self.path))

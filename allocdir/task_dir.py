@@ -62,6 +62,22 @@ class TaskDir:
     def __repr__(self) -> str:
         return f"TaskDir({self.dir!r})"
 
+    def _repr_html_(self) -> str:
+        """An HTML summary for Jupyter: entries, ``local/`` size, mounts, logs.
+
+        Gathered now, and bounded (``allocdir.display.summarize_task``).
+        """
+        from . import display
+
+        return display.task_dir_html(display.summarize_task(self), self.dir)
+
+    def _repr_pretty_(self, p, cycle: bool) -> None:
+        """The same summary as text, for a terminal IPython."""
+        from . import display
+
+        p.text(repr(self) if cycle else display.task_dir_text(display.summarize_task(self),
+                                                               self.dir))
+
     def copy(self) -> "TaskDir":
         """An independent copy of this TaskDir."""
         return copy_module.copy(self)
