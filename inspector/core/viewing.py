@@ -1,0 +1,93 @@
+"""Opening one file of an allocation for a pager, for any front-end.
+
+:func:`open_for_viewing` stats the file, refuses what must not be read
+(directories; FIFOs, sockets and devices, which could block; secrets, which
+``read_at`` refuses) with a message for the user, and otherwise opens an
+:class:`~inspector.core.pager.FsSource` and says whether the content is
+shown as text or as a hex dump (:func:`is_text`). Blocking: call it from a
+worker thread.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from allocdir import AllocDirError, AllocFileInfo
+
+from .pager import FsSource
+from .text import printable
+
+TEXT_SUFFIXES = re.compile(r"(\.log|\.(stdout|stderr)\.\d+|\.txt|\.json)$")
+"""Names shown as text whatever their first bytes look like."""
+
+SPECIAL_FILES = {
+    "p": "a FIFO",
+    "s": "a socket",
+    "c": "a character device",
+    "b": "a block device",
+}
+"""What the first letter of an ``ls`` mode names, for files never opened."""
+
+
+def is_text(path: str, content_type: str) -> bool:
+    """Whether a file is shown as text (else as a hex dump)."""
+    return (
+        content_type.startswith("text/")
+        or content_type.startswith("application/json")
+        or TEXT_SUFFIXES.search(path) is not None
+    )
+
+
+class NotViewable(Exception):
+    """The file cannot be shown; ``str()`` is the message for the user
+    (names in it already went through ``printable``). ``info`` is what stat
+    said, when it got that far."""
+
+    def __init__(self, message: str, info: AllocFileInfo | None = None) -> None:
+        super().__init__(message)
+        self.info = info
+
+
+@dataclass
+class Viewable:
+    """A file opened for paging: what stat said, the open source (the caller
+    closes it) and whether it is shown as a hex dump."""
+
+    info: AllocFileInfo
+    source: FsSource
+    hex_mode: bool
+
+
+def open_for_viewing(fs, path: str) -> Viewable:
+    """Stat and open ``path`` of ``fs`` (an ``AllocDirFS``) for a pager.
+
+    Raises :class:`NotViewable` with a one-line reason for a directory, a
+    FIFO, socket or device (never opened), a secret (``read_at``'s refusal),
+    a missing or unreadable file.
+    """
+    shown = printable(path)
+    info = None
+    try:
+        info = fs.stat(path)
+        kind = info.file_mode[:1]
+        if info.is_dir or kind == "d":
+            raise NotViewable(f"{shown} is a directory: pick a file.", info)
+        if kind in SPECIAL_FILES:
+            raise NotViewable(
+                f"{shown} is {SPECIAL_FILES[kind]}: it is not opened (reading could block).", info)
+        source = FsSource(fs, path)
+    except NotViewable:
+        raise
+    except FileNotFoundError:
+        raise NotViewable(f"{shown} does not exist (it may have been removed).", info) from None
+    except PermissionError as exc:
+        raise NotViewable(f"Permission denied: {shown} ({printable(exc.strerror or exc)})",
+                          info) from None
+    except AllocDirError as exc:
+        raise NotViewable(printable(exc), info) from None
+    except OSError as exc:
+        raise NotViewable(f"Cannot open {shown}: {printable(exc.strerror or exc)}", info) from None
+    except Exception as exc:  # any other backend failure is shown, not raised
+        raise NotViewable(f"Cannot open {shown}: {printable(exc)}", info) from None
+    return Viewable(info, source, hex_mode=not is_text(path, info.content_type))

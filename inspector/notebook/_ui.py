@@ -1,0 +1,201 @@
+"""How the notebook widgets do their work without freezing the kernel.
+
+Every read of the disk happens in a worker thread: a small pool shared by
+all widgets, with one :class:`SerialQueue` per widget so that its
+operations (page down, tail, go to offset…) run one at a time and in order,
+as in the terminal app. A follower has threads of its own (it blocks on
+change events for as long as it runs).
+
+Widgets are changed on the kernel's event loop, never from a worker: a
+:class:`UiScheduler` created while the kernel runs a cell captures that
+loop, and workers hand it what to apply (``loop.call_soon_threadsafe``), so
+a widget is only ever touched by the thread that also handles the user's
+clicks. Outside a kernel (a script, a test) there is no loop and changes
+are applied in the worker that made them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+_log = logging.getLogger("inspector.notebook")
+
+WORKERS = 4
+"""Threads shared by every widget's operations."""
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def widgets():
+    """The ``ipywidgets`` module, or an ImportError that says how to get it."""
+    try:
+        import ipywidgets
+    except ImportError as exc:  # the optional extra is not installed
+        raise ImportError(
+            "the notebook widgets need ipywidgets: pip install 'allocdir-inspector[notebook]'"
+        ) from exc
+    return ipywidgets
+
+
+def pool() -> ThreadPoolExecutor:
+    """The worker threads shared by every widget (created on first use)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="inspector-nb")
+        return _pool
+
+
+class UiScheduler:
+    """Applies changes to widgets on the kernel's event loop.
+
+    ``call(fn, *args)`` from any thread runs ``fn`` on the loop that was
+    running when the scheduler was made (in order, batched), or at once when
+    there was none. ``flush()`` on the loop's thread applies what is pending
+    right away (a cell waiting for a widget sees its final state).
+    """
+
+    def __init__(self) -> None:
+        try:
+            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self.loop = None
+        self._thread = threading.get_ident() if self.loop is not None else None
+        self._lock = threading.Lock()
+        self._pending: deque[tuple[Callable, tuple]] = deque()
+        self._scheduled = False
+
+    @property
+    def on_loop_thread(self) -> bool:
+        """True when called from the thread that runs the loop."""
+        return self._thread is not None and threading.get_ident() == self._thread
+
+    def call(self, fn: Callable, *args) -> None:
+        """Run ``fn(*args)`` where widgets may be changed."""
+        if self.loop is None:
+            _safely(fn, args)
+            return
+        with self._lock:
+            self._pending.append((fn, args))
+            schedule = not self._scheduled
+            self._scheduled = True
+        if self.on_loop_thread:
+            self.flush()
+        elif schedule:
+            try:
+                self.loop.call_soon_threadsafe(self.flush)
+            except RuntimeError:  # the loop is closed (kernel shutting down)
+                self.flush()
+
+    def flush(self) -> None:
+        """Apply every pending change now (on the loop's thread)."""
+        with self._lock:
+            items = list(self._pending)
+            self._pending.clear()
+            self._scheduled = False
+        for fn, args in items:
+            _safely(fn, args)
+
+
+def _safely(fn: Callable, args: tuple) -> None:
+    try:
+        fn(*args)
+    except Exception:  # a broken redraw must not kill the worker or the loop
+        _log.exception("notebook widget update failed")
+
+
+class SerialQueue:
+    """Runs one widget's operations in the shared pool, one at a time, in order."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ops: deque[Callable[[], None]] = deque()
+        self._busy = False
+        self._idle = threading.Event()
+        self._idle.set()
+        self.closed = False
+
+    def submit(self, op: Callable[[], None]) -> None:
+        """Queue ``op`` (run in a worker thread); ignored once closed."""
+        with self._lock:
+            if self.closed:
+                return
+            self._ops.append(op)
+            self._idle.clear()
+            start = not self._busy
+            self._busy = True
+        if start:
+            pool().submit(self._drain)
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._ops:
+                    self._busy = False
+                    self._idle.set()
+                    return
+                op = self._ops.popleft()
+            _safely(op, ())
+
+    def idle(self) -> bool:
+        """True when nothing is queued or running."""
+        return self._idle.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until nothing is queued or running; False on timeout."""
+        return self._idle.wait(timeout)
+
+    def close(self) -> None:
+        """Drop what is queued and accept nothing more."""
+        with self._lock:
+            self.closed = True
+            self._ops.clear()
+
+
+class Widget:
+    """Base of the notebook front-end's widgets: ``widget`` is the ipywidgets
+    box shown in the cell; the object itself displays as it."""
+
+    widget = None
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        """Display as the ipywidgets box (a live widget in Jupyter); the
+        ``text/plain`` part is a readable state for a terminal or a static
+        render."""
+        data = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        data["text/plain"] = self._plain()
+        return data
+
+    def _plain(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return self._plain()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str,
+               step: float = 0.01) -> None:
+    """Block (a worker, a test) until ``predicate()`` or raise TimeoutError."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not happen within {timeout:g} s")
+        time.sleep(step)
+
+
+async def await_until(predicate: Callable[[], bool], timeout: float, what: str,
+                      step: float = 0.01) -> None:
+    """Await (in a notebook cell, on the kernel's loop) ``predicate()``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError(f"{what} did not happen within {timeout:g} s")
+        await asyncio.sleep(step)

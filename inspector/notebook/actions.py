@@ -1,0 +1,321 @@
+"""``snapshot``, ``move`` and ``destroy`` from a notebook cell.
+
+The checks and the work are the terminal app's (``inspector.core.actions``):
+the same refusals (never the client alloc root or a data_dir, never a mount
+point, never into an alloc dir's tasks' reach, not while another action
+runs on the allocation, room for the tar…), the same temp-file-then-rename
+snapshot, the same claim-check-act sequence. Here each call returns an
+:class:`ActionJob` at once, a widget with a progress bar and the outcome,
+while the work runs in a worker thread; ``job.wait()`` (or ``await job``
+in a cell) gives the result or raises :class:`ActionRefused` /
+:class:`ActionFailed`.
+
+``destroy`` refuses, before anything is started, unless ``confirm`` is the
+exact alloc id (:class:`ConfirmationError`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+
+from allocdir import AllocDir, PathKind
+
+from ..core import actions as core
+from ..core.actions import BusyRegistry, Refused, size_text
+from ..core.html import name_html
+from ..core.roots import Root, RootError
+from ..core.text import printable
+from ._ui import UiScheduler, Widget, widgets
+from .roots import root_of
+
+BUSY = BusyRegistry()
+"""What runs on which allocation, for every action started from this kernel."""
+REDRAW_EVERY = 0.05
+"""Seconds between progress updates sent to the notebook."""
+
+
+class ConfirmationError(ValueError):
+    """``destroy`` was not given the exact alloc id as ``confirm``: nothing was done."""
+
+
+class ActionRefused(RuntimeError):
+    """A check refused the action before anything was done; the message says why."""
+
+
+class ActionFailed(RuntimeError):
+    """The action started and failed; the message says what is left where."""
+
+
+class ActionJob(Widget):
+    """A snapshot, move or destroy running in a worker thread, shown as a
+    title, a progress bar and a message (and a Cancel button where the work
+    can be cancelled)."""
+
+    def __init__(self, title: str, *, cancellable: bool = False) -> None:
+        w = widgets()
+        self._ui = UiScheduler()
+        self._future: Future = Future()
+        self._lock = threading.Lock()
+        self._finished = False  # no progress is shown after the outcome
+        self.cancel_event = threading.Event()
+        self.message = ""
+        """What happened, once done (the outcome or the error)."""
+        self.title = w.HTML(f"<b>{name_html(title)}</b>")
+        self.progress = w.IntProgress(value=0, min=0, max=1000, bar_style="info",
+                                      layout=w.Layout(width="24em"))
+        self.label = w.HTML()
+        self.cancel_button = w.Button(description="Cancel", icon="times",
+                                      layout=w.Layout(width="auto",
+                                                      display="" if cancellable else "none"))
+        self.cancel_button.on_click(lambda _b: self.cancel())
+        self.widget = w.VBox([self.title, w.HBox([self.progress, self.cancel_button,
+                                                  self.label])])
+        self._title_text = title
+
+    # -- the public contract ------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        """True once the action ended (well or not)."""
+        return self._future.done()
+
+    def result(self, timeout: float | None = None):
+        """The outcome; raises what the action raised (``ActionRefused``,
+        ``ActionFailed``), or TimeoutError while it still runs."""
+        try:
+            value = self._future.result(timeout)
+        finally:
+            if self._future.done() and self._ui.on_loop_thread:
+                self._ui.flush()
+        return value
+
+    def wait(self, timeout: float | None = None):
+        """Block until the action ends; returns ``result()``."""
+        return self.result(timeout)
+
+    def __await__(self):
+        """``await job`` in a cell: the loop keeps running (the progress bar moves)."""
+        value = yield from asyncio.wrap_future(self._future).__await__()
+        self._ui.flush()
+        return value
+
+    def cancel(self) -> None:
+        """Ask a cancellable action (a snapshot) to stop; what it wrote is removed."""
+        self.cancel_event.set()
+        self._say("cancelling…")
+
+    # -- progress (any thread) ----------------------------------------------
+
+    def _say(self, text: str) -> None:
+        with self._lock:
+            if not self._finished:
+                self._ui.call(self._set_label, text)
+
+    def _set_label(self, text: str) -> None:
+        self.label.value = (f'<span style="font-family:var(--jp-code-font-family,monospace);'
+                            f'font-size:12px;white-space:pre-wrap">{name_html(text)}</span>')
+
+    def _progress(self, permille: int, text: str) -> None:
+        def apply() -> None:
+            self.progress.value = max(0, min(1000, permille))
+            self._set_label(text)
+        with self._lock:
+            if not self._finished:
+                self._ui.call(apply)
+
+    def _finish(self, value=None, error: BaseException | None = None) -> None:
+        message = (self.message or "done") if error is None else str(error)
+
+        def apply() -> None:
+            self.cancel_button.layout.display = "none"
+            if error is None:
+                self.progress.value = 1000
+                self.progress.bar_style = "success"
+            else:
+                self.progress.bar_style = "danger"
+            self._set_label(message)
+        with self._lock:
+            self._finished = True
+            self.message = message
+            self._ui.call(apply)
+        if error is None:
+            self._future.set_result(value)
+        else:
+            self._future.set_exception(error)
+
+    def _run(self, work: Callable[[ActionJob], object]) -> ActionJob:
+        def run() -> None:
+            try:
+                value = work(self)
+            except (ActionRefused, ActionFailed) as exc:
+                self._finish(error=exc)
+            except Exception as exc:  # any other failure: reported, never lost
+                self._finish(error=ActionFailed(f"{self._title_text} failed: "
+                                                f"{printable(exc)}"))
+            else:
+                self._finish(value)
+
+        threading.Thread(target=run, name="inspector-nb-action", daemon=True).start()
+        return self
+
+    def _ticking(self, verb: str) -> threading.Event:
+        """Show the time spent while work without progress reports runs."""
+        stop = threading.Event()
+        started = time.monotonic()
+
+        def tick() -> None:
+            while not stop.wait(0.5):
+                self._say(f"{verb}… {time.monotonic() - started:.0f} s")  # ignored once done
+
+        threading.Thread(target=tick, name="inspector-nb-tick", daemon=True).start()
+        return stop
+
+    def _plain(self) -> str:
+        state = "done" if self.done else "running"
+        return f"{printable(self._title_text)} [{state}] {printable(self.message)}"
+
+
+def root_for(alloc: AllocDir) -> Root:
+    """What protects ``alloc``'s surroundings: the root it was opened from
+    with ``open_root``; else its client alloc root (and the Nomad data_dir
+    holding that) found by layout; else the allocation alone. Blocking."""
+    known = root_of(alloc)
+    if known is not None:
+        return known
+    parent = os.path.dirname(alloc.alloc_dir)
+    for candidate in (os.path.dirname(parent), parent):
+        try:
+            found = Root.open(candidate)
+        except RootError:
+            continue
+        if not found.single and found.path == parent:
+            return found
+    return Root(alloc.alloc_dir, single=True, kind=PathKind.ALLOC_DIR)
+
+
+def snapshot(alloc: AllocDir, path: str | os.PathLike[str], *,
+             overwrite: bool = False) -> ActionJob:
+    """Write a tar of ``alloc``'s ``alloc/data`` and each task's ``local/``
+    to ``path``, with a progress bar and a Cancel button.
+
+    Refused (``ActionRefused``) when the file is inside an alloc dir, names a
+    directory or a link, its file system is read-only or lacks room for the
+    estimated tar, another action runs on the allocation, or the file exists
+    and ``overwrite`` is false. The tar is written beside ``path`` and
+    renamed into place once complete.
+    """
+    typed = os.fspath(path)
+    job = ActionJob(f"Snapshot of {alloc.alloc_id} to {typed}", cancellable=True)
+
+    def work(job: ActionJob):
+        job._say("checking the destination and measuring the allocation…")
+        target = core.snapshot_target(alloc, typed, os.getcwd(), BUSY)
+        if isinstance(target, Refused):
+            raise ActionRefused(target.reason)
+        if target.exists and not overwrite:
+            raise ActionRefused(f"{printable(target.path)} exists: pass overwrite=True to "
+                                "replace it (once the new snapshot is complete)")
+        total = max(1, target.estimate.content_bytes)
+        last = [0.0]
+
+        def progress(done: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= REDRAW_EVERY:
+                last[0] = now
+                job._progress(done * 1000 // total,
+                              f"archived {size_text(done)} of ~{size_text(total)}")
+
+        job._progress(0, f"archived 0 B of ~{size_text(total)}")
+        outcome = core.run_snapshot(alloc, target, BUSY, progress=progress,
+                                    cancel=job.cancel_event)
+        if isinstance(outcome, Refused):
+            raise ActionRefused(outcome.reason)
+        if not outcome.ok:
+            raise ActionFailed(outcome.message())
+        job.message = outcome.message()
+        return outcome
+
+    return job._run(work)
+
+
+def move(dst: AllocDir | str | os.PathLike[str], src: AllocDir,
+         tasks: Iterable[str] | None = None) -> ActionJob:
+    """Move ``src``'s ``alloc/data`` and the ``local/`` of ``tasks`` (default:
+    every task) into ``dst``: an existing alloc dir (e.g. the replacement
+    allocation), or a directory that does not exist yet or is empty, where
+    one is built. The job's result is the destination ``AllocDir``.
+
+    Refused (``ActionRefused``) into the source or anything inside or above
+    it, the client alloc root or a data_dir, a non-empty directory that is
+    not an alloc dir, a directory inside an alloc dir, a read-only file
+    system, or while another action runs on either side.
+    """
+    names = list(src.task_dirs) if tasks is None else [str(t) for t in tasks]
+    # The core moves every task of the source it is given: give it a copy
+    # that knows only the tasks asked for (names checked here, at once).
+    view = src.copy()
+    view.task_dirs = {}
+    for name in names:
+        view.new_task_dir(name)
+    destination = os.fspath(dst.alloc_dir if isinstance(dst, AllocDir) else dst)
+    job = ActionJob(f"Move of {src.alloc_id} ({', '.join(names) or 'alloc/data only'}) "
+                    f"to {destination}")
+
+    def work(job: ActionJob):
+        job._say("checking the destination…")
+        root, cwd = root_for(src), os.getcwd()
+        target = core.move_target(view, destination, root, cwd, BUSY)
+        if isinstance(target, Refused):
+            raise ActionRefused(target.reason)
+        parts = "; ".join(part.describe() for part in core.move_parts(view))
+        stop = job._ticking("moving")
+        try:
+            refusal = core.run_move(view, target, root, cwd, BUSY)
+        finally:
+            stop.set()
+        if refusal:
+            raise ActionRefused(refusal)
+        job.message = f"moved to {printable(target.path)}: {parts}"
+        return AllocDir.discover(target.path)
+
+    return job._run(work)
+
+
+def destroy(alloc: AllocDir, *, confirm: str | None = None) -> ActionJob:
+    """Destroy ``alloc`` (unmount its task mounts, then remove it), once
+    ``confirm`` is its exact alloc id.
+
+    Raises :class:`ConfirmationError` at once, doing nothing, without the
+    exact id. Refused (``ActionRefused``) for anything not recognised as an
+    alloc dir, the client alloc root or a data_dir, a mount point, or while
+    another action runs on it.
+    """
+    if confirm != alloc.alloc_id:
+        given = "no confirm=" if confirm is None else f"confirm={printable(confirm)!r}"
+        raise ConfirmationError(
+            f"destroy refused: {given}; pass confirm= with the exact alloc id "
+            f"{printable(alloc.alloc_id)!r} to destroy {printable(alloc.alloc_dir)}")
+    job = ActionJob(f"Destroy {alloc.alloc_id}")
+
+    def work(job: ActionJob):
+        job._say("checking…")
+        root = root_for(alloc)
+        stop = job._ticking("destroying")
+        try:
+            refusal = core.run_destroy(alloc, root, BUSY)
+        except Exception as exc:
+            raise ActionFailed(f"destroy of {printable(alloc.alloc_id)} failed: "
+                               f"{printable(exc)}") from exc
+        finally:
+            stop.set()
+        if refusal:
+            raise ActionRefused(refusal)
+        job.message = f"destroyed {printable(alloc.alloc_dir)}"
+        return None
+
+    return job._run(work)

@@ -1,0 +1,256 @@
+"""``open_root``: what PATH is, and its allocations by unique id prefix.
+
+PATH is recognised exactly as the terminal app recognises it
+(``inspector.core.roots.Root``): one alloc dir, a client alloc root, or a
+Nomad data_dir (browsed as its ``alloc/``). ``root["5fc98185"]`` is the
+``allocdir.AllocDir`` whose id starts with that prefix, so ``.list``,
+``.stat``, ``.read_at``… are the library's own.
+
+Display: a :class:`NotebookRoot` shows as a table (allocations, tasks,
+sizes, ages, live logs). The table is gathered when it is displayed, with
+``allocdir.display.summarize_alloc`` for each allocation: bounded listings
+and walks, no file content, no secrets dir, no FIFO. The rendering itself
+(:func:`root_html`) is a pure function of what was gathered.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from allocdir import AllocDir
+from allocdir import display
+from allocdir.display import AllocSummary, age_html, esc, is_live, size_html
+
+from ..core.roots import Discovery, Root, RootError
+
+ROWS_SUMMARIZED = 100
+"""Allocations gathered and shown in a root's table; the rest are counted."""
+
+# The root each allocation handed out by a NotebookRoot came from, so that
+# destroy and move protect that root (and its data_dir) without being told.
+_ROOT_OF: weakref.WeakKeyDictionary[AllocDir, Root] = weakref.WeakKeyDictionary()
+
+
+class AllocLookupError(KeyError):
+    """No allocation, or more than one, has the id prefix asked for."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+def root_of(alloc: AllocDir) -> Root | None:
+    """The root ``alloc`` was found under by :func:`open_root`, if it was."""
+    return _ROOT_OF.get(alloc)
+
+
+@dataclass(frozen=True)
+class RootSummary:
+    """What a root's table shows, gathered at ``gathered``."""
+
+    description: str
+    path: str
+    gathered: datetime
+    allocs: tuple[AllocSummary, ...]
+    more: int = 0
+    errors: tuple[tuple[str, str], ...] = ()
+
+
+class NotebookRoot:
+    """A recognised PATH and the allocations under it.
+
+    Index it with a unique prefix of an alloc id (``root["5fc9"]``) or a
+    position; iterate it for the ``AllocDir`` objects. ``refresh()`` looks
+    at the disk again (also done once when a prefix matches nothing).
+    """
+
+    def __init__(self, root: Root, discovery: Discovery | None = None) -> None:
+        self.root = root
+        self._discovery = discovery if discovery is not None else root.discover()
+        for alloc in self._discovery.allocs:
+            _ROOT_OF[alloc] = root
+
+    # -- what it is ---------------------------------------------------------
+
+    @property
+    def path(self) -> str:
+        """The client alloc root, or the one alloc dir (absolute)."""
+        return self.root.path
+
+    @property
+    def description(self) -> str:
+        """What is browsed, in words (names escaped as for a terminal)."""
+        return self.root.description
+
+    @property
+    def allocs(self) -> list[AllocDir]:
+        """The allocations found, sorted by id."""
+        return list(self._discovery.allocs)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Entries that could not be read, with the reason."""
+        return dict(self._discovery.errors)
+
+    @property
+    def ids(self) -> list[str]:
+        """The alloc ids, sorted."""
+        return [a.alloc_id for a in self._discovery.allocs]
+
+    def refresh(self) -> NotebookRoot:
+        """Discover the allocations again (blocking: it lists PATH)."""
+        self._discovery = self.root.discover()
+        for alloc in self._discovery.allocs:
+            _ROOT_OF[alloc] = self.root
+        return self
+
+    # -- lookup ---------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._discovery.allocs)
+
+    def __iter__(self):
+        return iter(self.allocs)
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            self._match(key)
+        except (AllocLookupError, TypeError):
+            return False
+        return True
+
+    def __getitem__(self, key: str | int) -> AllocDir:
+        """The allocation whose id is, or starts with, ``key`` (or at index ``key``)."""
+        try:
+            return self._match(key)
+        except AllocLookupError:
+            if isinstance(key, int):
+                raise
+        self.refresh()  # it may have been created since the root was opened
+        return self._match(key)
+
+    def _match(self, key: object) -> AllocDir:
+        allocs = self._discovery.allocs
+        if isinstance(key, int):
+            try:
+                return allocs[key]
+            except IndexError:
+                raise AllocLookupError(f"no allocation at index {key}: there are "
+                                       f"{len(allocs)}") from None
+        if not isinstance(key, str):
+            raise TypeError(f"an alloc id prefix (str) or an index, not {type(key).__name__}")
+        if not key:
+            raise AllocLookupError("give an alloc id or a unique prefix of one")
+        exact = [a for a in allocs if a.alloc_id == key]
+        found = exact or [a for a in allocs if a.alloc_id.startswith(key)]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            known = ", ".join(display.visible(a.alloc_id) for a in allocs[:10]) or "none"
+            raise AllocLookupError(f"no allocation id starts with {display.visible(key)!r} "
+                                   f"under {display.visible(self.path)} (allocations: {known})")
+        names = ", ".join(display.visible(a.alloc_id) for a in found[:10])
+        raise AllocLookupError(f"{display.visible(key)!r} is the prefix of {len(found)} "
+                               f"allocations ({names}): give more of the id")
+
+    # -- display --------------------------------------------------------------
+
+    def summary(self, *, now: datetime | None = None) -> RootSummary:
+        """Gather the table (bounded; see the module doc). Blocking."""
+        now = now or datetime.now(timezone.utc)
+        allocs = self._discovery.allocs
+        shown = tuple(display.summarize_alloc(a, now=now) for a in allocs[:ROWS_SUMMARIZED])
+        return RootSummary(self.root.description, self.path, now, shown,
+                           max(0, len(allocs) - ROWS_SUMMARIZED),
+                           tuple(sorted(self._discovery.errors.items())))
+
+    def _repr_html_(self) -> str:
+        return root_html(self.summary())
+
+    def _repr_pretty_(self, p, cycle: bool) -> None:
+        p.text(repr(self) if cycle else root_text(self.summary()))
+
+    def __repr__(self) -> str:
+        return f"NotebookRoot({self.path!r}, {len(self)} allocations)"
+
+
+def open_root(path: str | os.PathLike[str]) -> NotebookRoot:
+    """Open PATH: a client alloc root (``<data_dir>/alloc``), a Nomad
+    data_dir, or one alloc dir. Raises ``RootError`` (one-line reason) for
+    anything else, as ``allocdir-inspector PATH`` does."""
+    return NotebookRoot(Root.open(path))
+
+
+def _total(summary: AllocSummary) -> tuple[int, bool]:
+    parts = [summary.data] + [t.local for t in summary.tasks]
+    return sum(p.content_bytes for p in parts), any(p.partial for p in parts)
+
+
+def root_html(summary: RootSummary) -> str:
+    """The root's table: allocation, tasks, data + local size, last change,
+    logs (live ones named). Pure: no I/O."""
+    now = summary.gathered
+    th = "text-align:left;padding:2px 12px 2px 0;border-bottom:1px solid #bbb"
+    td = "text-align:left;padding:2px 12px 2px 0;vertical-align:top"
+    num = "text-align:right;padding:2px 12px 2px 0;vertical-align:top;white-space:nowrap"
+    dim = "color:#777"
+    rows = []
+    for alloc in summary.allocs:
+        tasks = ", ".join(f"<b>{esc(t.name)}</b>" for t in alloc.tasks) or \
+            f'<span style="{dim}">none</span>'
+        size, partial = _total(alloc)
+        age = age_html(alloc.modified, now) if alloc.modified else ""
+        newest = alloc.newest_log
+        if newest is not None:
+            age = age_html(max(newest.mod_time, alloc.modified or newest.mod_time), now)
+        live = [i for i in alloc.logs if is_live(i, now)]
+        logs = "<br>".join(
+            f'<code>{esc(i.name)}</code> {size_html(i.size)} '
+            f'<span style="color:#007427;font-weight:600">live</span>' for i in live)
+        logs = logs or f'<span style="{dim}">{alloc.log_count} files, none live</span>'
+        note = f'<br><span style="color:#b22b31">{esc(alloc.error)}</span>' if alloc.error else ""
+        rows.append(f'<tr><td style="{td}"><code title="{esc(alloc.path)}">'
+                    f"{esc(alloc.alloc_id)}</code>{note}</td><td style=\"{td}\">{tasks}</td>"
+                    f'<td style="{num}">{size_html(size, at_least=partial)}</td>'
+                    f'<td style="{td}">{age}</td><td style="{td}">{logs}</td></tr>')
+    if summary.more:
+        rows.append(f'<tr><td colspan="5" style="{td};{dim}">… and {summary.more:,} more '
+                    "allocations (index the root to reach them)</td></tr>")
+    for name, reason in summary.errors:
+        rows.append(f'<tr><td style="{td}"><code>{esc(name)}</code></td>'
+                    f'<td colspan="4" style="{td};color:#b22b31">{esc(reason)}</td></tr>')
+    if not rows:
+        rows.append(f'<tr><td colspan="5" style="{td};{dim}">(no allocations)</td></tr>')
+    heads = "".join(f'<th style="{th}">{h}</th>' for h in
+                    ("allocation", "tasks", "data + local", "last change", "live logs"))
+    count = len(summary.allocs) + summary.more
+    return (f'<div class="inspector-root" style="font-family:var(--jp-code-font-family,'
+            f'monospace);font-size:12px"><div style="font-weight:600">{esc(summary.description)}'
+            f' <span style="{dim};font-weight:normal">— {count} '
+            f'{"allocation" if count == 1 else "allocations"}</span></div>'
+            f'<table style="border-collapse:collapse;margin:2px 0"><thead><tr>{heads}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def root_text(summary: RootSummary) -> str:
+    """The root's table as text, for a terminal IPython."""
+    now = summary.gathered
+    lines = [display.visible(summary.description)]
+    for alloc in summary.allocs:
+        size, partial = _total(alloc)
+        tasks = ", ".join(display.visible(t.name) for t in alloc.tasks) or "no tasks"
+        live = [display.visible(i.name) for i in alloc.logs if is_live(i, now)]
+        lines.append(f"  {display.visible(alloc.alloc_id)}  {tasks:<20} "
+                     f"{'≥ ' if partial else ''}{display.size_words(size):>10}  "
+                     f"live: {', '.join(live) or 'none'}")
+    if summary.more:
+        lines.append(f"  … and {summary.more:,} more")
+    for name, reason in summary.errors:
+        lines.append(f"  {display.visible(name)}: {display.visible(reason)}")
+    return "\n".join(lines)
+
+
+__all__ = ["AllocLookupError", "NotebookRoot", "RootError", "RootSummary", "open_root",
+           "root_html", "root_of", "root_text"]
