@@ -42,6 +42,8 @@ def _suite(work: str, scale: float, quick: bool):
             work, (64 << 20) if quick else (8 << 30))),
         ("follow-screen", lambda: bench_viewer.follow_on_screen(work, 30 if quick else 100)),
         ("startup", lambda: [bench_viewer.app_first_paint(work)]),
+        ("notebook", lambda: __import__(f"{__package__}.bench_notebook", fromlist=["_"])
+         .notebook_rows(work, quick)),
     ]
 
 
