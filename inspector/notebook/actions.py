@@ -73,8 +73,8 @@ class ActionJob(Widget):
                                       layout=w.Layout(width="auto",
                                                       display="" if cancellable else "none"))
         self.cancel_button.on_click(lambda _b: self.cancel())
-        self.widget = w.VBox([self.title, w.HBox([self.progress, self.cancel_button,
-                                                  self.label])])
+        self.widget = w.VBox([self.title, w.HBox([self.progress, self.cancel_button]),
+                              self.label])
         self._title_text = title
 
     # -- the public contract ------------------------------------------------

@@ -195,11 +195,14 @@ class FollowView(Widget):
         self._shown = plain
         if not body:
             body = '<span style="opacity:0.6">waiting for lines…</span>'
-        # column-reverse keeps the scroll at the bottom: the newest line in view.
+        # column-reverse keeps the scroll at the bottom: the newest line in view
+        # (the <pre> must neither shrink nor scroll itself, as a notebook's CSS
+        # would have it).
         self.body.value = (f'<div style="display:flex;flex-direction:column-reverse;'
                            f'max-height:{BODY_HEIGHT};overflow:auto">'
                            f'<pre style="{PRE_STYLE};white-space:pre-wrap;'
-                           f'overflow-wrap:anywhere">{body}</pre></div>')
+                           f'overflow-wrap:anywhere;flex-shrink:0;overflow:visible">'
+                           f'{body}</pre></div>')
         # Version 0: run() has not started yet.
         live = (state.running or state.version == 0) and not self._stopping.is_set()
         badge = ('<span style="color:#007427;font-weight:600">● following</span>' if live else

@@ -12,6 +12,15 @@ import pytest
 from allocdir import AllocDir
 from allocdir.testing import temp_alloc_dir
 
+try:
+    # Through the front-end's own import, which keeps the interpreter's
+    # recursion limit (IPython's jedi raises it; tests/security rely on it).
+    from inspector.notebook._ui import widgets
+
+    widgets()
+except ImportError:
+    pass
+
 SECRET = "s.must-never-be-shown-4242"
 HOSTILE_NAMES = [
     "<script>alert('x')<\\script>",
