@@ -68,8 +68,11 @@ class UiScheduler:
 
     ``call(fn, *args)`` from any thread runs ``fn`` on the loop that was
     running when the scheduler was made (in order, batched), or at once when
-    there was none. ``flush()`` on the loop's thread applies what is pending
-    right away (a cell waiting for a widget sees its final state).
+    there was none. With a ``key``, a call still pending under that key is
+    replaced rather than queued behind: while a long cell keeps the loop
+    busy, a follower's redraws do not pile up, only the newest waits.
+    ``flush()`` on the loop's thread applies what is pending right away (a
+    cell waiting for a widget sees its final state).
     """
 
     def __init__(self) -> None:
@@ -79,7 +82,8 @@ class UiScheduler:
             self.loop = None
         self._thread = threading.get_ident() if self.loop is not None else None
         self._lock = threading.Lock()
-        self._pending: deque[tuple[Callable, tuple]] = deque()
+        self._pending: deque[list] = deque()  # [fn, args, key]
+        self._keyed: dict[object, list] = {}
         self._scheduled = False
 
     @property
@@ -87,13 +91,20 @@ class UiScheduler:
         """True when called from the thread that runs the loop."""
         return self._thread is not None and threading.get_ident() == self._thread
 
-    def call(self, fn: Callable, *args) -> None:
+    def call(self, fn: Callable, *args, key: object = None) -> None:
         """Run ``fn(*args)`` where widgets may be changed."""
         if self.loop is None:
             _safely(fn, args)
             return
         with self._lock:
-            self._pending.append((fn, args))
+            entry = self._keyed.get(key) if key is not None else None
+            if entry is not None:
+                entry[0], entry[1] = fn, args
+            else:
+                entry = [fn, args, key]
+                self._pending.append(entry)
+                if key is not None:
+                    self._keyed[key] = entry
             schedule = not self._scheduled
             self._scheduled = True
         if self.on_loop_thread:
@@ -109,8 +120,9 @@ class UiScheduler:
         with self._lock:
             items = list(self._pending)
             self._pending.clear()
+            self._keyed.clear()
             self._scheduled = False
-        for fn, args in items:
+        for fn, args, _ in items:
             _safely(fn, args)
 
 

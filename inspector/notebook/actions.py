@@ -126,7 +126,7 @@ class ActionJob(Widget):
             self._set_label(text)
         with self._lock:
             if not self._finished:
-                self._ui.call(apply)
+                self._ui.call(apply, key="progress")  # only the newest waits for the loop
 
     def _finish(self, value=None, error: BaseException | None = None) -> None:
         message = (self.message or "done") if error is None else str(error)

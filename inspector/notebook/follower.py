@@ -79,7 +79,8 @@ class FollowView(Widget):
         self.widget = w.VBox([w.HBox([self.stop_button, self.title],
                                      layout=w.Layout(align_items="center")),
                               self.body, self.status], layout=w.Layout(width="100%"))
-        self._show_now(self.follower.state(last=self.max_lines), "", [])
+        self._shown_notices: list[tuple[str, str]] = []
+        self._show_now(self.follower.state(last=self.max_lines), "", [], [])
 
         self._runner = threading.Thread(target=self.follower.run, daemon=True,
                                         name="inspector-nb-follower")
@@ -102,8 +103,9 @@ class FollowView(Widget):
 
     @property
     def notices(self) -> list[str]:
-        """What happened so far ("truncated", "continued in web.stdout.1"…)."""
-        return [notice for _, notice in self._notices]
+        """What the widget shows has happened ("truncated", "continued in
+        web.stdout.1"…), the last few."""
+        return [notice for _, notice in self._shown_notices]
 
     def text(self) -> list[str]:
         """The lines shown, oldest first, as plain text."""
@@ -181,18 +183,25 @@ class FollowView(Widget):
         self._cache = fresh  # only what is on screen: bounded by the lines shown
         body = "\n".join(fresh[line][0] for line in data)
         plain = [fresh[line][1] for line in data]
+        self._note(state)
         self._renders += 1
-        self._ui.call(self._show_now, state, body, plain)
+        # Keyed: while the kernel is busy only the newest drawing waits.
+        self._ui.call(self._show_now, state, body, plain, list(self._notices), key="draw")
 
-    # -- showing (kernel loop) ----------------------------------------------
-
-    def _show_now(self, state: FollowState, body: str, plain: list[str]) -> None:
+    def _note(self, state: FollowState) -> None:
+        """Keep the follower's notices ("truncated", "continued in …") as they come."""
         if state.notice and state.notice != self._last_notice:
             self._notices.append((datetime.now().strftime("%H:%M:%S"), state.notice))
             del self._notices[:-NOTICES]
         self._last_notice = state.notice
+
+    # -- showing (kernel loop) ----------------------------------------------
+
+    def _show_now(self, state: FollowState, body: str, plain: list[str],
+                  notices: list[tuple[str, str]]) -> None:
         self._state = state
         self._shown = plain
+        self._shown_notices = notices
         if not body:
             body = '<span style="opacity:0.6">waiting for lines…</span>'
         # column-reverse keeps the scroll at the bottom: the newest line in view
@@ -210,7 +219,7 @@ class FollowView(Widget):
         label = f"{self._alloc_id}/{state.path}" if self._alloc_id else state.path
         self.title.value = (f'<span style="font-family:var(--jp-code-font-family,monospace);'
                             f'font-size:12px"><b>{_esc(label)}</b> · {badge}</span>')
-        notes = " · ".join(f"{when} {_esc(notice)}" for when, notice in self._notices)
+        notes = " · ".join(f"{when} {_esc(notice)}" for when, notice in notices)
         parts = [f"{state.offset:,} bytes of {_esc(posixpath.basename(state.path))} read",
                  f"{len(plain)} lines shown"]
         if notes:

@@ -21,6 +21,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from allocdir.display import age_html, size_html
 
@@ -126,7 +127,6 @@ class Viewer(Widget):
         self._generation = 0
         self._pager: Pager | None = None  # touched only by the queue's worker
         self._info = None
-        self._texts: list = []
         self._pattern: SearchPattern | None = None
         self._match: Match | None = None
         self._search_cancel: threading.Event | None = None
@@ -360,7 +360,7 @@ class Viewer(Widget):
         pager = self._pager
         if pager is None or generation != self._generation:
             return
-        notice = ""
+        notice = ""  # "view" (and anything unknown) only reads the screen again
         try:
             pager.sync()
             if op == "head":
@@ -478,7 +478,7 @@ class Viewer(Widget):
             parts.append(size_html(info.size))
             if info.content_type:
                 parts.append(html.escape(info.content_type))
-            parts.append("modified " + age_html(info.mod_time, _now()))
+            parts.append("modified " + age_html(info.mod_time, datetime.now(timezone.utc)))
         self.title.value = ('<div style="font-family:var(--jp-code-font-family,monospace);'
                             'font-size:12px">' + " · ".join(parts) + "</div>")
 
@@ -516,12 +516,6 @@ class Viewer(Widget):
             return f"{head}\n{self.shown.message}"
         return "\n".join([f"{head} bytes {self.shown.top:,}–{self.shown.bottom:,} of "
                           f"{self.shown.size:,}"] + self.shown.lines)
-
-
-def _now():
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc)
 
 
 def view(target, path: str, *, lines: int = PAGE_LINES, wrap: bool = False,
