@@ -22,7 +22,7 @@ import uuid
 
 from allocdir import AllocDir
 
-from .bench_viewer import TAIL_LINE, _make_file
+from .bench_viewer import HEAD_LINE, TAIL_LINE
 from .bench_watch import _latencies, _Tail
 from .harness import Row, percentile
 
@@ -49,6 +49,20 @@ async def main():
 
 asyncio.run(main())
 """
+
+
+def _make_file(path: str, size: int) -> None:
+    """``size`` bytes whose last page is the same whatever the size: a head,
+    a hole (sparse: no disk, no time), then 50 log lines and the last line.
+    (Only the size differs between the files compared, not what is shown.)"""
+    head = f"{HEAD_LINE}\n".encode() + b"log line\n" * 40
+    tail = b"".join(b"log line %02d\n" % n for n in range(50)) + f"{TAIL_LINE}\n".encode()
+    with open(path, "wb") as f:
+        f.write(head)
+        if size > len(head) + len(tail):
+            f.truncate(size - len(tail))
+            f.seek(size - len(tail))
+        f.write(tail)
 
 
 def _view_samples(alloc: AllocDir, rel: str, runs: int) -> list[float]:
