@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import threading
 import time
 from collections import deque
@@ -35,22 +34,13 @@ _pool_lock = threading.Lock()
 
 
 def widgets():
-    """The ``ipywidgets`` module, or an ImportError that says how to get it.
-
-    Importing ipywidgets imports IPython, whose jedi raises the recursion
-    limit of the whole interpreter to 3000; outside a kernel (a script, a
-    test run) the caller's limit is put back.
-    """
-    limit = sys.getrecursionlimit()
+    """The ``ipywidgets`` module, or an ImportError that says how to get it."""
     try:
         import ipywidgets
     except ImportError as exc:  # the optional extra is not installed
         raise ImportError(
             "the notebook widgets need ipywidgets: pip install 'allocdir-inspector[notebook]'"
         ) from exc
-    finally:
-        if sys.getrecursionlimit() != limit:
-            sys.setrecursionlimit(limit)
     return ipywidgets
 
 

@@ -13,8 +13,7 @@ from allocdir import AllocDir
 from allocdir.testing import temp_alloc_dir
 
 try:
-    # Through the front-end's own import, which keeps the interpreter's
-    # recursion limit (IPython's jedi raises it; tests/security rely on it).
+    # Imported once up front: ipywidgets is slow to import the first time.
     from inspector.notebook._ui import widgets
 
     widgets()

@@ -63,15 +63,3 @@ def test_making_a_widget_loads_ipywidgets_but_not_textual(tmp_path):
         "    nb.browse(a).wait(); nb.view(a, 'alloc').wait()\n"
         "    f = nb.follow(a, 'alloc/logs/x.stdout') if False else None")
     assert "ipywidgets" in loaded and "textual" not in loaded
-
-
-def test_making_widgets_keeps_the_recursion_limit():
-    """IPython's jedi raises the interpreter's recursion limit when imported;
-    the front-end puts it back, so that code relying on it is not changed."""
-    pytest.importorskip("ipywidgets")
-    out = subprocess.run([sys.executable, "-c",
-                          "import sys\nbefore = sys.getrecursionlimit()\n"
-                          "from inspector.notebook._ui import widgets\nwidgets()\n"
-                          "print(before, sys.getrecursionlimit())"],
-                         check=True, capture_output=True, text=True).stdout.split()
-    assert out[0] == out[1]

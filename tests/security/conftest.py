@@ -6,6 +6,7 @@ come out unchanged (helpers in ``tests/hostile.py``)."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,17 @@ def alloc(client_root):
         a.destroy()
     except Exception:
         pass
+
+
+@pytest.fixture
+def python_recursion_limit():
+    """Python's default recursion limit for the test (an imported IPython
+    raises it for the whole process): a walk that recursed would fail on
+    trees deeper than this."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    yield 1000
+    sys.setrecursionlimit(before)
 
 
 @pytest.fixture
