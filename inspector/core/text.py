@@ -25,29 +25,7 @@ import re
 from rich.style import Style
 from rich.text import Span, Text
 
-# Characters shown as a named escape rather than \xNN.
-_NAMED = {"\x1b": "\\x1b", "\n": "\\n", "\t": "\\t"}
-
-# C0, DEL and C1 controls; Unicode line/paragraph separators, which split a
-# line as a newline does; bidirectional overrides, which make a name read
-# differently from what it is; lone surrogates, which is how Python decodes
-# bytes of a name that are not UTF-8 (and which no terminal can encode).
-_UNPRINTABLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\udc80-\udcff]"
-)
-
-
-def _escape(match: re.Match[str]) -> str:
-    char = match.group()
-    named = _NAMED.get(char)
-    if named is not None:
-        return named
-    code = ord(char)
-    if 0xDC80 <= code <= 0xDCFF:
-        return f"\\x{code - 0xDC00:02x}"  # the undecodable byte itself
-    if code <= 0xFF:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}"
+from allocdir.display import visible
 
 
 def printable(value: object) -> str:
@@ -57,11 +35,10 @@ def printable(value: object) -> str:
     C0/C1 control or DEL as ``\\xNN``, an undecodable byte of a file name as
     ``\\xNN`` of that byte, and line separators and bidirectional controls as
     ``\\uNNNN``. Use it on every name, path or message a task can influence.
+    The rule is the library's own (``allocdir.display.visible``, what its
+    HTML and text reprs show), so every front-end escapes alike.
     """
-    text = value if isinstance(value, str) else str(value)
-    if _UNPRINTABLE.search(text) is None:
-        return text
-    return _UNPRINTABLE.sub(_escape, text)
+    return visible(value)
 
 
 def plain(value: object, style: str | Style = "") -> Text:
