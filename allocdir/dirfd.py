@@ -29,7 +29,6 @@ reached only through this module.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
 import stat
@@ -55,10 +54,13 @@ MAX_WALK_FDS = 64
 _libc = None
 
 
-def _c():
+def libc():
+    """The C library, loaded once (through ctypes)."""
     global _libc
     if _libc is None:
-        _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        # The process's own symbols, libc's among them (find_library would
+        # spawn ldconfig to find the same library).
+        _libc = ctypes.CDLL(None, use_errno=True)
     return _libc
 
 
@@ -150,7 +152,7 @@ def open_beneath(root_fd: int, rel: str, where: str, flags: int = DIR_FLAGS) -> 
     if _openat2_works:
         how = struct.pack("QQQ", flags, 0,
                           _RESOLVE_BENEATH | _RESOLVE_NO_SYMLINKS | _RESOLVE_NO_MAGICLINKS)
-        fd = _c().syscall(_SYS_OPENAT2, root_fd, os.fsencode("/".join(parts)), how, len(how))
+        fd = libc().syscall(_SYS_OPENAT2, root_fd, os.fsencode("/".join(parts)), how, len(how))
         if fd >= 0:
             return fd
         err = ctypes.get_errno()
@@ -287,7 +289,7 @@ def is_mount_root(dir_fd: int, name: str = "") -> bool:
         buf = ctypes.create_string_buffer(_STATX_BUF)
         flags = _AT_SYMLINK_NOFOLLOW | (_AT_EMPTY_PATH if not name else 0)
         try:
-            rc = _c().statx(dir_fd, os.fsencode(name), flags, _STATX_BASIC, buf)
+            rc = libc().statx(dir_fd, os.fsencode(name), flags, _STATX_BASIC, buf)
         except AttributeError:  # a libc without statx
             rc, err = -1, errno.ENOSYS
         else:
@@ -346,9 +348,9 @@ def mount_on(target_fd: int, source: str, fstype: str | None, flags: int,
     def enc(text: str | None) -> bytes | None:
         return None if text is None else os.fsencode(text)
 
-    libc = _c()
-    libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
-    if libc.mount(enc(source), enc(proc_fd_path(target_fd)), enc(fstype), flags, enc(data)):
+    lib = libc()
+    lib.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
+    if lib.mount(enc(source), enc(proc_fd_path(target_fd)), enc(fstype), flags, enc(data)):
         err = ctypes.get_errno()
         raise OSError(err, f"mount {source}: {os.strerror(err)}", where)
 
@@ -357,8 +359,8 @@ def unmount_at(dir_fd: int, name: str, where: str) -> bool:
     """Unmount everything stacked on ``name`` in the pinned directory
     ``dir_fd``, not following ``name`` if it is a symlink; return True when
     something was unmounted. Not mounted is not an error."""
-    libc = _c()
-    libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    lib = libc()
+    lib.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
     target = os.fsencode(f"{proc_fd_path(dir_fd)}/{name}")
     unmounted = False
     for _ in range(_STACKED_MOUNTS):
@@ -367,7 +369,7 @@ def unmount_at(dir_fd: int, name: str, where: str) -> bool:
                 return unmounted
         except FileNotFoundError:
             return unmounted
-        if libc.umount2(target, UMOUNT_NOFOLLOW):
+        if lib.umount2(target, UMOUNT_NOFOLLOW):
             err = ctypes.get_errno()
             if err in (errno.EINVAL, errno.ENOENT):
                 return unmounted

@@ -8,9 +8,9 @@ Mounting always targets a directory already opened and checked
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 
+from .dirfd import MS_BIND, MS_NOEXEC, libc, mount_on, proc_fd_path
 from .layout import SECRETS_TMPFS_SIZE
 
 MNT_DETACH = 2
@@ -61,17 +61,15 @@ def unmount(target: str, *, lazy: bool = False) -> None:
     """umount2(2) by path, for paths no task can change (test clean-up and
     the operator's own mounts); the library itself uses
     :func:`dirfd.unmount_at`."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-    libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
-    if libc.umount2(os.fsencode(target), MNT_DETACH if lazy else 0) != 0:
+    lib = libc()
+    lib.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    if lib.umount2(os.fsencode(target), MNT_DETACH if lazy else 0) != 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err), target)
 
 
 def mount_secrets_tmpfs(target_fd: int, where: str) -> None:
     """Mount the 1 MiB, noexec tmpfs Nomad puts on a task's secrets dir."""
-    from .dirfd import MS_NOEXEC, mount_on
-
     mount_on(target_fd, "tmpfs", "tmpfs", MS_NOEXEC,
              f"size={SECRETS_TMPFS_SIZE // (1 << 20)}m", where)
 
@@ -79,6 +77,4 @@ def mount_secrets_tmpfs(target_fd: int, where: str) -> None:
 def bind_mount(source_fd: int, target_fd: int, where: str) -> None:
     """Bind-mount the directory ``source_fd`` on ``target_fd`` (Linux cannot
     hard-link directories); both are pinned fds, no name is resolved."""
-    from .dirfd import MS_BIND, mount_on, proc_fd_path
-
     mount_on(target_fd, proc_fd_path(source_fd), None, MS_BIND, None, where)

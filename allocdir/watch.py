@@ -11,7 +11,6 @@ known end), so events can be coalesced but never lost.
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import enum
 import fcntl
@@ -23,9 +22,23 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from watchdog.observers.inotify_c import (
-    InotifyConstants, InotifyEvent, InotifyFD, inotify_add_watch, inotify_init, inotify_rm_watch,
-)
+
+def _inotify():
+    """watchdog's inotify binding, imported on first use: a process that never
+    watches a file does not pay for it."""
+    from watchdog.observers import inotify_c
+
+    return inotify_c
+
+
+class _In:
+    """The inotify event bits used here (Linux's ABI, as <sys/inotify.h>)."""
+
+    MODIFY, ATTRIB, CLOSE_WRITE = 0x002, 0x004, 0x008
+    MOVED_FROM, MOVED_TO, CREATE, DELETE = 0x040, 0x080, 0x100, 0x200
+    DELETE_SELF, MOVE_SELF = 0x400, 0x800
+    ONLYDIR, MASK_ADD = 0x01000000, 0x20000000
+
 
 #: Setting this environment variable to a true value forces the polling backend.
 POLLING_ENV = "ALLOCDIR_POLL"
@@ -71,11 +84,8 @@ def effective_poll_interval(poll_interval: float | None) -> float | None:
 # What a directory watch listens for: anything that can change a file's
 # content, size or existence, or create a path someone waits for.
 _DIRECTORY_EVENTS = (
-    InotifyConstants.IN_MODIFY | InotifyConstants.IN_ATTRIB | InotifyConstants.IN_CLOSE_WRITE
-    | InotifyConstants.IN_CREATE | InotifyConstants.IN_DELETE | InotifyConstants.IN_MOVED_FROM
-    | InotifyConstants.IN_MOVED_TO | InotifyConstants.IN_DELETE_SELF
-    | InotifyConstants.IN_MOVE_SELF | InotifyConstants.IN_ONLYDIR
-    | InotifyConstants.IN_MASK_ADD)
+    _In.MODIFY | _In.ATTRIB | _In.CLOSE_WRITE | _In.CREATE | _In.DELETE | _In.MOVED_FROM
+    | _In.MOVED_TO | _In.DELETE_SELF | _In.MOVE_SELF | _In.ONLYDIR | _In.MASK_ADD)
 
 
 class _Subscription:
@@ -86,7 +96,7 @@ class _Subscription:
     def __init__(self, callback: Callable[[str | None], None]) -> None:
         self._callback = callback
 
-    def on_event(self, event: InotifyEvent) -> None:
+    def on_event(self, event) -> None:
         self._callback(os.fsdecode(event.name) if event.name else None)
 
     def on_watch_deleted(self, wd: int) -> None:
@@ -112,13 +122,13 @@ class _InotifyHub:
         with self._lock:
             self._next_id += 1
             callback_id = self._next_id
-        wd = InotifyFD.get_instance().add_callback(
+        wd = _inotify().InotifyFD.get_instance().add_callback(
             os.fsencode(directory), _DIRECTORY_EVENTS, _Subscription(callback), callback_id)
         return wd, callback_id
 
     def unsubscribe(self, token: tuple[int, int]) -> None:
         """Stop a subscription; the kernel watch goes with its last one."""
-        InotifyFD.get_instance().remove_callbacks([token])
+        _inotify().InotifyFD.get_instance().remove_callbacks([token])
 
 
 HUB = _InotifyHub()
@@ -166,7 +176,7 @@ class _InotifyPool:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
-        fd = inotify_init()
+        fd = _inotify().inotify_init()
         if fd < 0:
             err = ctypes.get_errno()
             raise OSError(err, os.strerror(err))
@@ -177,7 +187,7 @@ class _InotifyPool:
     def give(self, fd: int, wds: list[int]) -> None:
         """Take back ``fd`` after removing its watches ``wds``."""
         for wd in wds:
-            inotify_rm_watch(fd, wd)
+            _inotify().inotify_rm_watch(fd, wd)
         _drain(fd)  # the removal's IN_IGNORED, and anything still queued
         with self._lock:
             if len(self._idle) < self.KEEP:
@@ -201,7 +211,7 @@ _INOTIFY_POOL = _InotifyPool()
 CLOSED, LOOK, WRITTEN, IGNORED = 0, 1, 2, 3
 
 # Events that change a file's content but never which file a name leads to.
-_CONTENT_EVENTS = InotifyConstants.IN_MODIFY | InotifyConstants.IN_CLOSE_WRITE
+_CONTENT_EVENTS = _In.MODIFY | _In.CLOSE_WRITE
 _EVENT_HEADER = struct.Struct("iIII")
 _INOTIFY_BUFFER = 1 << 16
 
@@ -221,9 +231,9 @@ class _InotifyWakeup:
         self._inotify = _INOTIFY_POOL.take()
         self._wds: list[int] = []
         try:
-            mask = _DIRECTORY_EVENTS & ~InotifyConstants.IN_MASK_ADD
+            mask = _DIRECTORY_EVENTS & ~_In.MASK_ADD
             for directory in directories:
-                wd = inotify_add_watch(self._inotify, os.fsencode(directory), mask)
+                wd = _inotify().inotify_add_watch(self._inotify, os.fsencode(directory), mask)
                 if wd < 0:
                     err = ctypes.get_errno()
                     raise OSError(err, os.strerror(err), directory)
@@ -237,7 +247,7 @@ class _InotifyWakeup:
         self._poller.register(self._event, select.POLLIN)
         # The bytes of the most common news, a write to one of ``names``:
         # recognised without parsing.
-        self._writes = {_event_bytes(wd, InotifyConstants.IN_MODIFY, name)
+        self._writes = {_event_bytes(wd, _In.MODIFY, name)
                         for wd in self._wds for name in self.names}
         self._lock = threading.Lock()
         self._waiters = 0
@@ -424,6 +434,8 @@ class FileChanges:
         return self
 
     async def __anext__(self) -> ChangeEvent:
+        import asyncio  # only async callers pay for it
+
         event = await asyncio.to_thread(self.next_event, None)
         if event is None:
             raise StopAsyncIteration
