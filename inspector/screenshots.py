@@ -117,7 +117,7 @@ async def destroy_dialog(pilot: Pilot, app: InspectorApp) -> None:
 
 async def help_screen(pilot: Pilot, app: InspectorApp) -> None:
     """The key help."""
-    await pilot.press("question_mark")
+    await pilot.press("f1")
     await _settle(pilot, 0.4)
 
 

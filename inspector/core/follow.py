@@ -6,8 +6,11 @@ viewer) reads it with :meth:`Follower.state`. It reacts to the events of
 ``fs.change_events``:
 
 - MODIFIED: read the new bytes;
-- TRUNCATED: say so and continue from offset 0 of the new content;
-- DELETED: say so and stop (unless the file was rotated, see below).
+- TRUNCATED: say so, mark the place (``FollowState.marks``, which a viewer
+  draws as a separator line) and continue from offset 0 of the new content;
+- DELETED: say so and stop (unless the file was rotated, see below); with
+  ``reopen=True`` wait instead for a file to be created again at the same
+  path and follow that one from its start, as ``tail -F`` does (marked too).
 
 On a Nomad log file ``<task>.<stdout|stderr>.<N>`` it waits for ``.<N+1>``
 with ``fs.block_until_exists``; when that appears it reads the current file to
@@ -29,7 +32,7 @@ import re
 import threading
 from collections import deque
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from inspector.core.pager import MAX_LINE_BYTES
@@ -73,6 +76,9 @@ class FollowState:
     running: bool
     version: int
     """Grows on every change, so a reader can tell whether to redraw."""
+    marks: tuple[tuple[int, str], ...] = field(default=())
+    """Separators to draw: (i, label) goes before ``lines[i]`` (``i ==
+    len(lines)``: after the last line), e.g. (3, "truncated")."""
 
 
 class Follower:
@@ -89,8 +95,12 @@ class Follower:
         max_bytes: int = MAX_BYTES,
         max_line_bytes: int = MAX_LINE_BYTES,
         read_chunk: int = READ_CHUNK,
+        reopen: bool = False,
     ) -> None:
         self.fs = fs
+        self.reopen = reopen
+        self.reopened = 0
+        """How many times a deleted file was found created again and reopened."""
         self._path = path
         self._start = start
         self._backlog = backlog_bytes
@@ -99,6 +109,8 @@ class Follower:
         self.max_line_bytes = max_line_bytes
         self._read_chunk = read_chunk
         self._lines: deque[bytes] = deque()
+        self._pushed = 0  # lines ever pushed (the deque holds the last ones)
+        self._marks: deque[tuple[int, str]] = deque()  # (absolute line index, label)
         self._line_bytes = 0
         self._partial = b""
         self._offset = 0
@@ -142,6 +154,10 @@ class Follower:
                 lines = list(self._lines)
             else:
                 lines = [self._lines[i] for i in range(len(self._lines) - last, len(self._lines))]
+            first = self._pushed - len(lines)
+            marks = tuple(
+                (index - first, label) for index, label in self._marks if index >= first
+            )
             return FollowState(
                 self._path,
                 self._offset,
@@ -150,6 +166,7 @@ class Follower:
                 self._notice,
                 self._running,
                 self._version,
+                marks,
             )
 
     def wait_changed(self, version: int, timeout: float) -> int:
@@ -248,7 +265,48 @@ class Follower:
             self._drain()
             self._rotate(successor)
             return True
+        if deleted and self.reopen:
+            return self._await_recreation(path)
         self._set_notice("deleted" if deleted else "follow ended")
+        return False
+
+    def _await_recreation(self, path: str) -> bool:
+        """Wait (until stopped) for ``path`` to exist again, then follow the
+        new file from its start; True to go on watching."""
+        self._set_notice("deleted: waiting for it to be created again")
+        while not self._stop.is_set():
+            future = self.fs.block_until_exists(path)
+            self._future = future
+            while not self._stop.is_set():
+                try:
+                    future.result(timeout=0.2)
+                    break
+                except TimeoutError:
+                    continue
+                except Exception:  # cancelled by stop(), or the watch failed
+                    break
+            self._future = None
+            future.cancel()
+            if self._stop.is_set():
+                return False
+            try:
+                fh = self.fs.read_at(path, 0)
+            except FileNotFoundError:
+                continue  # gone again before we could open it
+            old, self._fh = self._fh, fh
+            if old is not None:
+                old.close()
+            with self._cond:
+                if self._partial:
+                    self._push_lines([self._partial])
+                    self._partial = b""
+                self._add_mark("recreated")
+                self._offset = 0
+                self._tail = b""
+                self._notice = "recreated: following the new file"
+                self.reopened += 1
+                self._bump()
+            return True
         return False
 
     def _successor_ready(self, deleted: bool) -> bool:
@@ -276,11 +334,16 @@ class Follower:
             self._notice = f"continued in {posixpath.basename(successor)}"
             self._bump()
 
+    def _add_mark(self, label: str) -> None:
+        """A separator after the lines pushed so far (caller holds the condition)."""
+        self._marks.append((self._pushed, label))
+
     def _truncated(self) -> None:
         with self._cond:
             if self._partial:
                 self._push_lines([self._partial])
                 self._partial = b""
+            self._add_mark("truncated")
             self._offset = 0
             self._tail = b""
             self._notice = "truncated"
@@ -355,6 +418,7 @@ class Follower:
             self._bump()
 
     def _push_lines(self, lines: list[bytes]) -> None:
+        self._pushed += len(lines)
         if len(lines) > self.max_lines:
             lines = lines[-self.max_lines :]
         self._lines.extend(lines)
@@ -363,6 +427,9 @@ class Follower:
             len(self._lines) > self.max_lines or self._line_bytes > self.max_bytes
         ):
             self._line_bytes -= len(self._lines.popleft())
+        first = self._pushed - len(self._lines)
+        while self._marks and self._marks[0][0] < first:
+            self._marks.popleft()
 
     def _set_notice(self, notice: str) -> None:
         with self._cond:

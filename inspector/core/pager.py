@@ -18,16 +18,18 @@ thread and renders the rows they return.
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 
 from inspector.core.hexdump import ROW_BYTES, format_row
+from inspector.core.rotation import LogSource
+from inspector.core.search import SearchPattern, search_backward, search_forward
 from inspector.core.text import ansi_text
 
 MAX_LINE_BYTES = 2048
@@ -58,47 +60,17 @@ class ByteSource(Protocol):
         """Return up to ``length`` bytes at ``offset`` (fewer only at the end)."""
 
 
-class FsSource:
+class FsSource(LogSource):
     """A ByteSource over one file of an ``AllocDirFS``, through ``read_at``.
 
     The handle returned by ``read_at`` is kept open, so a file that is deleted
-    or rotated away stays readable, and every read is a seek plus a bounded
-    read. Safe to share between threads.
+    or rotated away stays readable, and every read is a ``pread`` (no shared
+    file position), so one source can be read from several threads. (A
+    rotation set read as one log is a :class:`~inspector.core.rotation.LogSource`.)
     """
 
     def __init__(self, fs, path: str) -> None:
-        self.path = path
-        self._fh: BinaryIO = fs.read_at(path, 0)
-        self._lock = threading.Lock()
-
-    def size(self) -> int:
-        """Return the size of the open file."""
-        with self._lock:
-            try:
-                return os.fstat(self._fh.fileno()).st_size
-            except (AttributeError, OSError, ValueError):
-                pos = self._fh.tell()
-                end = self._fh.seek(0, os.SEEK_END)
-                self._fh.seek(pos)
-                return end
-
-    def read(self, offset: int, length: int) -> bytes:
-        """Return up to ``length`` bytes starting at ``offset``."""
-        with self._lock:
-            self._fh.seek(offset)
-            chunks = []
-            while length > 0:
-                chunk = self._fh.read(length)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                length -= len(chunk)
-            return b"".join(chunks)
-
-    def close(self) -> None:
-        """Close the file handle."""
-        with self._lock:
-            self._fh.close()
+        super().__init__(fs, path, as_set=False)
 
 
 class BlockCache:
@@ -174,6 +146,8 @@ class Row:
     """Which wrapped part of the line (0 without wrap)."""
     text: Text
     """What the row shows (already cut to the row when wrapping)."""
+    start: int = 0
+    """Where the row starts in its line's display text (characters)."""
 
 
 def line_text(data: bytes, max_chars: int = MAX_LINE_CHARS) -> Text:
@@ -213,12 +187,25 @@ def wrap_starts(plain: str, width: int) -> list[int]:
     return starts
 
 
+FILTER_FIRST_READ = 64 * 1024
+"""A filter looks this far for the next matching line before reading bigger chunks."""
+FILTER_MEMO = 4096
+CACHED_READ = 256 * 1024
+"""Reads up to this size go through the block cache; bigger ones go to the source."""
+
+
 class Pager:
     """The paging state of one file: an anchor and the rows on screen.
 
     ``top`` is the byte offset of the line at the top of the screen and
     ``top_row`` the wrapped row of that line shown first. Not thread-safe: one
     worker at a time drives it.
+
+    With ``filter`` set (a :class:`~inspector.core.search.SearchPattern`),
+    only the lines holding a match are shown, like ``less``'s ``&pattern``:
+    every movement skips the other lines by searching (cancellable through
+    ``cancel``, reporting through ``progress``). With ``levels``, the level
+    word of each line is coloured (:mod:`inspector.core.levels`).
     """
 
     def __init__(
@@ -231,16 +218,26 @@ class Pager:
         wrap: bool = False,
         max_line_bytes: int = MAX_LINE_BYTES,
         back_scan_limit: int = BACK_SCAN_LIMIT,
+        levels: bool = False,
     ) -> None:
         self.source = source
         self.hex_mode = hex_mode
         self.width = max(1, width)
         self.height = max(1, height)
         self.wrap = wrap
+        self.levels = levels
         self.max_line_bytes = max_line_bytes
         self.back_scan_limit = max(back_scan_limit, max_line_bytes + 2)
         self.top = 0
         self.top_row = 0
+        self.cancel: threading.Event | None = None
+        """Set it to stop a long filter scan (it raises SearchCancelled)."""
+        self.progress: Callable[[float], None] | None = None
+        """Called with a percentage while a filter scans far."""
+        self.notices: list[str] = []
+        """What ``sync`` noticed (a member rotated away, the file deleted…); the caller empties it."""
+        self._filter: SearchPattern | None = None
+        self._memo: OrderedDict[tuple[str, int], Line | None] = OrderedDict()
         self._cache = BlockCache(source)
         self._texts: OrderedDict[tuple[int, int], Text] = OrderedDict()
         self._size = source.size()
@@ -253,19 +250,31 @@ class Pager:
         return self._size
 
     def sync(self) -> bool:
-        """Pick up a change of the file size; return True if it changed.
+        """Pick up a change of the file; return True if it changed.
 
-        A shrunk file drops every cached byte and, if the anchor is now past
-        the end, moves to the tail; a grown file drops only the cached end.
+        A source that can ``refresh`` (a rotation set) is asked first: bytes
+        rotated away from its head move the anchor down with them. A shrunk
+        file drops every cached byte and, if the anchor is now past the end,
+        moves to the tail; a grown file drops only the cached end.
         """
+        changed = False
+        refresh = getattr(self.source, "refresh", None)
+        if refresh is not None:
+            change = refresh()
+            if change:
+                self.notices.extend(change.notices)
+                if change.dropped or change.reshaped:
+                    self._rebase(change.dropped)
+                    changed = True
         size = self.source.size()
         if size == self._size:
-            return False
+            return changed
         if size < self._size:
             self._cache.invalidate(0)
         else:
             self._cache.invalidate(self._size)
         self._texts.clear()
+        self._memo.clear()
         self._size = size
         if self.top >= size and size > 0:
             self.tail()
@@ -273,11 +282,24 @@ class Pager:
             self.top, self.top_row = 0, 0
         return True
 
+    def _rebase(self, dropped: int) -> None:
+        """Forget cached bytes; offsets moved down by ``dropped``."""
+        self._cache = BlockCache(self.source)
+        self._texts.clear()
+        self._memo.clear()
+        self._size = self.source.size()
+        if dropped:
+            if self.top < dropped:
+                self.top, self.top_row = 0, 0
+            else:
+                self.top -= dropped
+
     def replace_source(self, source: ByteSource) -> None:
         """Read another file (e.g. the successor of a rotated log) from now on."""
         self.source = source
         self._cache = BlockCache(source)
         self._texts.clear()
+        self._memo.clear()
         self._size = source.size()
         if self.top >= self._size:
             self.top, self.top_row = 0, 0
@@ -289,16 +311,45 @@ class Pager:
         self.width, self.height, self.wrap = max(1, width), max(1, height), wrap
         self.top_row = 0
 
+    @property
+    def filter(self) -> SearchPattern | None:
+        """The pattern every shown line must match, or None (all lines)."""
+        return self._filter
+
+    def set_filter(self, pattern: SearchPattern | None) -> None:
+        """Show only the lines matching ``pattern`` (None: every line),
+        keeping the top of the screen where it is."""
+        self._filter = pattern
+        self._memo.clear()
+        self.top_row = 0
+
     def _read(self, offset: int, length: int) -> bytes:
         length = min(length, self._size - offset)
         if length <= 0:
             return b""
         return self._cache.read(offset, length)
 
+    def read(self, offset: int, length: int) -> bytes:
+        """Read through the block cache when small, straight from the source when big."""
+        length = min(length, self._size - offset)
+        if length <= 0:
+            return b""
+        if length <= CACHED_READ:
+            return self._cache.read(offset, length)
+        return self.source.read(offset, length)
+
     # -- lines ------------------------------------------------------------
 
     def line_at(self, offset: int) -> Line | None:
-        """Return the line starting at ``offset``, or None at the end of the file."""
+        """Return the line starting at ``offset``, or None at the end of the file.
+
+        With a filter: the first matching line starting at or after ``offset``.
+        """
+        if self._filter is not None and not self.hex_mode:
+            return self._matching_line(offset, backward=False)
+        return self._line_at(offset)
+
+    def _line_at(self, offset: int) -> Line | None:
         if self.hex_mode:
             data = self._read(offset, ROW_BYTES)
             return Line(offset, offset + len(data), data, False) if data else None
@@ -314,18 +365,48 @@ class Pager:
         return Line(offset, offset + cap, data[:cap], False)
 
     def line_before(self, offset: int) -> Line | None:
-        """Return the line that ends at ``offset``, or None at the start of the file."""
+        """Return the line that ends at ``offset``, or None at the start of the file.
+
+        With a filter: the last matching line that starts before ``offset``.
+        """
+        if self._filter is not None and not self.hex_mode:
+            return self._matching_line(offset, backward=True)
+        return self._line_before(offset)
+
+    def _line_before(self, offset: int) -> Line | None:
         if offset <= 0:
             return None
         if self.hex_mode:
             start = (offset - 1) // ROW_BYTES * ROW_BYTES
             return Line(start, offset, self._read(start, offset - start), False)
         start = self._start_before(offset)
-        line = self.line_at(start)
+        line = self._line_at(start)
         if line is None or line.end != offset:
             # Only when the file changed under us: show the bytes as one piece.
             data = self._read(start, offset - start)
             line = Line(start, offset, data.rstrip(b"\n"), data.endswith(b"\n"))
+        return line
+
+    def _matching_line(self, offset: int, backward: bool) -> Line | None:
+        """The next (previous) line holding a match of the filter."""
+        key = ("before" if backward else "at", offset)
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            return self._memo[key]
+        if backward:
+            found = search_backward(
+                self.read, self._filter, offset, first_chunk=FILTER_FIRST_READ,
+                cancel=self.cancel, progress=self.progress,
+            ) if offset > 0 else None
+        else:
+            found = search_forward(
+                self.read, self._size, self._filter, offset, first_chunk=FILTER_FIRST_READ,
+                cancel=self.cancel, progress=self.progress,
+            )
+        line = None if found is None else self._line_containing(found.offset)
+        self._memo[key] = line
+        if len(self._memo) > FILTER_MEMO:
+            self._memo.popitem(last=False)
         return line
 
     def _line_start(self, offset: int) -> int | None:
@@ -358,20 +439,29 @@ class Pager:
         return line_start + pieces * cap
 
     def line_containing(self, offset: int) -> Line | None:
-        """Return the line (or piece) that holds the byte at ``offset``."""
+        """Return the line (or piece) that holds the byte at ``offset``.
+
+        With a filter: the first matching line at or after that line.
+        """
+        line = self._line_containing(offset)
+        if self._filter is not None and not self.hex_mode and line is not None:
+            return self._matching_line(line.start, backward=False)
+        return line
+
+    def _line_containing(self, offset: int) -> Line | None:
         if offset >= self._size:
-            return self.line_before(self._size)
+            return self._line_before(self._size)
         if self.hex_mode:
-            return self.line_at(offset // ROW_BYTES * ROW_BYTES)
+            return self._line_at(offset // ROW_BYTES * ROW_BYTES)
         line_start = self._line_start(offset + 1)
         if line_start is None:
             start = offset
         else:
             whole = (offset - line_start) // self.max_line_bytes
             start = line_start + max(0, whole - 1) * self.max_line_bytes
-        line = self.line_at(start)
+        line = self._line_at(start)
         while line is not None and line.end <= offset:
-            line = self.line_at(line.end)
+            line = self._line_at(line.end)
         return line
 
     # -- display ----------------------------------------------------------
@@ -385,6 +475,10 @@ class Pager:
                 text = format_row(line.start, line.data, self._size)
             else:
                 text = line_text(line.data)
+                if self.levels:
+                    from inspector.core.levels import colour_levels
+
+                    colour_levels(text)
             self._texts[key] = text
             if len(self._texts) > MAX_DISPLAY_CACHE:
                 self._texts.popitem(last=False)
@@ -409,7 +503,9 @@ class Pager:
         if len(starts) == 1:
             return [Row(line, 0, text)]
         ends = starts[1:] + [len(text)]
-        return [Row(line, i, text[a:b]) for i, (a, b) in enumerate(zip(starts, ends, strict=True))]
+        return [
+            Row(line, i, text[a:b], a) for i, (a, b) in enumerate(zip(starts, ends, strict=True))
+        ]
 
     # -- movement ---------------------------------------------------------
 
@@ -417,7 +513,7 @@ class Pager:
         """Return the rows on screen, from the anchor down (at most ``height``)."""
         rows: list[Row] = []
         line = self.line_at(self.top)
-        skip = self.top_row
+        skip = self.top_row if line is not None and line.start == self.top else 0
         while line is not None and len(rows) < self.height:
             line_rows = self.rows(line)
             rows.extend(line_rows[skip:])
@@ -448,6 +544,8 @@ class Pager:
     def down(self, count: int = 1) -> None:
         """Move ``count`` rows towards the end (never past the last screenful)."""
         line = self.line_at(self.top)
+        if line is not None and line.start != self.top:
+            self.top, self.top_row = line.start, 0  # a filter skipped to here
         while count > 0 and line is not None:
             total = self.rows_of(line)
             if self.top_row + count < total:
@@ -483,13 +581,26 @@ class Pager:
         self.up(self.height)
 
     def goto(self, offset: int) -> None:
-        """Put the line holding byte ``offset`` at the top (or show the tail)."""
+        """Put the line holding byte ``offset`` at the top (or show the tail).
+
+        With a filter: the first matching line from there.
+        """
         line = self.line_containing(offset)
         if line is None:
-            self.head()
+            if self._filter is not None and not self.hex_mode:
+                self.tail()
+            else:
+                self.head()
             return
         self.top, self.top_row = line.start, 0
         if len(self.screen()) < self.height and line.start > 0:
+            self.tail()
+
+    def goto_exact(self, offset: int) -> None:
+        """Put ``offset`` itself at the top (e.g. the first byte of a rotated
+        file, though a line spans the rotation)."""
+        self.top, self.top_row = max(0, min(offset, self._size)), 0
+        if len(self.screen()) < self.height and self.top > 0:
             self.tail()
 
     def is_visible(self, offset: int) -> bool:

@@ -49,7 +49,7 @@ class InspectorApp(App[None]):
 
     BINDINGS = [
         Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("f1", "help", "Help", key_display="F1"),
         Binding("s", "snapshot", "Snapshot"),
         Binding("m", "move", "Move"),
         Binding("D", "destroy", "Destroy"),

@@ -1,4 +1,4 @@
-"""The `?` help: every key of the app, the tree and the viewer.
+"""The `F1` help: every key of the app, the tree and the viewer.
 
 Built from the widgets' BINDINGS, so it lists exactly what the keys do.
 """
@@ -29,8 +29,10 @@ def key_rows(app, bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
     for binding in _as_bindings(bindings):
         if binding.system:
             continue
+        # Keys of one action (also with different arguments, e.g. the digits) share a row.
         keys, description = rows.setdefault(
-            binding.action, ([], binding.description or binding.tooltip or binding.action)
+            binding.action.split("(")[0],
+            ([], binding.description or binding.tooltip or binding.action),
         )
         display = "enter" if binding.key == "enter" else app.get_key_display(binding)
         if display not in keys:
@@ -39,7 +41,7 @@ def key_rows(app, bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
 
 
 class HelpScreen(ModalScreen[None]):
-    """A modal listing every key, closed with escape, q or ?."""
+    """A modal listing every key, closed with escape, q or F1."""
 
     DEFAULT_CSS = """
     HelpScreen {
@@ -58,7 +60,7 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("q", "close", "Close", show=False),
-        Binding("question_mark", "close", "Close", show=False),
+        Binding("f1", "close", "Close", show=False),
     ]
 
     def __init__(self, sections: Sequence[Section]) -> None:
@@ -69,7 +71,7 @@ class HelpScreen(ModalScreen[None]):
         """A scrollable table of every key."""
         with VerticalScroll() as scroll:
             scroll.border_title = "Keys"
-            scroll.border_subtitle = "escape / q / ? to close"
+            scroll.border_subtitle = "escape / q / F1 to close"
             yield Static(self._table(), id="help-keys")
 
     @property

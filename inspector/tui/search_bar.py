@@ -1,4 +1,5 @@
-"""The `/` search input shown at the bottom of the viewer."""
+"""The one-line prompt at the bottom of the viewer: `/` and `?` search,
+`&` filter, `:` go to (a line, a percentage, a time)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,22 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Label
 
+PLACEHOLDERS = {
+    "/": "search forward (regex, smart case); enter: find, escape: close",
+    "?": "search backward (regex, smart case); enter: find, escape: close",
+    "&": "show only lines matching (regex); empty: show every line",
+    ":": "line N, N%, or @2026-11-28T10:00 (first line at or after a time)",
+}
+"""What each prompt asks for."""
+
 
 class SearchBar(Horizontal):
-    """A one-line prompt for a search pattern; hidden until opened.
+    """A one-line prompt; hidden until opened with the kind of prompt.
 
-    Enter posts :class:`SearchBar.Submitted` with the pattern (an empty
-    pattern means "repeat the last search"); escape posts
-    :class:`SearchBar.Dismissed`. Either way the bar hides itself.
+    Enter posts :class:`SearchBar.Submitted` with the kind (``/``, ``?``,
+    ``&``, ``:``) and the text (an empty search repeats the last one, an
+    empty filter clears it); escape posts :class:`SearchBar.Dismissed`.
+    Either way the bar hides itself.
     """
 
     DEFAULT_CSS = """
@@ -43,33 +53,42 @@ class SearchBar(Horizontal):
     }
     """
 
-    BINDINGS = [Binding("escape", "dismiss", "Close search", show=False)]
+    BINDINGS = [Binding("escape", "dismiss", "Close the prompt", show=False)]
 
     class Submitted(Message):
-        """The user asked to search for ``pattern``."""
+        """The user asked to search for (filter by, go to) ``pattern``."""
 
-        def __init__(self, pattern: str) -> None:
+        def __init__(self, pattern: str, kind: str = "/") -> None:
             super().__init__()
             self.pattern = pattern
+            self.kind = kind
 
     class Dismissed(Message):
-        """The user closed the bar without searching."""
+        """The user closed the bar without submitting."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.kind = "/"
 
     def compose(self) -> ComposeResult:
-        """The `/` prompt and the pattern field."""
+        """The prompt character and the text field."""
         yield Label("/")
-        yield Input(placeholder="search (smart case); enter: find, escape: close")
+        yield Input(placeholder=PLACEHOLDERS["/"], select_on_focus=False)
 
     @property
     def is_open(self) -> bool:
         """Whether the bar is shown."""
         return self.has_class("-open")
 
-    def open(self) -> None:
-        """Show the bar with an empty input and focus it."""
-        self.add_class("-open")
+    def open(self, kind: str = "/", value: str = "") -> None:
+        """Show the bar for ``kind`` with ``value`` typed, and focus it."""
+        self.kind = kind
+        self.query_one(Label).update(kind)
         field = self.query_one(Input)
-        field.value = ""
+        field.placeholder = PLACEHOLDERS.get(kind, "")
+        field.value = value
+        field.cursor_position = len(value)
+        self.add_class("-open")
         field.focus()
 
     def close(self) -> None:
@@ -80,9 +99,9 @@ class SearchBar(Horizontal):
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.close()
-        self.post_message(self.Submitted(event.value))
+        self.post_message(self.Submitted(event.value, self.kind))
 
     def action_dismiss(self) -> None:
-        """Close the bar without searching."""
+        """Close the bar without submitting."""
         self.close()
         self.post_message(self.Dismissed())

@@ -1,7 +1,8 @@
-"""The status line under the viewer: path, size, age, type, position, flags."""
+"""The status line: file, position, line, filter, flags, size, age, type."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -9,7 +10,10 @@ import humanize
 from rich.text import Text
 from textual.widgets import Static
 
+from ..core.actions import size_text
 from ..core.text import printable
+
+_ALLOC_ID = re.compile(r"^([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=/)")
 
 
 @dataclass(frozen=True)
@@ -17,21 +21,39 @@ class ViewerStatus:
     """What the viewer reports about the open file (posted as FileViewer.StatusChanged)."""
 
     path: str
-    """The label shown, e.g. "<alloc id>/alloc/logs/web.stdout.0"."""
+    """The label shown, e.g. "<alloc id>/alloc/logs/web.stdout.0" (of a
+    rotation set: the file at the top of the screen)."""
     size: int
-    """File size in bytes."""
+    """File size in bytes (of a rotation set: of all its files)."""
     mod_time: datetime | None
     content_type: str
     offset: int
-    """Byte offset of the top of the screen."""
+    """Byte offset of the top of the screen (in the file named by ``path``)."""
     percent: float
-    """0..100, how far through the file the bottom of the screen is."""
+    """0..100, how far through the file (set) the bottom of the screen is."""
     following: bool
     mode: str
     """"text", "hex" or "message" (a refusal or error text is shown)."""
     wrap: bool
     notice: str = ""
     """E.g. "searching… 37%", "truncated", "no match"."""
+    member: int = 1
+    """Which file of the rotation set is at the top (1-based)."""
+    members: int = 1
+    """How many files the rotation set has (1: a plain file)."""
+    line: int | None = None
+    """The line number at the top of the screen, when known."""
+    lines: int | None = None
+    """How many lines the file has, once counted."""
+    indexing: bool = False
+    """Lines are being counted."""
+    filter: str = ""
+    """The `&` filter, if any."""
+    matches: int | None = None
+    """How many lines match the filter (so far, while ``counting``)."""
+    counting: bool = False
+    numbers: bool = False
+    """Line numbers are shown."""
 
 
 def _age(mod_time: datetime | None) -> str:
@@ -41,16 +63,24 @@ def _age(mod_time: datetime | None) -> str:
     return humanize.naturaltime(now - mod_time)
 
 
+def short_path(path: str) -> str:
+    """The label with a leading alloc id cut to its first 8 characters."""
+    return _ALLOC_ID.sub(r"\1…", path)
+
+
 def status_text(status: ViewerStatus) -> Text:
     """Render a status as one line of styled text.
 
     What changes most and matters most comes first (the line is cut at the
-    right edge): path, FOLLOW, the notice, position, then the file's details.
-    The path and the notice (which may quote a file name or an error) are
-    shown through `printable`.
+    right edge): path (with the file's place in its rotation set), FOLLOW,
+    the notice, the filter, the line, position, flags, then the file's
+    details. The path and the notice (which may quote a file name or an
+    error) are shown through `printable`.
     """
     text = Text(no_wrap=True, overflow="ellipsis", end="")
-    text.append(printable(status.path), style="bold")
+    text.append(printable(short_path(status.path)), style="bold")
+    if status.members > 1:
+        text.append(f" [{status.member}/{status.members}]", style="bold")
     if status.following:
         text.append("  ")
         text.append("FOLLOW", style="bold reverse green")
@@ -58,21 +88,28 @@ def status_text(status: ViewerStatus) -> Text:
         text.append("  " + printable(status.notice), style="italic yellow")
     if status.mode == "message":
         return text
-    details = [
-        f"{status.percent:.0f}%",
-        f"@{status.offset:,}",
-        humanize.naturalsize(status.size, binary=True),
-        _age(status.mod_time),
-        status.content_type,
-    ]
-    text.append("  " + printable("  ".join(d for d in details if d)))
+    if status.filter:
+        count = "…" if status.matches is None else f"{status.matches:,}"
+        more = "+" if status.counting else ""
+        text.append(f"  &{printable(status.filter)}: {count}{more} lines", style="bold magenta")
+    position = []
+    if status.line is not None:
+        total = f"/{status.lines:,}" if status.lines is not None else ""
+        position.append(f"L{status.line:,}{total}")
+    elif status.numbers and status.indexing:
+        position.append("L…")
+    position += [f"{status.percent:.0f}%", f"@{status.offset:,}"]
+    text.append("  " + "  ".join(position))
     flags = []
     if status.mode == "hex":
         flags.append("HEX")
     elif status.wrap:
         flags.append("WRAP")
-    if flags:
-        text.append("  " + " ".join(flags), style="bold")
+    else:
+        flags.append("NOWRAP")
+    text.append("  " + " ".join(flags), style="bold")
+    details = [size_text(status.size), _age(status.mod_time), status.content_type]
+    text.append("  " + printable("  ".join(d for d in details if d)), style="dim")
     return text
 
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-CORE = ["actions", "follow", "hexdump", "pager", "roots", "search", "text"]
+CORE = sorted(
+    path.stem for path in (Path(__file__).parents[2] / "inspector" / "core").glob("*.py")
+    if path.stem != "__init__"
+)
 
 
 def _loaded_after(imports: str) -> set[str]:

@@ -339,11 +339,11 @@ async def test_destroy_errors_are_listed(alloc_root, monkeypatch):
 
 
 async def test_dialog_keys_do_not_trigger_main_actions(alloc_root):
-    """Inside a dialog, s / m / D / r / ? are text or nothing, never a second dialog."""
+    """Inside a dialog, s / m / D / r / ? are text and F1 nothing, never a second dialog."""
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_destroy(pilot, app, ALLOC_B)
-        await pilot.press("s", "m", "question_mark", "r", "D", "q")
+        await pilot.press("s", "m", "question_mark", "r", "D", "q", "f1")
         await pilot.pause()
         assert app.screen is screen and app.is_running
         assert screen.query_one("#confirm", Input).value == "sm?rDq"

@@ -114,4 +114,5 @@ def test_empty_pattern_is_refused():
 
 
 def test_text_regex_is_for_highlighting():
-    assert SearchPattern.parse("a.b").text_regex.findall("A.B axb a.b") == ["A.B", "a.b"]
+    assert SearchPattern.literal("a.b").text_regex.findall("A.B axb a.b") == ["A.B", "a.b"]
+    assert SearchPattern.parse("a.b").text_regex.findall("A.B axb a.b") == ["A.B", "axb", "a.b"]

@@ -65,7 +65,7 @@ def test_log_with_special_files(fixed_root, snap_compare):
 def test_help(fixed_root, snap_compare):
     async def run_before(pilot):
         await settle(pilot)
-        await pilot.press("question_mark")
+        await pilot.press("f1")
         await pilot.pause(0.2)
 
     assert snap_compare(make_app(fixed_root), terminal_size=(110, 40), run_before=run_before)

@@ -349,8 +349,9 @@ async def test_search_next_and_previous(alloc):
         await wait_for(pilot, lambda: "line 250 needle" in app.lines)
         await pilot.press("N")
         await wait_for(pilot, top_is(app, "line 150 Needle"))
-        await pilot.press("n", "n")
-        await wait_for(pilot, lambda: "no match" in app.status.notice)
+        await pilot.press("n", "n")  # past the last match: wraps around, and says so
+        await wait_for(pilot, lambda: "wrapped to the top" in app.status.notice)
+        await wait_for(pilot, top_is(app, "line 150 Needle"))
 
 
 async def test_search_match_is_highlighted(alloc):
@@ -446,11 +447,34 @@ async def test_follow_reports_truncation_and_deletion(alloc):
         write(alloc, "alloc/data/app.log", b"rewritten\n")
         await wait_for(pilot, lambda: app.status.notice == "truncated")
         await wait_for(pilot, lambda: app.lines[-1] == "rewritten")
+        # The old lines stay above, apart from the new ones by a separator.
+        assert app.lines[-3] == "line 9" and "truncated" in app.lines[-2]
+        assert app.lines[-2].startswith("──")
         os.unlink(os.path.join(alloc.alloc_dir, "alloc/data/app.log"))
-        await wait_for(pilot, lambda: app.status.notice == "deleted")
-        await wait_for(pilot, lambda: not app.status.following)
-        await pilot.press("k", "g")  # the deleted file stays readable: no crash
+        await wait_for(pilot, lambda: app.status.notice.startswith("deleted"))
         await pilot.pause(0.2)
+        assert app.status.following  # as tail -F: waiting for the file to come back
+        write(alloc, "alloc/data/app.log", b"born again\n")
+        await wait_for(pilot, lambda: app.lines[-1] == "born again")
+        assert "recreated" in app.lines[-2]
+        await pilot.press("f")
+        await wait_for(pilot, lambda: not app.status.following)
+        await pilot.press("g")  # the pager reads the new file now
+        await wait_for(pilot, top_is(app, "born again"))
+
+
+async def test_deleted_file_stays_readable_with_a_notice(alloc):
+    path = write(alloc, "alloc/data/app.log", numbered(500))
+    app = Host(alloc, "alloc/data/app.log")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        os.unlink(path)
+        await pilot.press("G")
+        await wait_for(pilot, lambda: app.lines[-1] == "line 499")
+        await wait_for(pilot, lambda: "still reading the open file" in app.status.notice)
+        await search(pilot, "line 250")  # searching reads the open file too
+        await wait_for(pilot, lambda: "at byte" in app.status.notice)
+        assert "line 250" in app.lines
 
 
 async def test_follow_continues_into_rotated_log(alloc):
@@ -465,9 +489,13 @@ async def test_follow_continues_into_rotated_log(alloc):
         assert app.viewer.path == "alloc/logs/web.stdout.1"
         assert app.status.path == "abc/alloc/logs/web.stdout.1"
         await pilot.press("f")
-        await wait_for(pilot, lambda: not app.status.following)
+        await wait_for(pilot, lambda: not app.status.following and app.status.members == 2)
+        # The set is one log: its head is the head of .0, the split line whole.
         await pilot.press("g")
-        await wait_for(pilot, top_is(app, "across"))
+        await wait_for(pilot, top_is(app, "before"))
+        assert app.lines[:3] == ["before", "split-across", "next file"]
+        await wait_for(pilot, lambda: app.status.path == "abc/alloc/logs/web.stdout.0")
+        assert app.status.member == 1
 
 
 async def test_follow_in_hex_mode_shows_appended_bytes(alloc):
@@ -597,7 +625,7 @@ def test_status_text_shows_what_matters_first():
         notice="truncated",
     )
     plain = status_text(status).plain
-    assert plain.startswith("abc/alloc/logs/web.stdout.3  FOLLOW  truncated  42%  @123,456")
-    assert "3.0 MiB" in plain and "5 minutes ago" in plain and plain.endswith("HEX")
+    assert plain.startswith("abc/alloc/logs/web.stdout.3  FOLLOW  truncated  42%  @123,456  HEX")
+    assert "3.0 MiB" in plain and "5 minutes ago" in plain
     message = ViewerStatus("x/secret", 0, None, "", 0, 0.0, False, "message", True, "")
     assert status_text(message).plain == "x/secret"
