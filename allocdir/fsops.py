@@ -32,50 +32,89 @@ def remove_tree_at(dir_fd: int, name: str, where: str) -> list[OSError]:
     is anything else that could not be removed, with its parents. Returns the
     errors; what could be removed is removed.
     """
-    errors: list[OSError] = []
-    emptied: list[bool] = []  # per open directory: was everything in it removed
+    return _remove(dir_fd, name, where).errors
 
-    def failed(error: OSError) -> None:
-        errors.append(error)
-        if emptied:
-            emptied[-1] = False
 
+def remove_copied_at(top_fd: int, where: str,
+                     copy: dict[str, Entry]) -> tuple[list[OSError], list[str]]:
+    """Empty the directory open as ``top_fd`` of what ``copy`` (a manifest of
+    its verified copy) holds: an entry goes only if the copy has it as it is
+    now (kind, size, mtime, link target); anything else, changed or added
+    since it was copied, stays and is returned in the second list. The
+    directory itself stays (its parent removes it by name, once empty)."""
+
+    def changed(dir_fd: int, name: str, rel: str) -> bool:
+        entry = _leaf_entry(dir_fd, name)
+        return entry is not None and copy.get(rel) != entry
+
+    removal = _remove(top_fd, ".", where, keep=changed, top=False)
+    return removal.errors, removal.kept
+
+
+class _Removal:
+    """What a removal walk met: errors, entries kept on purpose, and for each
+    directory it is in whether everything in it went (so it can go too)."""
+
+    def __init__(self) -> None:
+        self.errors: list[OSError] = []
+        self.kept: list[str] = []
+        self.emptied: list[bool] = []
+
+    def failed(self, error: OSError) -> None:
+        self.errors.append(error)
+        self.not_emptied()
+
+    def not_emptied(self) -> None:
+        if self.emptied:
+            self.emptied[-1] = False
+
+    def rmdir(self, name: str, dir_fd: int, path: str) -> None:
+        try:
+            os.rmdir(name, dir_fd=dir_fd)
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            self.failed(dirfd.named(e, path))
+
+
+def _remove(dir_fd: int, name: str, where: str, keep=None, top: bool = True) -> _Removal:
+    """Remove what is below ``name`` (and it, with ``top``), leaving the
+    non-directories for which ``keep(dir_fd, name, rel)`` is true."""
+    removal = _Removal()
     unlink = os.unlink
     for step in dirfd.walk(dir_fd, name, where=where, runs=True):
-        if step.kind == RUN:
-            fd = step.dir_fd
-            for leaf, _ in step.leaves:
+        kind = step.kind
+        if kind == RUN or kind == LEAF:
+            leaves = step.leaves if kind == RUN else [(step.name, step.regular)]
+            for leaf, _ in leaves:
+                rel = step.rel if kind == LEAF else None
+                if keep is not None:
+                    rel = rel if rel is not None else f"{step.rel}/{leaf}".lstrip("/")
+                    if keep(step.dir_fd, leaf, rel):
+                        removal.kept.append(rel)
+                        removal.not_emptied()
+                        continue
                 try:
-                    unlink(leaf, dir_fd=fd)
+                    unlink(leaf, dir_fd=step.dir_fd)
                 except FileNotFoundError:
                     pass
                 except OSError as e:
-                    failed(dirfd.named(e, _join(where, f"{step.rel}/{leaf}".lstrip("/"))))
-            continue
-        path = _join(where, step.rel)
-        if step.kind == ENTER:
-            emptied.append(True)
-        elif step.kind == LEAF:
-            _attempt(failed, os.unlink, step.name, step.dir_fd, path)
-        elif step.kind == MOUNT:
-            failed(still_mounted(path))
-        elif step.kind == ERROR:
-            failed(step.error)
-        elif step.kind == LEAVE:
-            if emptied.pop():
-                _attempt(failed, os.rmdir, step.name, step.dir_fd, path)
-            elif emptied:
-                emptied[-1] = False
-    return errors
-
-
-def _attempt(failed, func, name: str, dir_fd: int, path: str) -> None:
-    try:
-        func(name, dir_fd=dir_fd)
-    except FileNotFoundError:
-        pass
-    except OSError as e:
-        failed(dirfd.named(e, path))
+                    rel = rel if rel is not None else f"{step.rel}/{leaf}".lstrip("/")
+                    removal.failed(dirfd.named(e, _join(where, rel)))
+        elif kind == ENTER:
+            removal.emptied.append(True)
+        elif kind == MOUNT:
+            removal.failed(still_mounted(_join(where, step.rel)))
+        elif kind == ERROR:
+            removal.failed(step.error)
+        elif kind == LEAVE:
+            if step.depth == 0 and not top:
+                break
+            if removal.emptied.pop():
+                removal.rmdir(step.name, step.dir_fd, _join(where, step.rel))
+            else:
+                removal.not_emptied()
+    return removal
 
 
 @dataclass(frozen=True)
@@ -119,49 +158,6 @@ def _leaf_entry(dir_fd: int, name: str) -> Entry | None:
     if stat.S_ISREG(st.st_mode):
         return Entry("file", size=st.st_size, mtime_ns=st.st_mtime_ns)
     return Entry(stat.filemode(st.st_mode)[0])
-
-
-def remove_copied_at(top_fd: int, where: str, copy: dict[str, Entry]) -> tuple[list[OSError], list[str]]:
-    """Empty the directory open as ``top_fd`` of what ``copy`` (a manifest of
-    its verified copy) holds: an entry goes only if the copy has it as it is
-    now (kind, size, mtime, link target); anything else, changed or added
-    since it was copied, stays and is returned in the second list. The
-    directory itself stays (its parent removes it by name, once empty)."""
-    errors: list[OSError] = []
-    kept: list[str] = []
-    emptied: list[bool] = []
-
-    def failed(error: OSError) -> None:
-        errors.append(error)
-        if emptied:
-            emptied[-1] = False
-
-    for step in dirfd.walk(top_fd, ".", where=where):
-        path = _join(where, step.rel)
-        if step.kind == ENTER:
-            emptied.append(True)
-        elif step.kind == LEAF:
-            entry = _leaf_entry(step.dir_fd, step.name)
-            if entry is None:
-                continue
-            if copy.get(step.rel) != entry:
-                kept.append(step.rel)
-                emptied[-1] = False
-                continue
-            _attempt(failed, os.unlink, step.name, step.dir_fd, path)
-        elif step.kind == MOUNT:
-            failed(still_mounted(path))
-        elif step.kind == ERROR:
-            failed(step.error)
-        elif step.kind == LEAVE:
-            ok = emptied.pop()
-            if step.depth == 0:
-                break
-            if ok:
-                _attempt(failed, os.rmdir, step.name, step.dir_fd, path)
-            elif emptied:
-                emptied[-1] = False
-    return errors, kept
 
 
 def verify_copy(src: tuple[int, str, str], dst: tuple[int, str, str]) -> dict[str, Entry]:
