@@ -147,25 +147,59 @@ class Root:
     def locate(self, rel: str) -> tuple[AllocDir, str]:
         """Find the allocation and alloc-relative path of an --open REL.
 
-        Under a root REL begins with the alloc id. Raises RootError when REL
-        names no allocation; the file itself is checked by `check_openable`.
+        REL is relative to PATH (under a root it begins with the alloc id, or
+        a prefix of it that names one allocation), or an absolute path inside
+        PATH. Raises RootError when REL names no allocation; the file itself
+        is checked by `check_openable`.
         """
-        rel = rel.replace(os.sep, "/").lstrip("/")
+        rel = rel.replace(os.sep, "/")
+        if rel.startswith("/"):
+            rel = self._relative(rel)
+        rel = rel.lstrip("/")
         if self.single:
             alloc_path, path = self.path, rel
         else:
             alloc_id, _, path = rel.partition("/")
-            alloc_path = os.path.join(self.path, alloc_id)
-            if alloc_id in ("", ".", "..") or not is_alloc_dir(alloc_path):
-                raise RootError(f"{alloc_id or rel}: no such allocation")
+            if alloc_id in ("", ".", ".."):
+                raise RootError(f"{printable(alloc_id or rel)}: no such allocation")
+            alloc_path = os.path.join(self.path, self._alloc_id(alloc_id))
         try:
             return AllocDir.discover(alloc_path), path
         except NotAnAllocDirError:
-            raise RootError(f"{alloc_path}: not an alloc dir") from None
+            raise RootError(f"{printable(alloc_path)}: not an alloc dir") from None
         except AllocDirError as exc:
             raise RootError(str(exc)) from None
         except OSError as exc:
             raise RootError(_reason(exc)) from None
+
+    def _relative(self, path: str) -> str:
+        """An absolute --open path made relative to PATH (as given or resolved)."""
+        path = os.path.normpath(path)
+        for base in dict.fromkeys((self.path, os.path.realpath(self.path))):
+            for candidate in dict.fromkeys((path, os.path.realpath(path))):
+                if candidate == base:
+                    return ""
+                if candidate.startswith(base.rstrip("/") + "/"):
+                    return candidate[len(base.rstrip("/")) + 1:]
+        raise RootError(f"{printable(path)}: not inside {printable(self.path)}")
+
+    def _alloc_id(self, given: str) -> str:
+        """The allocation named by ``given``: its id, or a prefix of one id."""
+        if is_alloc_dir(os.path.join(self.path, given)):
+            return given
+        try:
+            with os.scandir(self.path) as it:
+                names = sorted(e.name for e in it if e.name.startswith(given)
+                               and e.is_dir(follow_symlinks=False))
+        except OSError as exc:
+            raise RootError(_reason(exc)) from None
+        found = [n for n in names if is_alloc_dir(os.path.join(self.path, n))]
+        if not found:
+            raise RootError(f"{printable(given)}: no such allocation")
+        if len(found) > 1:
+            shown = ", ".join(printable(n) for n in found[:5])
+            raise RootError(f"{printable(given)}: matches several allocations ({shown})")
+        return found[0]
 
 
 def check_openable(alloc: AllocDir, path: str) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, Input
 
 from allocdir import AllocDir
 
@@ -27,8 +27,46 @@ from .viewer import FileViewer
 # Actions that only make sense on the main screen (never behind a dialog).
 _MAIN_ACTIONS = {
     "help", "snapshot", "move", "destroy", "refresh", "focus_switch", "focus_tree",
-    "viewer_follow", "viewer_wrap", "viewer_search",
+    "viewer_follow", "viewer_wrap", "viewer_search", "toggle_tree", "narrow_tree", "widen_tree",
 }
+
+TREE_SHARE = 0.3
+"""The tree takes this share of the terminal's width…"""
+TREE_MIN, TREE_MAX = 20, 48
+"""…within these bounds (unless resized with < and >)."""
+TREE_STEP = 4
+VIEWER_MIN = 20
+
+
+def tree_width(columns: int) -> int:
+    """The tree's width on a terminal of ``columns`` (at 80 columns: 24)."""
+    return max(TREE_MIN, min(TREE_MAX, round(columns * TREE_SHARE)))
+
+
+class TreeFilter(Input):
+    """`&` in the tree: narrows every listed directory to the names containing the text."""
+
+    DEFAULT_CSS = """
+    TreeFilter {
+        display: none;
+        dock: bottom;
+        height: 1;
+        border: none;
+        padding: 0 1;
+        background: $boost;
+    }
+    TreeFilter.-open {
+        display: block;
+    }
+    """
+
+    BINDINGS = [Binding("escape", "clear", "Clear the filter", show=False)]
+
+    def action_clear(self) -> None:
+        """Show every name again and go back to the tree."""
+        self.value = ""
+        self.remove_class("-open")
+        self.app.alloc_tree.focus()
 
 
 class InspectorApp(App[None]):
@@ -43,6 +81,13 @@ class InspectorApp(App[None]):
 
     CSS = """
     #main { height: 1fr; }
+    #tree-pane {
+        width: 30%;
+        min-width: 20;
+        max-width: 48;
+        border-right: vkey $foreground 20%;
+    }
+    #tree-pane.-hidden { display: none; }
     #viewer-pane { width: 1fr; }
     #viewer-pane > FileViewer { height: 1fr; }
     """
@@ -59,6 +104,9 @@ class InspectorApp(App[None]):
         Binding("f", "viewer_follow", "Follow", show=False),
         Binding("w", "viewer_wrap", "Wrap", show=False),
         Binding("slash", "viewer_search", "Search", show=False, key_display="/"),
+        Binding("ctrl+b", "toggle_tree", "Tree on/off", key_display="^b"),
+        Binding("less_than_sign", "narrow_tree", "Narrower tree", key_display="<", show=False),
+        Binding("greater_than_sign", "widen_tree", "Wider tree", key_display=">", show=False),
     ]
 
     def __init__(
@@ -76,19 +124,29 @@ class InspectorApp(App[None]):
         self._start = open_file
         self._start_follow = follow
         self.open_alloc: AllocDir | None = None
+        self._tree_width: int | None = None  # set by < and >; else it follows the terminal
 
     def compose(self) -> ComposeResult:
         """The header, the tree beside the viewer and its status line, the footer."""
+        # The parts are kept by reference: a query looks at the active
+        # screen, which is a dialog's while one is open.
+        self._tree = AllocTree(self.alloc_root, id="tree")
+        self._tree_filter = TreeFilter(placeholder="& filter names", id="tree-filter")
+        self._viewer = FileViewer(id="viewer")
+        self.status_bar = StatusBar(id="status")
         yield Header()
         with Horizontal(id="main"):
-            yield AllocTree(self.alloc_root, id="tree")
+            with Vertical(id="tree-pane") as self._tree_pane:
+                yield self._tree
+                yield self._tree_filter
             with Vertical(id="viewer-pane"):
-                yield FileViewer(id="viewer")
-                yield StatusBar(id="status")
+                yield self._viewer
+        yield self.status_bar
         yield Footer()
 
     def on_mount(self) -> None:
         """Open the --open file if one was given, else focus the tree."""
+        self._layout_tree()
         if self._start is not None:
             alloc, rel = self._start
             self.open_file(alloc, rel, follow=self._start_follow)
@@ -101,12 +159,12 @@ class InspectorApp(App[None]):
     @property
     def alloc_tree(self) -> AllocTree:
         """The tree pane."""
-        return self.query_one(AllocTree)
+        return self._tree
 
     @property
     def viewer(self) -> FileViewer:
         """The file viewer."""
-        return self.query_one(FileViewer)
+        return self._viewer
 
     def current_alloc(self) -> AllocDir | None:
         """The allocation under the tree's cursor, or else that of the open file."""
@@ -126,7 +184,71 @@ class InspectorApp(App[None]):
 
     @on(FileViewer.StatusChanged)
     def _show_status(self, event: FileViewer.StatusChanged) -> None:
-        self.query_one(StatusBar).show(event.status)
+        # Not a query: a dialog may be the active screen when the status changes.
+        self.status_bar.show(event.status)
+
+    @on(AllocTree.FilterRequested)
+    def _filter_names(self, event: AllocTree.FilterRequested) -> None:
+        field = self._tree_filter
+        field.add_class("-open")
+        field.focus()
+
+    @on(Input.Changed, "#tree-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.alloc_tree.filter_text = event.value
+
+    @on(Input.Submitted, "#tree-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value:
+            self._tree_filter.remove_class("-open")
+        self.alloc_tree.focus()
+
+    # ----------------------------------------------------------- layout
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Keep a tree resized with < and > narrower than the terminal."""
+        if self._tree_width is not None:
+            self._layout_tree()
+
+    def _layout_tree(self) -> None:
+        """Without < and >, the CSS makes the tree 30% of the width, 20 to 48
+        columns (at 80 columns: 24); after them, the width asked for."""
+        if self._tree_width is None:
+            return
+        width = max(10, min(self._tree_width, self.size.width - VIEWER_MIN))
+        styles = self._tree_pane.styles
+        styles.min_width = None
+        styles.max_width = None
+        styles.width = width
+
+    @property
+    def tree_shown(self) -> bool:
+        """Whether the tree pane is shown (ctrl+b hides it)."""
+        return not self._tree_pane.has_class("-hidden")
+
+    def action_toggle_tree(self) -> None:
+        """Hide the tree (the viewer takes the whole width) or show it again."""
+        pane = self._tree_pane
+        if self.tree_shown:
+            pane.add_class("-hidden")
+            self.viewer.focus()
+        else:
+            pane.remove_class("-hidden")
+
+    def action_narrow_tree(self) -> None:
+        """Make the tree narrower."""
+        self._resize_tree(-TREE_STEP)
+
+    def action_widen_tree(self) -> None:
+        """Make the tree wider."""
+        self._resize_tree(TREE_STEP)
+
+    def _resize_tree(self, step: int) -> None:
+        if not self.tree_shown:
+            self._tree_pane.remove_class("-hidden")
+        now = self._tree_pane.outer_size.width or tree_width(self.size.width)
+        self._tree_width = max(10, min(now + step, self.size.width - VIEWER_MIN))
+        self._layout_tree()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Main-screen actions are off while a dialog is open."""
@@ -150,13 +272,15 @@ class InspectorApp(App[None]):
 
     def action_focus_switch(self) -> None:
         """Move the focus between the tree and the viewer."""
-        if self.alloc_tree.has_focus:
+        if self.alloc_tree.has_focus or not self.tree_shown:
             self.viewer.focus()
         else:
             self.alloc_tree.focus()
 
     def action_focus_tree(self) -> None:
         """Back to the tree (escape in the viewer when there is nothing to cancel)."""
+        if not self.tree_shown:
+            self._tree_pane.remove_class("-hidden")
         self.alloc_tree.focus()
 
     def action_refresh(self) -> None:
@@ -203,7 +327,7 @@ class InspectorApp(App[None]):
             if self.open_alloc is not None and self.open_alloc.alloc_dir == alloc.alloc_dir:
                 self.viewer.close_file()
                 self.open_alloc = None
-                self.query_one(StatusBar).show(None)
+                self.status_bar.show(None)
             self.alloc_tree.reload()
 
         self.push_screen(DestroyScreen(alloc, self.alloc_root, self.busy), done)

@@ -27,8 +27,8 @@ def key_rows(app, bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
     """(keys, description) rows; keys bound to the same action are merged."""
     rows: dict[str, tuple[list[str], str]] = {}
     for binding in _as_bindings(bindings):
-        if binding.system:
-            continue
+        if binding.system or binding.action.startswith("app."):
+            continue  # an app key repeated in a widget (F1) is listed once, with the app's
         # Keys of one action (also with different arguments, e.g. the digits) share a row.
         keys, description = rows.setdefault(
             binding.action.split("(")[0],

@@ -1,76 +1,68 @@
-"""AllocTree: allocations, their `alloc/` and task dirs, loaded lazily.
+"""AllocTree: allocations, their `alloc/` and task dirs, as a virtual list.
+
+The tree draws only the rows on screen. A listed directory is kept as a
+compact :class:`~inspector.core.listing.Listing` (names and flat arrays, no
+object per entry), and rows are found by counting through the expanded
+directories, so a directory of 100,000 entries is reachable by scrolling,
+`g` and `G`, with memory bounded by its names.
 
 Directories are listed through `AllocDirFS.list` in a thread worker when a
-node is first expanded. Big directories show their first entries at once and
-a "… N more" node that adds the next batch, so a directory of 100k entries
-never puts 100k nodes on the screen in one go.
+node is first expanded; an expanded directory is watched (inotify, through
+:class:`~inspector.core.dirwatch.DirWatcher`) and listed again when it
+changes, at most four times a second (less often for a directory that takes
+long to list). Ages are redrawn as they tick. Rotated logs
+`<task>.<stream>.0..N` show as one node for the set, expandable to its
+files. `&` narrows every listed directory to the names containing a text;
+`o` orders by name (natural: `.2` before `.10`) or newest first. A task's
+`secrets/` lists names and sizes, each locked: opening one shows the
+refusal.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+import time
+import weakref
 from datetime import datetime, timezone
 from typing import Any
 
 import humanize
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.binding import Binding
+from textual.geometry import Region, Size
 from textual.message import Message
-from textual.widgets import Tree
-from textual.widgets.tree import TreeNode, UnknownNodeID
+from textual.reactive import var
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from allocdir import SHARED_ALLOC_NAME, AllocDir, AllocDirError, AllocFileInfo, PathEscapesError
 
+from ..core.actions import size_text
+from ..core.listing import K_DIR, K_LINK, K_SPECIAL, MTIME, NAME, Listing
 from ..core.roots import Discovery, Root
-from ..core.text import plain, printable
-
-BATCH = 500
-"""How many entries of a directory are added to the tree at a time."""
+from ..core.text import printable
 
 SECRET_DIRS = ("secrets", "private")
-"""Task subdirectories that are never listed (Nomad's secrets, newer `private/`)."""
+"""Task subdirectories whose files are locked (Nomad's secrets, newer `private/`)."""
+
+REFRESH_PER_SECOND = 4
+"""At most this many listings again per second of a changed directory."""
+AGE_TICK = 5.0
+"""Seconds between redraws of the ages (and looks at the allocations' logs)."""
+DROP_LISTING_OVER = 5000
+"""A collapsed directory with more entries forgets its listing (it is listed again on expand)."""
 
 # Node kinds.
-ROOT, ALLOC, DIR, FILE, SPECIAL, SECRET, MORE, NOTE = (
-    "root", "alloc", "dir", "file", "special", "secret", "more", "note"
+ROOT, ALLOC, DIR, FILE, SPECIAL, SECRET, SECRET_FILE, SET, NOTE = (
+    "root", "alloc", "dir", "file", "special", "secret", "secret-file", "set", "note"
 )
+_CONTAINERS = (ROOT, ALLOC, DIR, SECRET, SET)
 
 Key = tuple[str, str]
 """Identifies a node across refreshes: (alloc dir path, rel path)."""
-
-
-@dataclass
-class Entry:
-    """One directory entry, with what a symlink points at."""
-
-    info: AllocFileInfo
-    rel: str
-    target: str = ""  # for symlinks: "dir", "file", "broken", "escapes", "secret", ...
-
-    @property
-    def is_dir(self) -> bool:
-        """True for a directory, or a symlink to one inside the alloc dir."""
-        return self.info.is_dir or self.target == "dir"
-
-
-@dataclass
-class NodeData:
-    """What a tree node stands for."""
-
-    kind: str
-    alloc: AllocDir | None = None
-    rel: str = ""
-    info: AllocFileInfo | None = None
-    loaded: bool = False
-    rest: list[Entry] = field(default_factory=list)  # MORE nodes: the entries not yet added
-
-    @property
-    def key(self) -> Key | None:
-        """The node's identity across refreshes, or None for notes."""
-        if self.kind in (MORE, NOTE) or self.alloc is None:
-            return None
-        return (self.alloc.alloc_dir, self.rel)
 
 
 def _join(rel: str, name: str) -> str:
@@ -97,21 +89,6 @@ def special_tag(file_mode: str) -> tuple[str, str]:
     }.get(file_mode[:1], ("", ""))
 
 
-def list_entries(alloc: AllocDir, rel: str) -> list[Entry]:
-    """List a directory for the tree: directories first, symlinks resolved.
-
-    Blocking; run it in a worker. Raises what `AllocDir.list` raises.
-    """
-    entries = []
-    for info in alloc.list(rel):
-        entry = Entry(info, _join(rel, info.name))
-        if info.file_mode.startswith("l"):
-            entry.target = _link_target(alloc, entry.rel)
-        entries.append(entry)
-    entries.sort(key=lambda e: (not e.is_dir, e.info.name))
-    return entries
-
-
 def _link_target(alloc: AllocDir, rel: str) -> str:
     """What a symlink points at, seen through the alloc dir's rules."""
     try:
@@ -131,68 +108,363 @@ def _link_target(alloc: AllocDir, rel: str) -> str:
     return special_tag(info.file_mode)[1] or "file"
 
 
-def entry_label(entry: Entry, now: datetime | None = None) -> Text:
-    """The label of an entry: name, then size (files) and age, dimmed.
+def list_dir(alloc: AllocDir, rel: str) -> Listing:
+    """List a directory for the tree, symlinks resolved. Blocking; raises
+    what `AllocDir.list` raises."""
+    infos = alloc.list(rel)
+    targets = {
+        info.name: _link_target(alloc, _join(rel, info.name))
+        for info in infos
+        if info.file_mode.startswith("l") and not is_secret_dir(rel)
+    }
+    return Listing(infos, targets)
 
-    The name is shown through `printable`: a task chooses it.
+
+def load_dir(alloc: AllocDir, rel: str) -> Listing | str:
+    """List `rel` for the tree, or return the reason it cannot be listed.
+
+    A permission error becomes "permission denied" so the node says why it is
+    empty instead of looking empty. A secrets dir lists its names and sizes
+    (``AllocDir.list`` gives no more); its files stay locked.
     """
-    info = entry.info
-    name = printable(info.name)
-    label = Text()
-    if is_secret_dir(entry.rel) and info.is_dir:
-        label.append(f"{name}/", style="bold yellow")
-        label.append(" [locked]", style="yellow")
-        return label
-    suffix, tag = special_tag(info.file_mode)
-    if entry.target:
-        style = "bold cyan" if entry.is_dir else "cyan"
-        label.append(f"{name}@", style=style)
-        label.append(f" → {entry.target}", style="dim cyan")
-    elif info.is_dir:
-        label.append(f"{name}/", style="bold blue")
-    elif tag:
-        label.append(f"{name}{suffix}", style="magenta")
-        label.append(f" {tag}", style="dim magenta")
-    else:
-        label.append(name)
-    details = []
-    if not info.is_dir and not tag and not entry.target:
-        details.append(humanize.naturalsize(info.size))
-    details.append(humanize.naturaltime(info.mod_time, when=now))
-    label.append("  " + " · ".join(details), style="dim")
-    return label
+    try:
+        return list_dir(alloc, rel)
+    except PermissionError:
+        return "permission denied"
+    except FileNotFoundError:
+        return "no longer exists"
+    except PathEscapesError:
+        return "escapes the alloc dir"
+    except (AllocDirError, OSError) as exc:
+        return printable(str(exc) or type(exc).__name__)
 
 
-def _kind(entry: Entry) -> str:
-    if is_secret_dir(entry.rel) and entry.info.is_dir:
-        return SECRET
-    if entry.is_dir:
-        return DIR
-    if special_tag(entry.info.file_mode)[1]:
-        return SPECIAL
-    return FILE
+def _age(stamp: float, now: datetime) -> str:
+    return humanize.naturaltime(now - datetime.fromtimestamp(stamp, timezone.utc))
 
 
-class AllocTree(Tree[NodeData]):
+class Node:
+    """One row of the tree with an identity: the root, an allocation, a
+    directory, a rotation set, a file. File nodes are made on demand (for
+    the cursor, for tests); directories that were opened are kept."""
+
+    def __init__(self, tree: AllocTree, kind: str, parent: Node | None, *,
+                 alloc: AllocDir | None = None, rel: str = "", name: str = "",
+                 entry: int | None = None, set_name: str | None = None) -> None:
+        self._tree = tree
+        self.kind = kind
+        self.parent = parent
+        self.alloc = alloc
+        self.rel = rel
+        self.name = name
+        self.entry = entry
+        self.set_name = set_name
+        self.expanded = False
+        self.loaded = kind == SET  # a set's files are in its directory's listing
+        self.listing: Listing | None = None
+        self.error: str | None = None
+        self._strong: dict[Any, Node] = {}
+        self._weak: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        self._cache: dict[str, tuple[int, Any]] = {}
+
+    # -- the Tree-like API --------------------------------------------------
+
+    @property
+    def data(self) -> Node:
+        """The node itself (it is its own data, as a Textual TreeNode's data)."""
+        return self
+
+    @property
+    def key(self) -> Key | None:
+        """The node's identity across refreshes, or None for the root."""
+        if self.alloc is None:
+            return None
+        return (self.alloc.alloc_dir, self.rel)
+
+    @property
+    def open_rel(self) -> str:
+        """The path the viewer opens for this node (a set: its first file)."""
+        if self.kind == SET and self.parent is not None and self.parent.listing is not None:
+            members = self.parent.listing.members(self.set_name or "")
+            if members:
+                return _join(self.parent.rel, self.parent.listing.names[members[0]])
+        return self.rel
+
+    @property
+    def owner_listing(self) -> Listing | None:
+        """The listing this node's entry is in (a set's files: the directory's)."""
+        parent = self.parent
+        if parent is None:
+            return None
+        if parent.kind == SET:
+            parent = parent.parent
+        return parent.listing if parent is not None else None
+
+    @property
+    def info(self) -> AllocFileInfo | None:
+        """What `AllocDir.list` said about the entry (None for the root and allocs)."""
+        listing = self.owner_listing
+        if self.entry is None or listing is None or self.entry >= len(listing):
+            return None
+        return listing.info(self.entry)
+
+    @property
+    def is_expanded(self) -> bool:
+        return self.expanded
+
+    @property
+    def allow_expand(self) -> bool:
+        return self.kind in _CONTAINERS and self.kind != ROOT
+
+    @property
+    def label(self) -> Text:
+        """The label as shown (without the indentation and the arrow)."""
+        return self._tree.label_of(self)
+
+    @property
+    def children(self) -> list[Node]:
+        """The child rows that have identity, in the order shown (made on demand)."""
+        if self.kind not in _CONTAINERS:
+            return []
+        items = self.items()
+        if not items:
+            note = self.note() if self.expanded else None
+            return [] if note is None else [_Note(self._tree, self, *note)]
+        return [self.child(item) for item in items]
+
+    @property
+    def line(self) -> int:
+        """The row of the node, or -1 when it is not shown."""
+        row = self._tree.row_of(self)
+        return -1 if row is None else row
+
+    def expand(self) -> None:
+        self._tree.expand(self)
+
+    def collapse(self) -> None:
+        self._tree.collapse(self)
+
+    def toggle(self) -> None:
+        if self.expanded:
+            self.collapse()
+        else:
+            self.expand()
+
+    def __repr__(self) -> str:
+        return f"<Node {self.kind} {self.rel!r}>"
+
+    # -- structure ----------------------------------------------------------
+
+    def _cached(self, name: str, make):
+        version = self._tree._version
+        hit = self._cache.get(name)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        value = make()
+        self._cache[name] = (version, value)
+        return value
+
+    def items(self) -> list:
+        """What this container shows, in order: allocation nodes (root),
+        entry indices or set names (directories), member indices (sets)."""
+        tree = self._tree
+        if self.kind == ROOT:
+            return self._cached("items", lambda: [
+                a for a in tree._alloc_nodes if tree._matches(a.name) or a.expanded
+            ] + tree._root_notes)
+        if self.kind == SET:
+            listing = self.owner_listing
+            if listing is None:
+                return []
+            return self._cached("items", lambda: listing.members(
+                self.set_name or "", tree.order_by))
+        listing = self.listing
+        if listing is None:
+            return []
+        forced = ()
+        if tree.filter_text:  # an expanded directory stays visible, so its matches show
+            forced = tuple(sorted(
+                ((sub.set_name if sub.kind == SET else sub.entry, id(sub))
+                 for sub in self._strong.values() if sub.expanded),
+                key=lambda pair: str(pair[0])))
+        signature = (id(listing), tree.order_by, tree.filter_text, forced)
+        hit = self._cache.get("items")
+        if hit is not None and hit[0] == signature:
+            return hit[1]
+        items = listing.order(tree.order_by, tree.filter_text)
+        if forced:
+            shown = set(items)
+            items.extend(item for item, _ in forced if item not in shown)
+        self._cache["items"] = (signature, items)
+        return items
+
+    def note(self) -> tuple[str, str] | None:
+        """The text shown in place of children: loading, an error, empty."""
+        if self.kind == ROOT:
+            return None if self._tree._loaded_root else ("loading…", "dim italic")
+        if self.kind == SET:
+            return None
+        if not self.loaded:
+            return ("loading…", "dim italic")
+        if self.error is not None:
+            return (self.error, "red")
+        if self.listing is not None and len(self.listing) == 0:
+            return ("empty", "dim italic")
+        if self._tree.filter_text:
+            return ("no name matches the filter", "dim italic")
+        return ("empty", "dim italic")
+
+    def child(self, item) -> Node:
+        """The node of one of :meth:`items`."""
+        if isinstance(item, Node):
+            return item
+        cache_key = item
+        node = self._strong.get(cache_key) or self._weak.get(cache_key)
+        if node is not None:
+            return node
+        tree = self._tree
+        if self.kind == SET:
+            name = self.owner_listing.names[item]
+            node = Node(tree, FILE, self, alloc=self.alloc, rel=_join(self.parent.rel, name),
+                        name=name, entry=item)
+        elif isinstance(item, str):  # a rotation set
+            node = Node(tree, SET, self, alloc=self.alloc, rel=_join(self.rel, item + ".*"),
+                        name=item, set_name=item)
+        else:
+            listing = self.listing
+            name = listing.names[item]
+            kind_code = listing.kinds[item]
+            rel = _join(self.rel, name)
+            if kind_code == K_DIR:
+                kind = SECRET if is_secret_dir(rel) and item not in listing.targets else DIR
+            elif self.kind == SECRET:
+                kind = SECRET_FILE
+            elif kind_code == K_SPECIAL:
+                kind = SPECIAL
+            else:
+                kind = FILE
+            node = Node(tree, kind, self, alloc=self.alloc, rel=rel, name=name, entry=item)
+        self._weak[cache_key] = node
+        return node
+
+    def keep(self, node: Node) -> None:
+        """Hold on to a child that has state (expanded, listed)."""
+        item = node.set_name if node.kind == SET else node.entry
+        if item is not None:
+            self._strong[item] = node
+
+    def subnodes(self) -> list[tuple[int, Node]]:
+        """Expanded child containers with their position in :meth:`items`, in order."""
+        def make():
+            items = self.items()
+            out = []
+            if self.kind == ROOT:
+                for pos, item in enumerate(items):
+                    if isinstance(item, Node) and item.expanded:
+                        out.append((pos, item))
+                return out
+            for item, node in self._strong.items():
+                if node.expanded and node.kind in _CONTAINERS:
+                    try:
+                        out.append((items.index(item), node))
+                    except ValueError:
+                        pass
+            out.sort(key=lambda pair: pair[0])
+            return out
+
+        return self._cached("subnodes", make)
+
+    def count(self) -> int:
+        """Rows below this node (0 when collapsed)."""
+        if not self.expanded and self.kind != ROOT:
+            return 0
+
+        def make():
+            items = self.items()
+            if not items:
+                return 0 if self.note() is None else 1
+            return len(items) + sum(node.count() for _, node in self.subnodes())
+
+        return self._cached("count", make)
+
+    def position_of(self, node: Node) -> int | None:
+        """Where a child is in :meth:`items` (None if not shown)."""
+        items = self.items()
+        if node.kind == NOTE and self.kind != ROOT:
+            return 0 if not items else None
+        item = node if self.kind == ROOT else (node.set_name if node.kind == SET else node.entry)
+        try:
+            return items.index(item)
+        except ValueError:
+            return None
+
+
+class _Note(Node):
+    """A row that is only text ("loading…", "permission denied", "empty")."""
+
+    def __init__(self, tree: AllocTree, parent: Node, text: str, style: str) -> None:
+        super().__init__(tree, NOTE, parent, alloc=None)
+        self.text, self.style = text, style
+
+    @property
+    def key(self) -> Key | None:
+        return None
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Note) and other.parent is self.parent and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash((id(self.parent), self.text))
+
+
+class AllocTree(ScrollView, can_focus=True):
     """The tree pane: root → allocations → directories, listed lazily."""
 
     DEFAULT_CSS = """
     AllocTree {
-        width: 48;
-        min-width: 24;
-        border-right: vkey $foreground 20%;
+        width: 1fr;
+        height: 1fr;
+        background: $surface;
+    }
+    AllocTree:focus {
+        background-tint: $foreground 5%;
+    }
+    AllocTree > .alloc-tree--cursor {
+        background: $block-cursor-blurred-background;
+        text-style: $block-cursor-blurred-text-style;
+    }
+    AllocTree:focus > .alloc-tree--cursor {
+        color: $block-cursor-foreground;
+        background: $block-cursor-background;
+        text-style: $block-cursor-text-style;
     }
     """
 
+    COMPONENT_CLASSES = {"alloc-tree--cursor"}
+
     BINDINGS = [
+        # First, so that the footer shows it whatever else it has room for.
+        Binding("f1", "app.help", "Help", key_display="F1"),
         Binding("enter", "select_cursor", "Open / expand"),
-        Binding("j", "cursor_down", "Cursor down", show=False),
-        Binding("k", "cursor_up", "Cursor up", show=False),
         Binding("space", "toggle_node", "Expand / collapse", show=False),
+        Binding("j,down", "cursor_down", "Cursor down", show=False),
+        Binding("k,up", "cursor_up", "Cursor up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("g,home", "first", "First entry", show=False),
+        Binding("G,end", "last", "Last entry", show=False),
+        Binding("left", "collapse_or_parent", "Collapse / to the parent", show=False),
+        Binding("right", "expand_node", "Expand", show=False),
+        Binding("ampersand", "filter_names", "Filter names", key_display="&"),
+        Binding("o", "toggle_order", "Order: name / newest"),
     ]
 
+    cursor_line: var[int] = var(0, always_update=True)
+    order_by: var[str] = var(NAME)
+    filter_text: var[str] = var("")
+
     class FileSelected(Message):
-        """`enter` on a file: the app opens it in the viewer."""
+        """`enter` on a file (or a rotation set): the app opens it in the viewer."""
 
         def __init__(self, alloc: AllocDir, rel: str, info: AllocFileInfo | None) -> None:
             super().__init__()
@@ -207,27 +479,525 @@ class AllocTree(Tree[NodeData]):
             super().__init__()
             self.key = key
 
+    class FilterRequested(Message):
+        """`&` in the tree: the app shows the name filter."""
+
     def __init__(self, root: Root, **kwargs: Any) -> None:
-        super().__init__(plain(root.path), NodeData(ROOT), **kwargs)
+        super().__init__(**kwargs)
         self.alloc_root = root
-        self.auto_expand = False
-        self.guide_depth = 2
+        self.allocs: list[AllocDir] = []
+        self._version = 0
+        self._alloc_nodes: list[Node] = []
+        self._root_notes: list[Node] = []
+        self._loaded_root = False
+        self.root = Node(self, ROOT, None, name=root.path)
+        self.root.expanded = True
         self._want_expanded: set[Key] = set()
         self._want_cursor: Key | None = None
-        self.allocs: list[AllocDir] = []
+        self._cursor_key: Key | None = None
+        self._log_times: dict[str, float] = {}
+        self._watcher = None
+        self._dirty: set = set()
+        self._next_refresh: dict[Key, float] = {}
+        self._listing_in_flight: set[Key] = set()
 
-    # ----------------------------------------------------------- loading
+    # ----------------------------------------------------------- lifecycle
 
     def on_mount(self) -> None:
-        """Start listing the allocations."""
+        """Start listing the allocations; tick the ages; pick up changes."""
         self.reload()
+        self.set_interval(1 / REFRESH_PER_SECOND, self._take_changes)
+        self.set_interval(AGE_TICK, self._tick)
+
+    def on_unmount(self) -> None:
+        """Remove every watch (no thread or inotify watch outlives the tree)."""
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
+
+    def _changed(self) -> None:
+        """The shape of the tree changed: recount and redraw."""
+        self._version += 1
+        total = 1 + self.root.count()
+        self.virtual_size = Size(self.size.width, total)
+        if self._cursor_key is not None:
+            node = self.find(self._cursor_key)
+            row = self.row_of(node) if node is not None else None
+            if row is not None:
+                self.cursor_line = row
+        if self.cursor_line >= total:
+            self.cursor_line = total - 1
+        self.refresh()
+
+    # ----------------------------------------------------------- rows
+
+    @property
+    def row_count(self) -> int:
+        """How many rows the tree has now."""
+        return 1 + self.root.count()
+
+    def node_at(self, row: int) -> tuple[Node, int] | None:
+        """The node at a row and its depth."""
+        if row < 0:
+            return None
+        if row == 0:
+            return self.root, 0
+        return self._locate(self.root, row - 1, 1)
+
+    def _locate(self, node: Node, y: int, depth: int) -> tuple[Node, int] | None:
+        items = node.items()
+        if not items:
+            note = node.note()
+            return (_Note(self, node, *note), depth) if note is not None and y == 0 else None
+        offset = 0
+        for pos, sub in node.subnodes():
+            start = pos + offset
+            if y < start:
+                break
+            if y == start:
+                return sub, depth
+            below = sub.count()
+            if y <= start + below:
+                return self._locate(sub, y - start - 1, depth + 1)
+            offset += below
+        index = y - offset
+        if 0 <= index < len(items):
+            return node.child(items[index]), depth
+        return None
+
+    def row_of(self, node: Node | None) -> int | None:
+        """The row a node is on, or None when it is not shown."""
+        if node is None:
+            return None
+        if node is self.root:
+            return 0
+        parent = node.parent
+        if parent is None or not (parent.expanded or parent is self.root):
+            return None
+        above = self.row_of(parent)
+        if above is None:
+            return None
+        pos = parent.position_of(node)
+        if pos is None:
+            return None
+        extra = sum(sub.count() for p, sub in parent.subnodes() if p < pos)
+        return above + 1 + pos + extra
+
+    def find(self, key: Key) -> Node | None:
+        """The node with this key, if its directories are listed."""
+        alloc_dir, rel = key
+        node = next((a for a in self._alloc_nodes if a.alloc.alloc_dir == alloc_dir), None)
+        if node is None or not rel:
+            return node
+        parts = rel.split("/")
+        for depth, part in enumerate(parts):
+            node = self._child_named(node, part, last=depth == len(parts) - 1)
+            if node is None:
+                return None
+        return node
+
+    def _child_named(self, node: Node, name: str, last: bool) -> Node | None:
+        listing = node.listing if node.kind != SET else node.owner_listing
+        if listing is None:
+            return None
+        if name.endswith(".*") and name[:-2] in listing.sets:
+            return node.child(name[:-2])
+        index = listing.find(name)
+        if index is None:
+            return None
+        set_name = listing.set_of(index)
+        if set_name is not None and node.kind != SET:
+            return node.child(set_name).child(index)
+        return node.child(index)
+
+    # ----------------------------------------------------------- drawing
+
+    def label_of(self, node: Node, now: datetime | None = None) -> Text:
+        """The label of a node: name, then size and age, dimmed. Names are
+        shown through `printable` (a task chooses them)."""
+        now = now or datetime.now(timezone.utc)
+        kind = node.kind
+        if isinstance(node, _Note):
+            return Text(printable(node.text), style=node.style, end="")
+        if kind == ROOT:
+            return Text(printable(node.name), style="bold", end="")
+        if kind == ALLOC:
+            label = Text(printable(node.name), style="bold", end="")
+            tasks = sorted(node.alloc.task_dirs) if node.alloc is not None else []
+            details = []
+            if tasks:
+                details.append(printable(", ".join(tasks)))
+            logs = self._log_times.get(node.alloc.alloc_dir) if node.alloc else None
+            if logs is not None:
+                details.append(f"logs {_age(logs, now)}")
+            if details:
+                label.append("  " + " · ".join(details), style="dim")
+            return label
+        listing = node.owner_listing
+        name = printable(node.name)
+        label = Text(end="")
+        if kind == SET:
+            members = listing.sets.get(node.set_name, []) if listing is not None else []
+            numbers = sorted(int(listing.names[i].rsplit(".", 1)[1]) for i in members)
+            span = f"{numbers[0]}–{numbers[-1]}" if numbers else ""
+            label.append(f"{name}.[{span}]", style="bold")
+            if listing is not None and members:
+                label.append(
+                    f"  {len(members)} files · {size_text(listing.set_size(node.set_name))}"
+                    f" · {_age(listing.set_mtime(node.set_name), now)}", style="dim")
+            return label
+        if listing is None or node.entry is None or node.entry >= len(listing):
+            label.append(name)
+            return label
+        i = node.entry
+        mode = listing.modes[i]
+        target = listing.targets.get(i)
+        if kind == SECRET:
+            label.append(f"{name}/", style="bold yellow")
+            label.append(" [locked]", style="yellow")
+            return label
+        if kind == SECRET_FILE:
+            label.append(name, style="yellow")
+            label.append(f"  {size_text(listing.sizes[i])} [locked]", style="dim yellow")
+            return label
+        suffix, tag = special_tag(mode)
+        if target is not None:
+            style = "bold cyan" if target == "dir" else "cyan"
+            label.append(f"{name}@", style=style)
+            label.append(f" → {target}", style="dim cyan")
+        elif kind == DIR:
+            label.append(f"{name}/", style="bold blue")
+        elif tag:
+            label.append(f"{name}{suffix}", style="magenta")
+            label.append(f" {tag}", style="dim magenta")
+        else:
+            label.append(name)
+        details = []
+        if kind == FILE and not target and listing.kinds[i] != K_LINK:
+            details.append(size_text(listing.sizes[i]))
+        details.append(_age(listing.mtimes[i], now))
+        label.append("  " + " · ".join(details), style="dim")
+        return label
+
+    def render_line(self, y: int) -> Strip:
+        """One row: indentation, an arrow for what expands, the label."""
+        width = self.size.width
+        row = self.scroll_offset.y + y
+        base = self.rich_style
+        found = self.node_at(row) if row < self.row_count else None
+        if found is None:
+            return Strip.blank(width, base)
+        node, depth = found
+        text = Text(no_wrap=True, end="")
+        text.append("  " * max(0, depth - 1) if depth else "")
+        if node.kind in _CONTAINERS and node.kind != ROOT:
+            text.append("▾ " if node.expanded else "▸ ", style="dim")
+        elif node.kind != ROOT:
+            text.append("  ")
+        text.append_text(self.label_of(node))
+        text.truncate(width, overflow="ellipsis", pad=True)
+        style = base
+        if row == self.cursor_line:
+            style = base + self.get_component_rich_style("alloc-tree--cursor")
+        segments = list(text.render(self.app.console, end=""))
+        strip = Strip(list(Segment.apply_style(segments, style)))
+        return strip.crop_extend(0, width, style)
+
+    def get_label_width(self, node: Node) -> int:
+        """The label width without rendering it."""
+        return self.label_of(node).cell_len + 2
+
+    def watch_cursor_line(self, previous: int, line: int) -> None:
+        """Redraw the old and new cursor rows and keep the cursor in view."""
+        total = self.row_count
+        if line >= total or line < 0:
+            self.cursor_line = max(0, min(line, total - 1))
+            return
+        found = self.node_at(line)
+        self._cursor_key = found[0].key if found is not None else None
+        self.refresh()
+        self.scroll_to_region(Region(0, line, 1, 1), animate=False, force=True,
+                              x_axis=False, immediate=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Keep the virtual size in step with the width."""
+        self.virtual_size = Size(event.size.width, self.row_count)
+
+    # ----------------------------------------------------------- keys
+
+    @property
+    def cursor_node(self) -> Node | None:
+        """The node under the cursor."""
+        found = self.node_at(self.cursor_line)
+        return found[0] if found is not None else None
+
+    def move_cursor(self, node: Node | None) -> None:
+        """Put the cursor on `node` (when it is shown)."""
+        row = self.row_of(node)
+        if row is not None:
+            self.cursor_line = row
+
+    def action_cursor_down(self) -> None:
+        """One row down."""
+        if self.cursor_line < self.row_count - 1:
+            self.cursor_line += 1
+
+    def action_cursor_up(self) -> None:
+        """One row up."""
+        if self.cursor_line > 0:
+            self.cursor_line -= 1
+
+    def action_page_down(self) -> None:
+        """One screen down."""
+        self.cursor_line = min(self.row_count - 1, self.cursor_line + max(1, self.size.height - 1))
+
+    def action_page_up(self) -> None:
+        """One screen up."""
+        self.cursor_line = max(0, self.cursor_line - max(1, self.size.height - 1))
+
+    def action_first(self) -> None:
+        """The first row."""
+        self.cursor_line = 0
+
+    def action_last(self) -> None:
+        """The last row (of the biggest directory, if it is open)."""
+        self.cursor_line = self.row_count - 1
+
+    def action_select_cursor(self) -> None:
+        """Open a file or a rotation set; expand or collapse a directory."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.kind in (ALLOC, DIR, SECRET):
+            node.toggle()
+        elif node.kind in (FILE, SET, SECRET_FILE) and node.alloc is not None:
+            self.post_message(self.FileSelected(node.alloc, node.open_rel, node.info))
+        elif node.kind == SPECIAL:
+            self.notify(
+                f"{printable(node.rel)}: not a regular file", severity="warning", markup=False
+            )
+
+    def action_toggle_node(self) -> None:
+        """Expand or collapse the node under the cursor."""
+        node = self.cursor_node
+        if node is not None and node.allow_expand:
+            node.toggle()
+
+    def action_expand_node(self) -> None:
+        """Expand the node under the cursor."""
+        node = self.cursor_node
+        if node is not None and node.allow_expand and not node.expanded:
+            node.expand()
+
+    def action_collapse_or_parent(self) -> None:
+        """Collapse the node under the cursor, or go to its parent."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and node.expanded:
+            node.collapse()
+        elif node.parent is not None:
+            self.move_cursor(node.parent if not isinstance(node, _Note) else node.parent)
+
+    def action_toggle_order(self) -> None:
+        """Order by name (natural) or newest first."""
+        self.order_by = MTIME if self.order_by == NAME else NAME
+        self.notify("ordered by " + ("name" if self.order_by == NAME else "time, newest first"),
+                    markup=False, timeout=2)
+
+    def action_filter_names(self) -> None:
+        """Ask the app for the name filter."""
+        self.post_message(self.FilterRequested())
+
+    def watch_order_by(self) -> None:
+        """Re-sort every listed directory."""
+        self._changed()
+
+    def watch_filter_text(self) -> None:
+        """Narrow every listed directory to the matching names."""
+        self._changed()
+
+    def _matches(self, name: str) -> bool:
+        text = self.filter_text
+        if not text:
+            return True
+        return text in name if text != text.lower() else text in name.lower()
+
+    async def _on_click(self, event: events.Click) -> None:
+        row = self.scroll_offset.y + event.y
+        if 0 <= row < self.row_count:
+            if row == self.cursor_line:
+                self.action_select_cursor()
+            else:
+                self.cursor_line = row
+
+    # ----------------------------------------------------------- expanding
+
+    def expand(self, node: Node) -> None:
+        """Expand a container, listing it in a worker the first time."""
+        if not node.allow_expand or node.expanded:
+            return
+        node.expanded = True
+        if node.parent is not None:
+            node.parent.keep(node)
+        if node.kind != SET and not node.loaded:
+            self._list(node)
+        elif node.kind != SET:
+            self._watch(node)
+            self._list(node)  # shown at once, checked again in the background
+        self._changed()
+
+    def collapse(self, node: Node) -> None:
+        """Collapse a container; stop watching it and what is open below it."""
+        if not node.expanded:
+            return
+        cursor = self.cursor_node
+        inside = cursor is not None and self._is_below(cursor, node)
+        node.expanded = False
+        self._unwatch_below(node)
+        if node.listing is not None and len(node.listing) > DROP_LISTING_OVER:
+            node.listing, node.loaded = None, False
+            node._strong.clear()
+        self._changed()
+        if inside:
+            self.move_cursor(node)
+
+    @staticmethod
+    def _is_below(node: Node, top: Node) -> bool:
+        while node.parent is not None:
+            node = node.parent
+            if node is top:
+                return True
+        return False
+
+    def _unwatch_below(self, node: Node) -> None:
+        if self._watcher is None:
+            return
+        if node.key is not None:
+            self._watcher.unwatch(node.key)
+        for sub in list(node._strong.values()):
+            self._unwatch_below(sub)
+
+    def _list(self, node: Node) -> None:
+        key = node.key
+        if key in self._listing_in_flight:
+            return
+        self._listing_in_flight.add(key)
+        self._list_dir(node, node.alloc, node.rel, time.monotonic())
+
+    @work(thread=True, group="list")
+    def _list_dir(self, node: Node, alloc: AllocDir, rel: str, asked: float) -> None:
+        started = time.monotonic()
+        result = load_dir(alloc, rel)
+        took = time.monotonic() - started
+        try:
+            self.app.call_from_thread(self._populate, node, result, took)
+        except RuntimeError:
+            pass  # the app is gone
+
+    def _populate(self, node: Node, result: Listing | str, took: float) -> None:
+        key = node.key
+        self._listing_in_flight.discard(key)
+        # Listing again is throttled by how long a listing takes.
+        self._next_refresh[key] = time.monotonic() + max(1 / REFRESH_PER_SECOND, 4 * took)
+        if isinstance(result, str):
+            node.listing, node.error = None, result
+        else:
+            self._adopt(node, result)
+            node.error = None
+        node.loaded = True
+        if node.expanded:
+            self._watch(node)
+        self._changed()
+        self._apply_wants(node)
+        self.post_message(self.Loaded(key))
+
+    def _adopt(self, node: Node, listing: Listing) -> None:
+        """Take a new listing, keeping what is open below (by name)."""
+        old = node.listing
+        node.listing = listing
+        if old is None:
+            node._strong.clear()
+            node._weak = weakref.WeakValueDictionary()
+            return
+        kept: dict[Any, Node] = {}
+        for item, sub in node._strong.items():
+            if sub.kind == SET:
+                if sub.set_name in listing.sets:
+                    kept[sub.set_name] = sub
+                continue
+            index = listing.find(sub.name)
+            if index is not None:
+                sub.entry = index
+                kept[index] = sub
+            else:
+                self._unwatch_below(sub)
+        node._strong = kept
+        node._weak = weakref.WeakValueDictionary()
+
+    # ----------------------------------------------------------- watching
+
+    def _watch(self, node: Node) -> None:
+        if node.alloc is None or node.kind in (SET, SECRET) or not node.loaded:
+            return
+        from ..core.dirwatch import DirWatcher, real_dir
+
+        if node.error is not None:
+            return
+        path = real_dir(node.alloc.alloc_dir, node.rel)
+        if path is None:
+            return
+        if self._watcher is None:
+            self._watcher = DirWatcher()
+        self._watcher.watch(node.key, path)
+
+    def _take_changes(self) -> None:
+        """Four times a second: list again the watched directories that changed."""
+        if self._watcher is None:
+            return
+        self._dirty |= self._watcher.take()
+        if not self._dirty:
+            return
+        now = time.monotonic()
+        for key in list(self._dirty):
+            if self._next_refresh.get(key, 0) > now or key in self._listing_in_flight:
+                continue
+            self._dirty.discard(key)
+            node = self.find(key)
+            if node is not None and node.expanded and node.loaded:
+                self._list(node)
+
+    def _tick(self) -> None:
+        """Ages move on: redraw; look again at when the allocations' logs changed."""
+        self.refresh()
+        if self._alloc_nodes:
+            self._look_at_logs(list(self.allocs))
+
+    @work(thread=True, exclusive=True, group="log-times")
+    def _look_at_logs(self, allocs: list[AllocDir]) -> None:
+        times = _log_times(allocs[:500])
+        try:
+            self.app.call_from_thread(self._update_log_times, times)
+        except RuntimeError:
+            pass
+
+    def _update_log_times(self, times: dict[str, float]) -> None:
+        self._log_times.update(times)
+        self.refresh()
+
+    @property
+    def watched(self) -> set:
+        """The keys of the directories being watched."""
+        return self._watcher.watched() if self._watcher is not None else set()
+
+    # ----------------------------------------------------------- loading
 
     def reload(self) -> None:
         """Re-read the allocations and every open directory, keeping what is expanded."""
         self._want_expanded |= self._expanded_keys()
         cursor = self.cursor_node
-        if cursor is not None and cursor.data is not None and cursor.data.key:
-            self._want_cursor = cursor.data.key
+        if cursor is not None and cursor.key:
+            self._want_cursor = cursor.key
         self._discover()
 
     def reveal(self, alloc: AllocDir, rel: str) -> None:
@@ -236,172 +1006,103 @@ class AllocTree(Tree[NodeData]):
         for depth in range(len(parts)):
             self._want_expanded.add((alloc.alloc_dir, "/".join(parts[:depth])))
         self._want_cursor = (alloc.alloc_dir, "/".join(parts))
-        for node in self._walk(self.root):
+        for node in self._alloc_nodes:
             self._apply_wants(node)
 
     def _expanded_keys(self) -> set[Key]:
-        return {
-            node.data.key
-            for node in self._walk(self.root)
-            if node.is_expanded and node.data is not None and node.data.key
-        }
+        keys = set()
 
-    def _walk(self, node: TreeNode[NodeData]):
-        for child in node.children:
-            yield child
-            yield from self._walk(child)
+        def walk(nodes) -> None:
+            for sub in nodes:
+                if sub.expanded and sub.key:
+                    keys.add(sub.key)
+                    walk(list(sub._strong.values()))
 
-    @work(thread=True, exclusive=True, group="discover")
-    def _discover(self) -> None:
-        found = self.alloc_root.discover()
-        self.app.call_from_thread(self._show_allocs, found)
-
-    def _show_allocs(self, found: Discovery) -> None:
-        self.clear()
-        self.allocs = found.allocs
-        self.root.expand()
-        self.root.allow_expand = False  # the root stays open: it is the whole view
-        for alloc in found.allocs:
-            node = self.root.add(
-                plain(alloc.alloc_id, style="bold"), NodeData(ALLOC, alloc, "")
-            )
-            if len(found.allocs) == 1:
-                self._want_expanded.add((alloc.alloc_dir, ""))
-            self._apply_wants(node)
-        for alloc_id, reason in found.errors.items():
-            self._add_note(self.root, f"{alloc_id}: {reason}", "red")
-        if not found.allocs and not found.errors:
-            self._add_note(self.root, "no allocations", "dim italic")
-        if self.cursor_line < 0:
-            self.cursor_line = 0
-        self.post_message(self.Loaded(None))
-
-    @on(Tree.NodeExpanded)
-    def _load_on_expand(self, event: Tree.NodeExpanded[NodeData]) -> None:
-        node = event.node
-        data = node.data
-        if data is None or data.kind not in (ALLOC, DIR) or data.loaded:
-            return
-        data.loaded = True
-        node.remove_children()
-        self._add_note(node, "loading…", "dim italic")
-        self._list_dir(node, data.alloc, data.rel)
-
-    @work(thread=True, group="list")
-    def _list_dir(self, node: TreeNode[NodeData], alloc: AllocDir, rel: str) -> None:
-        result = load_dir(alloc, rel)
-        self.app.call_from_thread(self._populate, node, result)
-
-    def _populate(self, node: TreeNode[NodeData], result: list[Entry] | str) -> None:
-        try:
-            self.get_node_by_id(node.id)
-        except UnknownNodeID:
-            return  # the tree was refreshed meanwhile
-        node.remove_children()
-        if isinstance(result, str):
-            self._add_note(node, result, "red")
-        elif not result:
-            self._add_note(node, "empty", "dim italic")
-        else:
-            self._add_entries(node, node.data.alloc, result)
-        self.post_message(self.Loaded(node.data.key))
-
-    def _add_entries(self, parent: TreeNode[NodeData], alloc: AllocDir, entries: list[Entry]) -> None:
-        now = datetime.now(timezone.utc)
-        for entry in entries[:BATCH]:
-            kind = _kind(entry)
-            child = parent.add(
-                entry_label(entry, now),
-                NodeData(kind, alloc, entry.rel, entry.info),
-                allow_expand=kind == DIR,
-            )
-            self._apply_wants(child)
-        rest = entries[BATCH:]
-        if rest:
-            more = Text(
-                f"… {len(rest):,} more (enter: show {min(BATCH, len(rest))})",
-                style="italic",
-            )
-            parent.add_leaf(more, NodeData(MORE, alloc, parent.data.rel, rest=rest))
-
-    def _add_note(self, parent: TreeNode[NodeData], text: str, style: str) -> None:
-        parent.add_leaf(plain(text, style=style), NodeData(NOTE))
-
-    def _apply_wants(self, node: TreeNode[NodeData]) -> None:
-        key = node.data.key if node.data else None
-        if key is None:
-            return
-        if key in self._want_expanded and node.allow_expand:
-            self._want_expanded.discard(key)
-            node.expand()
-        if key == self._want_cursor:
-            self._want_cursor = None
-            self.call_after_refresh(self._cursor_to, node)
-
-    def _cursor_to(self, node: TreeNode[NodeData]) -> None:
-        self._tree_lines  # noqa: B018 - builds the lines so node.line is current
-        if node.line >= 0:
-            self.move_cursor(node)
-
-    # ----------------------------------------------------------- selection
-
-    @on(Tree.NodeSelected)
-    def _select(self, event: Tree.NodeSelected[NodeData]) -> None:
-        event.stop()
-        node = event.node
-        data = node.data
-        if data is None:
-            return
-        if data.kind == MORE:
-            self._show_more(node)
-        elif data.kind in (ALLOC, DIR):
-            node.toggle()
-        elif data.kind == FILE and data.alloc is not None:
-            self.post_message(self.FileSelected(data.alloc, data.rel, data.info))
-        elif data.kind == SECRET:
-            self.notify("secrets are never listed", severity="warning", markup=False)
-        elif data.kind == SPECIAL:
-            self.notify(
-                f"{printable(data.rel)}: not a regular file", severity="warning", markup=False
-            )
-
-    def _show_more(self, node: TreeNode[NodeData]) -> None:
-        parent = node.parent
-        rest = node.data.rest
-        node.remove()
-        self._add_entries(parent, parent.data.alloc, rest)
-
-    # ----------------------------------------------------------- queries
+        walk(self._alloc_nodes)
+        return keys
 
     def current_alloc(self) -> AllocDir | None:
         """The allocation of the node under the cursor, if any."""
         node = self.cursor_node
         while node is not None:
-            if node.data is not None and node.data.alloc is not None:
-                return node.data.alloc
+            if node.alloc is not None:
+                return node.alloc
             node = node.parent
         return None
 
-    def get_label_width(self, node: TreeNode[NodeData]) -> int:
-        """The label width without rendering it (cheap for big directories)."""
-        return node._label.cell_len + 2
+    @work(thread=True, exclusive=True, group="discover")
+    def _discover(self) -> None:
+        found = self.alloc_root.discover()
+        times = _log_times(found.allocs[:500])
+        try:
+            self.app.call_from_thread(self._show_allocs, found, times)
+        except RuntimeError:
+            pass
+
+    def _show_allocs(self, found: Discovery, times: dict[str, float]) -> None:
+        if self._watcher is not None:
+            for key in self._watcher.watched():
+                self._watcher.unwatch(key)
+        self.allocs = found.allocs
+        self._log_times = times
+        self._alloc_nodes = [
+            Node(self, ALLOC, self.root, alloc=alloc, rel="", name=alloc.alloc_id)
+            for alloc in found.allocs
+        ]
+        self._root_notes = [_Note(self, self.root, f"{alloc_id}: {reason}", "red")
+                            for alloc_id, reason in found.errors.items()]
+        if not found.allocs and not found.errors:
+            self._root_notes.append(_Note(self, self.root, "no allocations", "dim italic"))
+        self._loaded_root = True
+        if len(found.allocs) == 1:
+            self._want_expanded.add((found.allocs[0].alloc_dir, ""))
+        self._changed()
+        for node in self._alloc_nodes:
+            self._apply_wants(node)
+        self.post_message(self.Loaded(None))
+
+    def _apply_wants(self, node: Node) -> None:
+        """Expand what was asked to be (reveal, reload) below `node`, once listed."""
+        if node.key is None:
+            return
+        if node.key in self._want_expanded and node.allow_expand:
+            self._want_expanded.discard(node.key)
+            node.expand()
+        if node.key == self._want_cursor:
+            self._want_cursor = None
+            self.move_cursor(node)
+        if not node.loaded or node.listing is None:
+            return
+        wants = {k for k in self._want_expanded if k[0] == node.alloc.alloc_dir}
+        if self._want_cursor is not None and self._want_cursor[0] == node.alloc.alloc_dir:
+            wants.add(self._want_cursor)
+        prefix = node.rel + "/" if node.rel else ""
+        for key in wants:
+            rel = key[1]
+            if not rel.startswith(prefix) or rel == node.rel:
+                continue
+            name = rel[len(prefix):].split("/")[0]
+            child = self._child_named(node, name, last=True)
+            if child is None:
+                continue
+            if child.kind == FILE and child.parent is not node:  # a member of a set
+                set_node = child.parent
+                set_node.expand()
+                self._apply_wants(child)
+                continue
+            self._apply_wants(child)
 
 
-def load_dir(alloc: AllocDir, rel: str) -> list[Entry] | str:
-    """List `rel` for the tree, or return the reason it cannot be listed.
-
-    A permission error becomes "permission denied" so the node says why it is
-    empty instead of looking empty.
-    """
-    if is_secret_dir(rel):
-        return "secrets are never listed"
-    try:
-        return list_entries(alloc, rel)
-    except PermissionError:
-        return "permission denied"
-    except FileNotFoundError:
-        return "no longer exists"
-    except PathEscapesError:
-        return "escapes the alloc dir"
-    except (AllocDirError, OSError) as exc:
-        return str(exc) or type(exc).__name__
+def _log_times(allocs: list[AllocDir]) -> dict[str, float]:
+    """When each allocation's logs were last written (newest file in alloc/logs)."""
+    times = {}
+    for alloc in allocs:
+        try:
+            infos = alloc.list("alloc/logs")
+        except Exception:
+            continue
+        stamps = [info.mod_time.timestamp() for info in infos if not info.is_dir
+                  and not info.name.startswith(".")]
+        if stamps:
+            times[alloc.alloc_dir] = max(stamps)
+    return times

@@ -213,6 +213,8 @@ class FileViewer(Widget, can_focus=True):
     """
 
     BINDINGS = [
+        # First, so that the footer shows it whatever else it has room for.
+        Binding("f1", "app.help", "Help", key_display="F1"),
         Binding("j,down", "line_down", "Line down", show=False),
         Binding("k,up", "line_up", "Line up (stops follow)", show=False),
         Binding("space,pagedown", "page_down", "Page down"),

@@ -59,6 +59,28 @@ def test_locate_under_a_root(alloc_root):
         Root.open(alloc_root).locate("nope/web/local/notes.txt")
 
 
+def test_locate_takes_absolute_paths_and_alloc_id_prefixes(alloc_root, tmp_path):
+    root = Root.open(alloc_root)
+    absolute = str(alloc_root / ALLOC_A / "web/local/notes.txt")
+    alloc, rel = root.locate(absolute)
+    assert alloc.alloc_id == ALLOC_A and rel == "web/local/notes.txt"
+    alloc, rel = Root.open(alloc_root / ALLOC_A).locate(absolute)  # PATH is the alloc dir
+    assert rel == "web/local/notes.txt"
+    alloc, rel = root.locate("1111/alloc/logs/web.stdout.0")  # a unique prefix
+    assert alloc.alloc_id == ALLOC_A and rel == "alloc/logs/web.stdout.0"
+    with pytest.raises(RootError, match="not inside"):
+        root.locate(str(tmp_path / "elsewhere.log"))
+    with pytest.raises(RootError, match="no such allocation"):
+        root.locate("7777/x")
+    twin = alloc_root / ("1111" + ALLOC_B[4:])
+    os.rename(alloc_root / ALLOC_B, twin)
+    try:
+        with pytest.raises(RootError, match="matches several allocations"):
+            root.locate("1111/x")
+    finally:
+        os.rename(twin, alloc_root / ALLOC_B)  # so that the fixture destroys it
+
+
 @pytest.mark.parametrize(
     "rel, reason",
     [

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -46,7 +48,10 @@ class Tmux:
     def start(self, argv: list[str], size: tuple[int, int] = (120, 36), *,
               hold: bool = False) -> None:
         """Run ``argv``; with ``hold`` the pane stays open after it exits."""
-        shell = f"{shlex.join(argv)}; echo $? > {shlex.quote(str(self.status))}"
+        # COLUMNS and LINES, when the pane's shell sets them, would win over
+        # the pane's real size: the command sees the size of the window.
+        shell = (f"unset COLUMNS LINES; {shlex.join(argv)}; "
+                 f"echo $? > {shlex.quote(str(self.status))}")
         if hold:
             shell += "; sleep 60"
         self.tmux("new-session", "-d", "-s", "t", "-x", str(size[0]), "-y", str(size[1]), shell)
@@ -121,12 +126,23 @@ def test_open_page_follow_and_quit(alloc_root, tmux):
     assert tmux.exit_status() == 0
 
 
-def test_demo_runs_and_is_removed_on_quit(tmux):
+def demo_dirs() -> set[str]:
+    base = os.environ.get("TMPDIR") or "/tmp"  # where the command makes it
+    return set(glob.glob(os.path.join(base, "allocdir-demo-*")))
+
+
+def started_demo(tmux) -> str:
+    """Start the demo and return its directory (the screen may be too narrow to show it)."""
+    before = demo_dirs()
     tmux.start([*command(), "--demo"])
-    text = tmux.wait_for(lambda s: "5f0c3b2e-8d1a-4c7e-9b6a-2e4f1d7c9a01" in s, what="demo")
-    match = re.search(r"(/\S*allocdir-demo-[^/\s]+)/alloc", text)
-    assert match, text
-    demo_dir = match.group(1)
+    tmux.wait_for(lambda s: "5f0c3b2e-8d1a-4c7e" in s, what="demo")
+    new = demo_dirs() - before
+    assert len(new) == 1, new
+    return new.pop()
+
+
+def test_demo_runs_and_is_removed_on_quit(tmux):
+    demo_dir = started_demo(tmux)
     assert os.path.isdir(demo_dir)
     # open the first allocation's web task config with the keyboard
     tmux.keys("Down", "Enter")
@@ -139,13 +155,167 @@ def test_demo_runs_and_is_removed_on_quit(tmux):
 def test_demo_is_removed_when_the_terminal_goes_away(tmux):
     """Closing the terminal (SIGHUP) must not leave the demo root, and its
     secrets tmpfs mounts, behind."""
-    tmux.start([*command(), "--demo"])
-    text = tmux.wait_for(lambda s: "5f0c3b2e-8d1a-4c7e-9b6a-2e4f1d7c9a01" in s, what="demo")
-    match = re.search(r"(/\S*allocdir-demo-[^/\s]+)/alloc", text)
-    assert match, text
-    demo_dir = match.group(1)
+    demo_dir = started_demo(tmux)
     tmux.close()  # the pane's terminal is gone: the app gets SIGHUP
     deadline = time.monotonic() + 20
     while os.path.exists(demo_dir) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not os.path.exists(demo_dir)
+
+
+# -- operator-grade reading, in a real terminal --------------------------------
+
+
+def status_line(screen: str) -> str:
+    """The status line: the last line with a position (or FOLLOW) on it."""
+    found = [line for line in screen.splitlines()
+             if re.search(r"  @[\d,]+  ", line) or "FOLLOW" in line]
+    return found[-1] if found else ""
+
+
+def write_set(logs: Path, files: int = 3, lines: int = 200) -> None:
+    every = [f"set line {f}-{i:03d}" for f in range(files) for i in range(lines)]
+    data = ("\n".join(every) + "\n").encode()
+    size = len(data) // files
+    for f in range(files):
+        end = (f + 1) * size if f < files - 1 else len(data)
+        (logs / f"web.stdout.{f}").write_bytes(data[f * size : end])
+
+
+def test_journey_rotation_set_as_one_log(alloc_root, tmux):
+    """Point 1: open .0 of a set, G reaches the end of .2, [ and ] move by
+    file, a search finds a line of .0 from the end."""
+    logs = alloc_root / ALLOC_A / "alloc/logs"
+    write_set(logs)
+    tmux.start([*command(), str(alloc_root), "--open", f"{ALLOC_A[:8]}/alloc/logs/web.stdout.0"])
+    tmux.wait_for(lambda s: "set line 0-000" in s, what="the head of .0")
+    tmux.keys("G")
+    text = tmux.wait_for(lambda s: "set line 2-199" in s, what="the end of the set")
+    assert "web.stdout.2 [3/3]" in status_line(text)
+    tmux.keys("[")
+    tmux.wait_for(lambda s: "web.stdout.1 [2/3]" in status_line(s), what="previous file")
+    tmux.keys("/", *"set line 0-010", "Enter")
+    text = tmux.wait_for(lambda s: "wrapped to the top" in s, what="a match in .0")
+    assert "set line 0-010" in text
+    tmux.keys("q")
+    assert tmux.exit_status() == 0
+
+
+def test_journey_search_backward_regex_and_help_on_f1(alloc_root, tmux):
+    """Point 2: ? searches backward with a regex, n goes on, F1 is help."""
+    log = alloc_root / ALLOC_A / "alloc/logs/web.stdout.0"
+    log.write_text("".join(f"entry {i:03d}{' ERROR boom' if i in (30, 90) else ''}\n"
+                           for i in range(150)))
+    tmux.start([*command(), str(alloc_root), "--open", f"{ALLOC_A}/alloc/logs/web.stdout.0"])
+    tmux.wait_for(lambda s: "entry 000" in s, what="the log")
+    tmux.keys("G", "?", *"ERR.R b", "Enter")
+    tmux.wait_for(lambda s: "?ERR.R b" in status_line(s), what="backward match")
+    tmux.wait_for(lambda s: "entry 090 ERROR boom" in s, what="the last error")
+    tmux.keys("n")
+    tmux.wait_for(lambda s: s.splitlines()[2].strip().endswith("entry 030 ERROR boom")
+                  or "entry 030 ERROR boom" in s.splitlines()[1], what="n goes on backward")
+    tmux.keys("F1")
+    tmux.wait_for(lambda s: "escape / q / F1 to close" in s, what="help")
+    tmux.keys("Escape", "q")
+    assert tmux.exit_status() == 0
+
+
+def test_journey_filter_and_errors(alloc_root, tmux):
+    """Point 3: & shows only matching lines with a count, & alone clears, e jumps."""
+    log = alloc_root / ALLOC_A / "alloc/logs/web.stdout.0"
+    log.write_text("".join(
+        f"2026-11-28T10:00:{i % 60:02d}Z {'ERROR' if i % 25 == 3 else 'INFO '} item {i}\n"
+        for i in range(300)))
+    tmux.start([*command(), str(alloc_root), "--open", f"{ALLOC_A}/alloc/logs/web.stdout.0"])
+    tmux.wait_for(lambda s: "item 0" in s, what="the log")
+    tmux.keys("&", *"ERROR", "Enter")
+    text = tmux.wait_for(lambda s: "&ERROR: 12 lines" in s, what="the count")
+    assert "INFO" not in text.split("&ERROR")[0].split("\n", 1)[1]
+    tmux.keys("&", "Enter")
+    tmux.wait_for(lambda s: "INFO" in s, what="every line again")
+    tmux.keys("e")
+    tmux.wait_for(lambda s: "error line" in status_line(s), what="the next error line")
+    tmux.keys("q")
+    assert tmux.exit_status() == 0
+
+
+def test_journey_line_numbers_and_go_to(alloc_root, tmux):
+    """Point 4: # numbers lines, :N, N% and :@time go there."""
+    log = alloc_root / ALLOC_A / "alloc/logs/web.stdout.0"
+    log.write_text("".join(f"2026-11-28T{10 + i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z "
+                           f"row {i}\n" for i in range(5000)))
+    tmux.start([*command(), str(alloc_root), "--open", f"{ALLOC_A}/alloc/logs/web.stdout.0"])
+    tmux.wait_for(lambda s: "row 0" in s, what="the log")
+    tmux.keys("#")
+    tmux.wait_for(lambda s: "L1/5,000" in s, what="line numbers counted")
+    tmux.keys(":", *"4000", "Enter")
+    tmux.wait_for(lambda s: " 4000 2026-11-28T11:06:39Z row 3999" in s, what="line 4000")
+    tmux.keys("5", "0", "%", "Enter")
+    tmux.wait_for(lambda s: "50%" in status_line(s) or "51%" in status_line(s), what="half-way")
+    tmux.keys(":", *"@2026-11-28T10:30", "Enter")
+    tmux.wait_for(lambda s: "2026-11-28T10:30:00Z row 1800" in s, what="the time")
+    tmux.keys("q")
+    assert tmux.exit_status() == 0
+
+
+def test_journey_tree_big_directory_filter_and_live_refresh(alloc_root, tmux):
+    """Point 5: a big directory is one list (G reaches its end), & narrows
+    names, a new file shows up without r, .2 sorts before .10."""
+    big = alloc_root / ALLOC_A / "alloc/data/big"
+    big.mkdir()
+    for n in range(3000):
+        (big / f"item.{n}").touch()
+    tmux.start([*command(), str(alloc_root), "--open", f"{ALLOC_A}/alloc/data/big/item.2"])
+    tmux.wait_for(lambda s: "item.2" in s and "item.10" in s, what="the big directory")
+    text = tmux.screen()
+    assert text.index("item.2 ") < text.index("item.10")  # natural order
+    tmux.keys("Tab", "G", "k", "k")
+    tmux.wait_for(lambda s: "item.2999" in s, what="the last entry")
+    tmux.keys("&", *"item.123", "Enter")
+    tmux.wait_for(lambda s: "item.1234" in s and "item.2999" not in s, what="filtered")
+    tmux.keys("&", "Escape", "g")
+    (big / "item.0-fresh").write_text("new\n")
+    tmux.wait_for(lambda s: "item.0-fresh" in s, timeout=10, what="live refresh")
+    tmux.keys("q")
+    assert tmux.exit_status() == 0
+
+
+def test_journey_follow_reopens_and_marks_truncation(alloc_root, tmux):
+    """Point 6: follow survives deletion and re-creation (tail -F), and a
+    truncation draws a separator."""
+    log = alloc_root / ALLOC_A / "alloc/data/app.log"
+    log.write_text("first life\n")
+    tmux.start([*command(), str(alloc_root), "--open", f"{ALLOC_A}/alloc/data/app.log",
+                "--follow"])
+    tmux.wait_for(lambda s: "first life" in s and "FOLLOW" in s, what="following")
+    time.sleep(0.5)
+    log.write_text("after truncation\n")
+    tmux.wait_for(lambda s: "── truncated ──" in s and "after truncation" in s, what="separator")
+    log.unlink()
+    tmux.wait_for(lambda s: "deleted" in status_line(s), what="deleted")
+    log.write_text("second life\n")
+    tmux.wait_for(lambda s: "second life" in s and "recreated" in s, what="reopened")
+    assert "FOLLOW" in status_line(tmux.screen())
+    tmux.keys("q")
+    assert tmux.exit_status() == 0
+
+
+def test_journey_layout_at_80x24(alloc_root, tmux):
+    """Point 7: at 80x24 the status line fits, ctrl+b hides the tree, > widens it."""
+    tmux.start([*command(), str(alloc_root), "--open", f"{ALLOC_A}/alloc/logs/web.stdout.0"],
+               size=(80, 24))
+    text = tmux.wait_for(lambda s: "line 0001 of the web task" in s and "WRAP" in s,
+                         what="the log and its status")
+    status = status_line(text)
+    assert status.strip().startswith("11111111…/alloc/logs/web.stdout.0")
+    assert "WRAP" in status  # position and flags fit in 80 columns
+    line = next(line for line in text.splitlines() if "line 0001 of the web task" in line)
+    assert line.index("line 0001") <= 26  # the tree takes 24 columns
+    tmux.keys("C-b")
+    text = tmux.wait_for(lambda s: any(l.startswith("line 0001") for l in s.splitlines()),
+                         what="tree hidden")
+    tmux.keys("C-b", "Tab", ">", ">")
+    text = tmux.wait_for(lambda s: any(l.find("line 0001") >= 32 for l in s.splitlines()
+                                       if "line 0001" in l), what="wider tree")
+    tmux.keys("q")
+    assert tmux.exit_status() == 0
