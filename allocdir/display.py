@@ -106,8 +106,9 @@ def is_special(file_mode: str) -> bool:
 
 
 def size_words(size: int) -> str:
-    """A size as people read it, e.g. "12.3 kB"."""
-    return humanize.naturalsize(size)
+    """A size in binary units, as ``ls -h`` counts, e.g. "12.3 KiB": the one
+    unit style of every front-end."""
+    return humanize.naturalsize(size, binary=True)
 
 
 def _count(n: int, word: str, plural: str = "") -> str:

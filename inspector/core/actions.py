@@ -37,13 +37,12 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-import humanize
-
 from allocdir import (
     SHARED_ALLOC_NAME, SHARED_DATA_DIR, TASK_LOCAL, AllocDir, AllocDirError, PathKind,
     SnapshotResult, is_alloc_dir, recognize, snapshot_error_filename,
 )
 from allocdir import dirfd
+from allocdir.display import size_words
 from allocdir.fsops import TreeSize, measure_at
 
 from .roots import Root
@@ -56,8 +55,8 @@ SKIPPED_SHOWN = 3
 
 
 def size_text(size: int) -> str:
-    """A byte count in binary units, e.g. "1.5 MiB"."""
-    return humanize.naturalsize(size, binary=True)
+    """A byte count in binary units, e.g. "1.5 MiB" (the library's style)."""
+    return size_words(size)
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ def test_visible_is_the_same_rule_as_the_inspectors_printable(value):
 
 def test_sizes_are_humanized_with_the_exact_bytes_on_hover():
     out = display.listing_html([info("big.log", size=123_456_789)], now=NOW)
-    assert "123.5 MB" in out
+    assert "117.7 MiB" in out
     assert 'title="123,456,789 bytes"' in out
     assert 'title="1 byte"' in display.size_html(1)
 
