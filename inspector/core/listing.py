@@ -16,7 +16,6 @@ contain the text (smart case).
 from __future__ import annotations
 
 import re
-import sys
 from array import array
 from datetime import datetime, timezone
 
@@ -33,10 +32,19 @@ K_FILE, K_DIR, K_LINK, K_SPECIAL = 0, 1, 2, 3
 _DIGITS = re.compile(r"(\d+)")
 
 
-def natural_key(name: str) -> tuple:
+def _pad(match: re.Match[str]) -> str:
+    digits = match.group().lstrip("0") or "0"
+    return chr(0x30 + len(digits)) + digits  # longer numbers sort after shorter ones
+
+
+def natural_key(name: str) -> str:
     """A sort key that orders digit runs by value: ``a2`` before ``a10``."""
-    parts = _DIGITS.split(name)
-    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
+    return _DIGITS.sub(_pad, name)
+
+
+def natural_keys(names: list[str]) -> list[str]:
+    """:func:`natural_key` of every name, in one pass (names hold no "/")."""
+    return _DIGITS.sub(_pad, "/".join(names)).split("/") if names else []
 
 
 def smart_match(text: str):
@@ -58,35 +66,33 @@ class Listing:
 
     def __init__(self, infos: list[AllocFileInfo], targets: dict[str, str] | None = None) -> None:
         targets = targets or {}
-        infos = sorted(infos, key=lambda info: info.name)
+        if any(a.name > b.name for a, b in zip(infos, infos[1:])):
+            infos = sorted(infos, key=lambda info: info.name)
         self.names: list[str] = [info.name for info in infos]
-        self.kinds = bytearray(len(infos))
-        self.sizes = array("q", bytes(8 * len(infos)))
-        self.mtimes = array("d", bytes(8 * len(infos)))
-        self.modes: list[str] = []
+        self.sizes = array("q", [info.size for info in infos])
+        self.mtimes = array("d", [info.mod_time.timestamp() for info in infos])
+        shared: dict[str, str] = {}
+        self.modes: list[str] = [shared.setdefault(info.file_mode, info.file_mode)
+                                 for info in infos]
+        self.kinds = bytearray(
+            K_DIR if info.is_dir else K_SPECIAL if info.file_mode[:1] in "psbc" else K_FILE
+            for info in infos
+        )
         self.targets: dict[int, str] = {}
-        intern = sys.intern
-        for i, info in enumerate(infos):
-            mode = info.file_mode
-            self.modes.append(intern(mode))
-            target = targets.get(info.name)
-            if target is not None:
-                self.targets[i] = target
-                kind = K_DIR if target == "dir" else K_LINK
-            elif info.is_dir:
-                kind = K_DIR
-            elif mode[:1] in ("p", "s", "c", "b"):
-                kind = K_SPECIAL
-            else:
-                kind = K_FILE
-            self.kinds[i] = kind
-            self.sizes[i] = info.size
-            self.mtimes[i] = info.mod_time.timestamp()
-        files = [name for i, name in enumerate(self.names) if self.kinds[i] == K_FILE]
+        if targets:
+            for i, name in enumerate(self.names):
+                target = targets.get(name)
+                if target is not None:
+                    self.targets[i] = target
+                    self.kinds[i] = K_DIR if target == "dir" else K_LINK
+        kinds = self.kinds
+        files = [name for i, name in enumerate(self.names) if kinds[i] == K_FILE]
         self.sets: dict[str, list[int]] = {}
-        index = {name: i for i, name in enumerate(self.names)} if files else {}
-        for set_name, members in group_rotations(files).items():
-            if len(members) >= 2:
+        grouped = {name: members for name, members in group_rotations(files).items()
+                   if len(members) >= 2}
+        if grouped:
+            index = {name: i for i, name in enumerate(self.names)}
+            for set_name, members in grouped.items():
                 self.sets[set_name] = [index[name] for _, name in members]
         self._member_of = {i: s for s, members in self.sets.items() for i in members}
         self._sorted: dict[str, list[int | str]] = {}
@@ -160,10 +166,10 @@ class Listing:
             dirs.sort(key=newest)
             files.sort(key=newest)
         else:
-            names = self.names
-            dirs.sort(key=lambda i: natural_key(names[i]))
-            files.sort(key=lambda item: natural_key(item if isinstance(item, str)
-                                                    else names[item]))
+            keys = natural_keys(self.names)
+            dirs.sort(key=keys.__getitem__)
+            files.sort(key=lambda item: natural_key(item) if isinstance(item, str)
+                       else keys[item])
         return dirs + files
 
     def members(self, set_name: str, by: str = NAME) -> list[int]:

@@ -117,7 +117,9 @@ def list_dir(alloc: AllocDir, rel: str) -> Listing:
         for info in infos
         if info.file_mode.startswith("l") and not is_secret_dir(rel)
     }
-    return Listing(infos, targets)
+    listing = Listing(infos, targets)
+    listing.order(NAME)  # sorted here, in the worker, not on the event loop
+    return listing
 
 
 def load_dir(alloc: AllocDir, rel: str) -> Listing | str:

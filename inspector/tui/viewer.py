@@ -784,9 +784,10 @@ class FileViewer(Widget, can_focus=True):
         self._request("up", WHEEL_LINES)
 
     def _poll(self) -> None:
-        """Look at the file now and then: growth, new or rotated-away members, deletion."""
-        if self._pager is not None and not self._nav_busy and not self.following:
-            self._request("poll")
+        """Look at the file now and then: growth, new or rotated-away members,
+        deletion (while following too: the set's files come and go)."""
+        if self._pager is not None and not self._nav_busy:
+            self._request("refresh" if self.following else "poll")
 
     # -- line numbers ---------------------------------------------------
 

@@ -15,7 +15,7 @@ import time
 
 from allocdir.testing import temp_alloc_dir
 
-from . import bench_allocdir, bench_viewer, bench_watch
+from . import bench_allocdir, bench_reading, bench_viewer, bench_watch
 from .harness import Row, machine, table
 
 
@@ -42,6 +42,11 @@ def _suite(work: str, scale: float, quick: bool):
             work, (64 << 20) if quick else (8 << 30))),
         ("follow-screen", lambda: bench_viewer.follow_on_screen(work, 30 if quick else 100)),
         ("startup", lambda: [bench_viewer.app_first_paint(work)]),
+        ("search", lambda: bench_reading.search_and_filter(
+            work, (64 << 20) if quick else 2_000_000_000)),
+        ("tree", lambda: bench_reading.big_directory(work, 10_000 if quick else 100_000)),
+        ("rotation", lambda: bench_reading.rotation_set(
+            work, (64 << 20) if quick else (8 << 30))),
         ("notebook", lambda: __import__(f"{__package__}.bench_notebook", fromlist=["_"])
          .notebook_rows(work, quick)),
     ]
