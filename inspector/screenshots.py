@@ -66,6 +66,33 @@ async def follow(pilot: Pilot, app: InspectorApp) -> None:
     await _settle(pilot, 1.5)
 
 
+async def rotation_set(pilot: Pilot, app: InspectorApp) -> None:
+    """A rotation set read as one log: the set's node in the tree, the viewer
+    on its second file with line numbers, the status naming the file."""
+    await _open(pilot, app, WEB, "alloc/logs/redis.stdout.0")
+    app.viewer.focus()
+    await pilot.press("number_sign", "right_square_bracket")
+    await _until(pilot, lambda: app.viewer.status is not None
+                 and app.viewer.status.member == 2 and app.viewer.status.lines is not None)
+    await _settle(pilot)
+
+
+async def filter_and_levels(pilot: Pilot, app: InspectorApp) -> None:
+    """Only the warnings and errors of a log (`&`), levels coloured, a search
+    highlighted with its current match apart."""
+    await _open(pilot, app, WEB, "alloc/logs/redis.stdout.0")
+    viewer = app.viewer
+    viewer.focus()
+    for key in ["ampersand", *"WARN|ERROR", "enter"]:
+        await pilot.press(key)
+    await _until(pilot, lambda: viewer.status is not None and viewer.status.matches
+                 and not viewer.status.counting)
+    for key in ["slash", *"queued", "enter"]:
+        await pilot.press(key)
+    await _until(pilot, lambda: viewer.status.notice.startswith("/queued"))
+    await _settle(pilot)
+
+
 async def hex_view(pilot: Pilot, app: InspectorApp) -> None:
     """A binary file as a hex dump."""
     await _open(pilot, app, WEB, "redis/local/dump.rdb")
@@ -124,6 +151,8 @@ async def help_screen(pilot: Pilot, app: InspectorApp) -> None:
 SCENES: dict[str, Scene] = {
     "tree-and-file": tree_and_file,
     "follow": follow,
+    "rotation-set": rotation_set,
+    "filter-and-levels": filter_and_levels,
     "hex-view": hex_view,
     "snapshot-progress": snapshot_progress,
     "destroy-dialog": destroy_dialog,

@@ -25,6 +25,7 @@ from textual import on, work
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.events import MouseScrollDown, MouseScrollUp, Resize
 from textual.message import Message
 from textual.reactive import reactive
@@ -49,8 +50,8 @@ HSCROLL_CELLS = 8
 GUTTER_MIN = 6
 """Digits of the line-number gutter, at least."""
 TEXT_SUFFIXES = re.compile(r"(\.log|\.(stdout|stderr)\.\d+|\.txt|\.json)$")
-MATCH_STYLE = "black on yellow"
-CURRENT_MATCH_STYLE = "bold black on dark_orange"
+MATCH_STYLE = "black on #d7d75f"
+CURRENT_MATCH_STYLE = "bold black on #5fafff"
 SEPARATOR_STYLE = "bold yellow"
 _UP_OPS = {"up", "page_up", "head", "line", "percent", "time", "file", "goto", "goto_exact"}
 _FOLLOW_OPS = {"view", "sync_tail", "reopen", "poll", "refresh", "filter"}
@@ -309,10 +310,11 @@ class FileViewer(Widget, can_focus=True):
         self._last_status: ViewerStatus | None = None
         self._pending_open: tuple | None = None
         self._composed = False
+        self._body = ViewerBody()
 
     def compose(self) -> ComposeResult:
         """The rows, with the prompt bar docked below."""
-        yield ViewerBody()
+        yield self._body
         yield SearchBar()
 
     def on_mount(self) -> None:
@@ -327,7 +329,7 @@ class FileViewer(Widget, can_focus=True):
     @property
     def body(self) -> ViewerBody:
         """The widget that draws the rows."""
-        return self.query_one(ViewerBody)
+        return self._body
 
     # -- the public contract ----------------------------------------------
 
@@ -542,7 +544,10 @@ class FileViewer(Widget, can_focus=True):
             close()
 
     def _view_size(self) -> tuple[int, int]:
-        size = self.body.size if self.is_mounted else None
+        try:
+            size = self.body.size if self.is_mounted else None
+        except NoMatches:  # being unmounted
+            size = None
         if not size or size.width <= 0 or size.height <= 0:
             return 80, 24
         return size.width, size.height
@@ -574,7 +579,7 @@ class FileViewer(Widget, can_focus=True):
         """Run ``callback`` on the event loop; False if the app is gone."""
         try:
             self.app.call_from_thread(callback, *args)
-        except RuntimeError:
+        except (RuntimeError, NoMatches):  # the app is gone, or going
             return False
         return True
 
