@@ -27,7 +27,8 @@ from .viewer import FileViewer
 # Actions that only make sense on the main screen (never behind a dialog).
 _MAIN_ACTIONS = {
     "help", "snapshot", "move", "destroy", "refresh", "focus_switch", "focus_tree",
-    "viewer_follow", "viewer_wrap", "viewer_search", "toggle_tree", "narrow_tree", "widen_tree",
+    "viewer_follow", "viewer_wrap", "viewer_search", "viewer_search_backward", "toggle_tree",
+    "narrow_tree", "widen_tree",
 }
 
 TREE_SHARE = 0.3
@@ -104,6 +105,8 @@ class InspectorApp(App[None]):
         Binding("f", "viewer_follow", "Follow", show=False),
         Binding("w", "viewer_wrap", "Wrap", show=False),
         Binding("slash", "viewer_search", "Search", show=False, key_display="/"),
+        Binding("question_mark", "viewer_search_backward", "Search backward", show=False,
+                key_display="?"),
         Binding("ctrl+b", "toggle_tree", "Tree on/off", key_display="^b"),
         Binding("less_than_sign", "narrow_tree", "Narrower tree", key_display="<", show=False),
         Binding("greater_than_sign", "widen_tree", "Wider tree", key_display=">", show=False),
@@ -347,3 +350,7 @@ class InspectorApp(App[None]):
     def action_viewer_search(self) -> None:
         """Open the search bar (works with the tree focused too)."""
         self.viewer.action_search()
+
+    def action_viewer_search_backward(self) -> None:
+        """Open the search bar to search backward (works with the tree focused too)."""
+        self.viewer.action_search_backward()

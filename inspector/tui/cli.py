@@ -41,8 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--open",
         metavar="REL",
         dest="open_rel",
-        help="open this file at start; relative to PATH (under a root it begins "
-        "with the alloc id)",
+        help="open this file at start: relative to PATH (under a root it begins "
+        "with the alloc id, or a prefix naming one allocation), or an absolute path "
+        "inside PATH; a rotated log <task>.<stream>.<N> opens with its whole set",
     )
     parser.add_argument("--follow", action="store_true", help="follow the --open file")
     parser.add_argument(

@@ -688,8 +688,8 @@ class FileViewer(Widget, can_focus=True):
                 self._set_filter("")
                 self._set_notice("filter cancelled: every line")
         elif screen is not None:
-            if screen.rebased and self._index is not None:
-                self._restart_index()
+            if self._index is not None and (screen.rebased or screen.size < self._file_size):
+                self._restart_index()  # bytes left the head, or the file was truncated
             if screen.notices:
                 self._notice = "; ".join(screen.notices)
             self._file_size = screen.size

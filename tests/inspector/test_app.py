@@ -102,7 +102,7 @@ async def test_q_quits(alloc_root):
     assert app.return_code == 0
 
 
-async def test_f_w_slash_reach_the_viewer_from_the_tree(alloc_root):
+async def test_f_w_slash_question_mark_reach_the_viewer_from_the_tree(alloc_root):
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
         await open_notes(pilot, app)
@@ -118,6 +118,13 @@ async def test_f_w_slash_reach_the_viewer_from_the_tree(alloc_root):
         assert viewer.wrap is not wrap
         await pilot.press("slash")
         await wait_for(pilot, lambda: viewer.query_one(SearchBar).is_open, message="search bar")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not viewer.query_one(SearchBar).is_open, message="closed")
+        await pilot.press("tab")
+        assert app.focused is app.alloc_tree
+        await pilot.press("question_mark")  # ? too: a backward search, not the help
+        bar = viewer.query_one(SearchBar)
+        await wait_for(pilot, lambda: bar.is_open and bar.kind == "?", message="backward bar")
 
 
 async def test_open_and_follow_at_start(alloc_root):
