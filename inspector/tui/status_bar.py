@@ -126,9 +126,20 @@ class StatusBar(Static):
     }
     """
 
+    AGE_TICK = 5.0
+    """Seconds between redraws, so that the file's age keeps ticking."""
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__("", id=id, classes=classes)
         self.status: ViewerStatus | None = None
+
+    def on_mount(self) -> None:
+        """Redraw now and then: "3 minutes ago" must not stay 3 minutes."""
+        self.set_interval(self.AGE_TICK, self._tick)
+
+    def _tick(self) -> None:
+        if self.status is not None and self.status.mod_time is not None:
+            self.update(status_text(self.status))
 
     def show(self, status: ViewerStatus | None) -> None:
         """Display ``status`` (or nothing)."""
