@@ -26,8 +26,7 @@ import posixpath
 import re
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 ROTATED_LOG_RE = re.compile(r"(.*)\.(stdout|stderr)\.(\d+)$")
 """Nomad's rotated log names: ``<task>.<stdout|stderr>.<N>``."""
@@ -65,8 +64,7 @@ def group_rotations(names: list[str]) -> dict[str, list[tuple[int, str]]]:
     return groups
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     """One member of a source: its path, its N, where it starts and its size."""
 
     path: str
@@ -85,20 +83,24 @@ class Segment:
         return posixpath.basename(self.path)
 
 
-@dataclass
 class Change:
     """What :meth:`LogSource.refresh` found."""
 
-    dropped: int = 0
-    """Bytes removed from the head (members rotated away): offsets moved down by this."""
-    reshaped: bool = False
-    """A member other than the last changed size: cached bytes are stale."""
-    added: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.dropped = 0
+        """Bytes removed from the head (members rotated away): offsets moved down by this."""
+        self.reshaped = False
+        """A member other than the last changed size: cached bytes are stale."""
+        self.added: list[str] = []
+        self.removed: list[str] = []
+        self.notices: list[str] = []
 
     def __bool__(self) -> bool:
         return bool(self.dropped or self.reshaped or self.added or self.removed or self.notices)
+
+    def __repr__(self) -> str:
+        return (f"Change(dropped={self.dropped}, reshaped={self.reshaped}, added={self.added}, "
+                f"removed={self.removed}, notices={self.notices})")
 
 
 class _Member:

@@ -29,6 +29,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 CHUNK_SIZE = 8 * 1024 * 1024
 """Bytes scanned per read (at most)."""
@@ -471,8 +472,7 @@ def search_backward(
     return None
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(NamedTuple):
     """What :func:`search` found: the match, and whether it wrapped around."""
 
     match: Match | None

@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from rich.segment import Segment
@@ -33,7 +33,6 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
-from inspector.core.follow import Follower
 from inspector.core.pager import Pager, Row, line_text, wrap_starts
 from inspector.core.rotation import LogSource
 from inspector.core.search import Match, SearchCancelled, SearchPattern
@@ -83,22 +82,22 @@ class _Loaded:
     message: str = ""
 
 
-@dataclass
 class _Screen:
     """What one navigation pass read, for the event loop to show."""
 
-    rows: list[Row]
-    numbers: list[int | None] = field(default_factory=list)
-    size: int = 0
-    percent: float = 0.0
-    file: str = ""
-    file_offset: int = 0
-    member: int = 1
-    members: int = 1
-    top_line: int | None = None
-    notices: list[str] = field(default_factory=list)
-    changed: bool = True
-    rebased: bool = False
+    def __init__(self, rows: list[Row], size: int = 0, percent: float = 0.0) -> None:
+        self.rows = rows
+        self.numbers: list[int | None] = []
+        self.size = size
+        self.percent = percent
+        self.file = ""
+        self.file_offset = 0
+        self.member = 1
+        self.members = 1
+        self.top_line: int | None = None
+        self.notices: list[str] = []
+        self.changed = True
+        self.rebased = False
 
 
 class ViewerBody(Widget):
@@ -290,7 +289,7 @@ class FileViewer(Widget, can_focus=True):
         self._ops: deque[tuple] = deque()
         self._nav_busy = False
         self._nav_cancel = threading.Event()
-        self._follower: Follower | None = None
+        self._follower = None  # a Follower while following
         self._follow_timer: Timer | None = None
         self._poll_timer: Timer | None = None
         self._follow_seen = -1
@@ -850,6 +849,8 @@ class FileViewer(Widget, can_focus=True):
     def _start_follow(self) -> None:
         if self._pager is None or self._fs is None or self._path is None:
             return
+        from inspector.core.follow import Follower
+
         source = self._pager.source
         path = source.path if isinstance(source, LogSource) else self._path
         self._follower = Follower(self._fs, path, reopen=True)
@@ -862,7 +863,7 @@ class FileViewer(Widget, can_focus=True):
         self._post_status()
 
     @work(thread=True, exclusive=True, group="viewer-follow")
-    def _run_follower(self, follower: Follower) -> None:
+    def _run_follower(self, follower) -> None:
         follower.run()
 
     def _stop_follow(self, notice: str | None) -> None:
