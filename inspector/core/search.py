@@ -33,6 +33,8 @@ from typing import NamedTuple
 
 CHUNK_SIZE = 8 * 1024 * 1024
 """Bytes scanned per read (at most)."""
+DENSE = 32
+"""After this many candidate lines in a row without a match, the regex scans by itself."""
 MAX_LINE_READ = 64 * 1024 * 1024
 """Counting reads at most this much to get a whole (very long) line."""
 LINE_TAIL = 64 * 1024
@@ -202,11 +204,47 @@ class SearchPattern:
         return needle.lower() if self.fold else needle
 
     @cached_property
+    def needles(self) -> tuple[bytes, ...] | None:
+        """Bytes of which every match contains one (lowered when folding): the
+        required literal, or one per branch of a top-level alternation
+        (``refused|unreachable``); None when there are none."""
+        if self.prefilter is not None:
+            return (self.prefilter,)
+        try:
+            items = self._parsed
+            from re import _constants as c
+
+            while len(items) == 1 and items[0][0] is c.SUBPATTERN and not any(items[0][1][1:3]):
+                items = items[0][1][3]
+            if len(items) != 1 or items[0][0] is not c.BRANCH:
+                return None
+            needles = []
+            for branch in items[0][1][1]:
+                runs = _required_literals(branch)
+                if not runs:
+                    return None
+                needles.append(max(runs, key=len))
+        except Exception:
+            return None
+        if self.fold:
+            needles = [n.lower() for n in needles]
+        return tuple(dict.fromkeys(needles))
+
+    @cached_property
     def bytes_regex(self) -> re.Pattern[bytes]:
         """A regex finding the pattern in raw bytes (``MULTILINE``)."""
         if self.is_literal:
             return re.compile(re.escape(self.needle), self._flags)
         return re.compile(self.text.encode("utf-8"), self._flags)
+
+    @cached_property
+    def _scan(self) -> tuple[re.Pattern[bytes], bool]:
+        """(regex, on_hay): with smart case the regex runs case-sensitively on
+        the lowered bytes (the pattern has no capital: the same matches, and
+        Python's ``re`` is several times faster without IGNORECASE)."""
+        if self.ignore_case and not self.is_literal:
+            return re.compile(self.text.encode("utf-8"), re.MULTILINE), True
+        return self.bytes_regex, False
 
     @cached_property
     def text_regex(self) -> re.Pattern[str]:
@@ -230,10 +268,8 @@ class SearchPattern:
         """Whether one line (without its newline) holds a match."""
         if self.is_literal:
             return self.prefilter in self.hay(line)
-        pre = self.prefilter
-        if pre is not None and pre not in self.hay(line):
-            return False
-        return self.bytes_regex.search(line) is not None
+        regex, on_hay = self._scan
+        return regex.search(self.hay(line) if on_hay else line) is not None
 
     def first_in(self, data: bytes, lo: int, hi: int, end: int | None = None,
                  hay: bytes | None = None) -> tuple[int, int] | None:
@@ -248,17 +284,17 @@ class SearchPattern:
             hay = self.hay(data) if hay is None else hay
             found = hay.find(needle, lo, min(end, hi + len(needle) - 1))
             return None if found < 0 else (found, found + len(needle))
-        regex = self.bytes_regex
-        pre = self.prefilter
-        if pre is None:
-            found = regex.search(data, lo, end)
-            if found is None or found.start() >= hi:
-                return None
-            return found.span()
-        hay = self.hay(data) if hay is None else hay
-        pos = lo
+        regex, on_hay = self._scan
+        needles = self.needles
+        if needles is not None or on_hay:
+            hay = self.hay(data) if hay is None else hay
+        if on_hay:
+            data = hay
+        if needles is None:
+            return _span_before(regex.search(data, lo, end), hi)
+        pos, misses = lo, 0
         while pos < hi:
-            hit = hay.find(pre, pos, end)
+            hit = _find_any(hay, needles, pos, end)
             if hit < 0:
                 return None
             line_start = max(lo, data.rfind(b"\n", 0, hit) + 1)
@@ -270,6 +306,9 @@ class SearchPattern:
             if found is not None and found.start() < hi:
                 return found.span()
             pos = line_end + 1
+            misses += 1
+            if misses == DENSE:  # the literal is on most lines: let the regex scan
+                return _span_before(regex.search(data, pos, end), hi)
         return None
 
     def last_in(self, data: bytes, lo: int, hi: int, end: int | None = None,
@@ -281,16 +320,14 @@ class SearchPattern:
             hay = self.hay(data) if hay is None else hay
             found = hay.rfind(needle, lo, min(end, hi + len(needle) - 1))
             return None if found < 0 else (found, found + len(needle))
-        regex = self.bytes_regex
-        pre = self.prefilter
-        if pre is None:
-            last = None
-            for found in regex.finditer(data, lo, end):
-                if found.start() >= hi:
-                    break
-                last = found.span()
-            return last
-        hay = self.hay(data) if hay is None else hay
+        regex, on_hay = self._scan
+        needles = self.needles
+        if needles is not None or on_hay:
+            hay = self.hay(data) if hay is None else hay
+        if on_hay:
+            data = hay
+        if needles is None:
+            return _last_span(regex, data, lo, hi, end)
         if hi <= lo:
             return None
         # The line holding hi - 1: a match starting before hi may have its
@@ -298,46 +335,44 @@ class SearchPattern:
         line_start = max(lo, data.rfind(b"\n", 0, hi - 1) + 1)
         line_end = data.find(b"\n", hi - 1, end)
         line_end = end if line_end < 0 else line_end
-        if hay.find(pre, line_start, line_end) >= 0:
-            last = None
-            for found in regex.finditer(data, line_start, line_end):
-                if found.start() >= hi:
-                    break
-                last = found.span()
+        if _find_any(hay, needles, line_start, line_end) >= 0:
+            last = _last_span(regex, data, line_start, hi, line_end)
             if last is not None:
                 return last
         if line_start <= lo:
             return None
         limit = line_start
+        misses = 0
         while True:
-            hit = hay.rfind(pre, lo, limit)
+            hit = _rfind_any(hay, needles, lo, limit)
             if hit < 0:
                 return None
             line_start = max(lo, data.rfind(b"\n", 0, hit) + 1)
             line_end = data.find(b"\n", hit, end)
             line_end = end if line_end < 0 else line_end
-            last = None
-            for found in regex.finditer(data, line_start, line_end):
-                if found.start() >= hi:
-                    break
-                last = found.span()
+            last = _last_span(regex, data, line_start, hi, line_end)
             if last is not None:
                 return last
             if line_start <= lo:
                 return None
             limit = line_start
+            misses += 1
+            if misses == DENSE:  # the literal is on most lines: let the regex scan
+                return _last_span(regex, data, lo, limit, limit)
 
     def count_lines_in(self, data: bytes, end: int) -> int:
         """How many lines of ``data[:end]`` hold a match (each line once)."""
         if self.is_literal:
             return len(self._line_counter.findall(self.hay(data), 0, end))
-        regex = self.bytes_regex
-        pre = self.prefilter
-        hay = self.hay(data) if pre is not None else data
-        count, pos = 0, 0
+        regex, on_hay = self._scan
+        needles = self.needles
+        hay = self.hay(data) if needles is not None or on_hay else data
+        if on_hay:
+            data = hay
+        count, pos, misses = 0, 0, 0
         while pos < end:
-            if pre is not None:
-                hit = hay.find(pre, pos, end)
+            if needles is not None and misses < DENSE:
+                hit = _find_any(hay, needles, pos, end)
                 if hit < 0:
                     break
                 line_start = data.rfind(b"\n", 0, hit) + 1
@@ -346,6 +381,9 @@ class SearchPattern:
                 line_end = end if line_end < 0 else line_end
                 if regex.search(data, line_start, line_end) is not None:
                     count += 1
+                    misses = 0
+                else:
+                    misses += 1  # on most lines and rarely a match: let the regex scan
             else:
                 found = regex.search(data, pos, end)
                 if found is None:
@@ -355,6 +393,46 @@ class SearchPattern:
                 count += 1
             pos = line_end + 1
         return count
+
+
+def _find_any(hay: bytes, needles: tuple[bytes, ...], pos: int, end: int) -> int:
+    """The first offset in ``[pos, end)`` where one of ``needles`` starts, or -1."""
+    if len(needles) == 1:
+        return hay.find(needles[0], pos, end)
+    best = -1
+    for needle in needles:
+        found = hay.find(needle, pos, end if best < 0 else min(end, best + len(needle)))
+        if found >= 0 and (best < 0 or found < best):
+            best = found
+    return best
+
+
+def _rfind_any(hay: bytes, needles: tuple[bytes, ...], lo: int, limit: int) -> int:
+    """The last offset before ``limit`` where one of ``needles`` starts (and
+    ends by ``limit + len - 1``), or -1."""
+    best = -1
+    for needle in needles:
+        found = hay.rfind(needle, max(lo, best + 1), limit + len(needle) - 1)
+        if found > best:
+            best = found
+    return best
+
+
+def _span_before(found: re.Match[bytes] | None, hi: int) -> tuple[int, int] | None:
+    if found is None or found.start() >= hi:
+        return None
+    return found.span()
+
+
+def _last_span(regex: re.Pattern[bytes], data: bytes, lo: int, hi: int,
+               end: int) -> tuple[int, int] | None:
+    """The last match of ``regex`` in ``data[lo:end]`` that starts before ``hi``."""
+    last = None
+    for found in regex.finditer(data, lo, end):
+        if found.start() >= hi:
+            break
+        last = found.span()
+    return last
 
 
 def _check(cancel: threading.Event | None) -> None:

@@ -125,6 +125,9 @@ def search_and_filter(work: str, size: int) -> list[Row]:
              ("-b", "-m1", "-i", "connection refused by", path), "`grep -b -m1 -i`", 1.5),
             ("search, regex", r"Conn\w+ refused", ("-b", "-m1", "-E", r"Conn\w+ refused", path),
              "`grep -b -m1 -E`", 3.0),
+            ("search, regex alternation, case folded", "unreachable|refused by",
+             ("-b", "-m1", "-i", "-E", "unreachable|refused by", path), "`grep -b -m1 -i -E`",
+             3.0),
         ]
         for name, text, args, baseline, limit in cases:
             mine, theirs = _alternate(ours(text), lambda args=args: _grep(*args))

@@ -160,7 +160,8 @@ def test_smart_case_ignores_escapes():
     assert search_forward(reader(data), len(data), SearchPattern.parse("an err.r"), 0) == Match(2, 8)
 
 
-@pytest.mark.parametrize("text", ["needle", "need.e", "NEEDLE", "ne+dle", "(?i)NEEDLE"])
+@pytest.mark.parametrize("text", ["needle", "need.e", "NEEDLE", "ne+dle", "(?i)NEEDLE",
+                                  "alpha|NEEDLE", "(?:beta|nee) dle", "x{30} ne"])
 @pytest.mark.parametrize("chunk", [7, 64, 1000, 1 << 20])
 def test_forward_and_backward_agree_with_a_plain_scan(text, chunk):
     rnd = random.Random(hash((text, chunk)) & 0xFFFF)
@@ -193,6 +194,20 @@ def _lines(data: bytes):
     for line in data.split(b"\n")[:-1]:
         yield pos, line
         pos += len(line) + 1
+
+
+def test_dense_literal_and_alternation_fall_back_to_the_regex():
+    data = b"".join(b"key=%d\n" % (i % 997) for i in range(50_000)) + b"key=12345\nend\n"
+    for text in [r"key=\d{5}", r"key=\d{5}|zzz", r"(?i)KEY=\d{5}"]:
+        pattern = SearchPattern.parse(text)
+        assert pattern.needles is not None
+        found = search_forward(reader(data), len(data), pattern, 0, chunk_size=64 * 1024)
+        assert found is not None and data[found.offset:].startswith(b"key=12345"), text
+        found = search_backward(reader(data), pattern, len(data), chunk_size=64 * 1024)
+        assert found is not None and data[found.offset:].startswith(b"key=12345"), text
+        assert count_matching_lines(reader(data), len(data), pattern, chunk_size=4096) == 1
+    assert SearchPattern.parse("refused|unreachable").needles == (b"refused", b"unreachable")
+    assert SearchPattern.parse("a|.*").needles is None
 
 
 def test_search_wraps_around_and_says_so():
