@@ -66,7 +66,7 @@ class Listing:
 
     def __init__(self, infos: list[AllocFileInfo], targets: dict[str, str] | None = None) -> None:
         targets = targets or {}
-        if any(a.name > b.name for a, b in zip(infos, infos[1:])):
+        if any(a.name > b.name for a, b in zip(infos, infos[1:], strict=False)):
             infos = sorted(infos, key=lambda info: info.name)
         self.names: list[str] = [info.name for info in infos]
         self.sizes = array("q", [info.size for info in infos])

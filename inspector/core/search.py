@@ -138,8 +138,7 @@ class SearchPattern:
             return cls.literal(text)
         pattern = cls(text, ignore_case=_smart_case(text), regex=True)
         try:
-            pattern.bytes_regex
-            pattern.text_regex
+            _ = pattern.bytes_regex, pattern.text_regex  # compile now, to report errors here
         except re.error as exc:
             raise ValueError(f"invalid regex: {exc}") from None
         return pattern

@@ -20,7 +20,6 @@ refusal.
 
 from __future__ import annotations
 
-import os
 import time
 import weakref
 from datetime import datetime, timezone
@@ -28,9 +27,8 @@ from typing import Any
 
 import humanize
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
-from textual import events, on, work
+from textual import events, work
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -923,7 +921,7 @@ class AllocTree(ScrollView, can_focus=True):
             node._weak = weakref.WeakValueDictionary()
             return
         kept: dict[Any, Node] = {}
-        for item, sub in node._strong.items():
+        for sub in node._strong.values():
             if sub.kind == SET:
                 if sub.set_name in listing.sets:
                     kept[sub.set_name] = sub

@@ -81,6 +81,15 @@ def build_alloc_root(root: Path) -> Path:
 
 
 @pytest.fixture
+def alloc():
+    """A fresh built alloc dir for viewer tests, destroyed afterwards."""
+    from allocdir.testing import temp_alloc_dir
+
+    with temp_alloc_dir() as alloc_dir:
+        yield alloc_dir
+
+
+@pytest.fixture
 def alloc_root(tmp_path: Path) -> Path:
     """A deterministic client alloc root (two allocations), destroyed afterwards."""
 

@@ -10,7 +10,7 @@ import pytest
 
 from inspector.tui.search_bar import SearchBar
 
-from .test_viewer import Host, alloc, opened, top_is, wait_for, write  # noqa: F401
+from .test_viewer import Host, opened, top_is, wait_for, write
 
 SIZE = (100, 24)
 LOGS = "alloc/logs"

@@ -166,7 +166,7 @@ def test_smart_case_ignores_escapes():
 def test_forward_and_backward_agree_with_a_plain_scan(text, chunk):
     rnd = random.Random(hash((text, chunk)) & 0xFFFF)
     lines = []
-    for i in range(400):
+    for _ in range(400):
         words = [rnd.choice(["alpha", "beta", "needle", "NEEDLE", "nee", "dle", "x" * 30])
                  for _ in range(rnd.randrange(0, 5))]
         lines.append(" ".join(words))

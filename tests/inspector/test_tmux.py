@@ -9,7 +9,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -312,10 +311,10 @@ def test_journey_layout_at_80x24(alloc_root, tmux):
     line = next(line for line in text.splitlines() if "line 0001 of the web task" in line)
     assert line.index("line 0001") <= 26  # the tree takes 24 columns
     tmux.keys("C-b")
-    text = tmux.wait_for(lambda s: any(l.startswith("line 0001") for l in s.splitlines()),
+    text = tmux.wait_for(lambda s: any(row.startswith("line 0001") for row in s.splitlines()),
                          what="tree hidden")
     tmux.keys("C-b", "Tab", ">", ">")
-    text = tmux.wait_for(lambda s: any(l.find("line 0001") >= 32 for l in s.splitlines()
-                                       if "line 0001" in l), what="wider tree")
+    text = tmux.wait_for(lambda s: any(row.find("line 0001") >= 32 for row in s.splitlines()
+                                       if "line 0001" in row), what="wider tree")
     tmux.keys("q")
     assert tmux.exit_status() == 0

@@ -13,7 +13,6 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.events import MouseScrollDown, MouseScrollUp
 
-from allocdir.testing import temp_alloc_dir
 from inspector.tui.search_bar import SearchBar
 from inspector.tui.status_bar import StatusBar, ViewerStatus
 from inspector.tui.viewer import FileViewer
@@ -74,12 +73,6 @@ async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = TIMEOU
                 f"timed out; lines={viewer.body.plain_lines()[:5]} status={viewer.status}"
             )
         await pilot.pause(0.02)
-
-
-@pytest.fixture
-def alloc():
-    with temp_alloc_dir() as alloc_dir:
-        yield alloc_dir
 
 
 def write(alloc_dir, rel: str, data: bytes, mode: str = "wb") -> str:
