@@ -17,7 +17,6 @@ from .layout import (
 )
 from .recognize import PathKind, Recognized, is_alloc_dir, recognize
 from .sniff import detect_content_type
-from .snapshot import SnapshotResult
 from .task_dir import TaskDir
 from .watch import ChangeEvent, FileChanges
 
@@ -31,3 +30,13 @@ __all__ = [
     "UnsafePathError", "detect_content_type", "is_alloc_dir", "recognize",
     "snapshot_error_filename",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # SnapshotResult is imported on first use: its module pulls in tarfile,
+    # which nothing needs before a snapshot runs.
+    if name == "SnapshotResult":
+        from .snapshot import SnapshotResult
+
+        return SnapshotResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,7 +10,7 @@ import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from . import dirfd
 from .errors import AllocDirError, NotAnAllocDirError, NotBuiltError, SecretReadError
@@ -25,9 +25,11 @@ from .ownership import task_owner
 from .paths import PathArg, fd_path, open_directory, open_regular, resolve
 from .recognize import is_alloc_dir
 from .sniff import SNIFF_LEN, detect_content_type
-from .snapshot import SnapshotResult, TarStream, archive_tree, error_entry
 from .task_dir import TaskDir, check_task_name
 from .watch import FileChanges, wait_for_path
+
+if TYPE_CHECKING:  # imported when a snapshot runs: tarfile is not needed before
+    from .snapshot import SnapshotResult, TarStream
 
 _log = logging.getLogger("allocdir")
 
@@ -253,6 +255,8 @@ class AllocDir:
         error is raised. ``progress``, if given, is called with the number of
         content bytes archived so far.
         """
+        from .snapshot import SnapshotResult, TarStream, archive_tree
+
         tar = TarStream(w, progress)
         result = SnapshotResult()
         try:
@@ -269,6 +273,8 @@ class AllocDir:
         return result
 
     def _finish_failed_snapshot(self, tar: TarStream, error: BaseException) -> None:
+        from .snapshot import error_entry
+
         name = snapshot_error_filename(self.alloc_id)
         info, content = error_entry(name, error)
         try:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import html
 import os
-import re
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ import humanize
 
 from .layout import LOG_DIR_NAME, SHARED_ALLOC_NAME, SHARED_DATA_DIR, TASK_LOCAL
 from .paths import is_protected
+from .plaintext import size_words, visible
 
 LIST_LIMIT = 2000
 """Entries read from one directory when gathering a summary."""
@@ -49,41 +49,6 @@ NEWEST_LOGS = 6
 """Log files named in an allocation's summary, newest first."""
 LIVE_SECONDS = 60
 """A log written to within this many seconds counts as live."""
-
-# ------------------------------------------------------------------ text
-
-# The same rule as ``inspector.core.text.printable`` (the library cannot
-# import the application): C0, DEL and C1 controls; line and paragraph
-# separators; bidirectional controls, which make a name read differently from
-# what it is; and lone surrogates, which is how Python decodes the bytes of a
-# name that are not UTF-8.
-_UNPRINTABLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\udc80-\udcff]"
-)
-_NAMED = {"\x1b": "\\x1b", "\n": "\\n", "\t": "\\t"}
-
-
-def _escape(match: re.Match[str]) -> str:
-    char = match.group()
-    named = _NAMED.get(char)
-    if named is not None:
-        return named
-    code = ord(char)
-    if 0xDC80 <= code <= 0xDCFF:
-        return f"\\x{code - 0xDC00:02x}"  # the undecodable byte itself
-    if code <= 0xFF:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}"
-
-
-def visible(value: object) -> str:
-    """``value`` as a string with every control character shown as an escape
-    (``\\x1b``, ``\\n``, ``\\t``, ``\\xNN``, ``\\uNNNN``), on one line."""
-    text = value if isinstance(value, str) else str(value)
-    if _UNPRINTABLE.search(text) is None:
-        return text
-    return _UNPRINTABLE.sub(_escape, text)
-
 
 def esc(value: object) -> str:
     """``value`` made :func:`visible`, then HTML-escaped (quotes included)."""
@@ -103,12 +68,6 @@ def kind_of(file_mode: str) -> str:
 def is_special(file_mode: str) -> bool:
     """True for a FIFO, socket or device: nothing to open and read."""
     return file_mode[:1] in ("p", "s", "c", "b")
-
-
-def size_words(size: int) -> str:
-    """A size in binary units, as ``ls -h`` counts, e.g. "12.3 KiB": the one
-    unit style of every front-end."""
-    return humanize.naturalsize(size, binary=True)
 
 
 def _count(n: int, word: str, plural: str = "") -> str:

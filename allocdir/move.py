@@ -22,7 +22,6 @@ followed, and nothing is removed through it.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import stat
 from dataclasses import dataclass
@@ -222,6 +221,8 @@ def _finish(m: Move, top: int, copy: dict[str, Entry]) -> None:
 
 def _write_journal(m: Move, ident: tuple[int, int]) -> None:
     record = {"source": m.source, "target": m.target, "identity": list(ident)}
+    import json  # only when a move runs: keeps it out of start-up
+
     data = json.dumps(record, ensure_ascii=True).encode()
     partial = m.journal + ".partial"
     _discard(m.sidecar_fd, partial)
@@ -253,6 +254,8 @@ def _read_journal(m: Move) -> dict | None:
     finally:
         os.close(fd)
     try:
+        import json
+
         record = json.loads(data)
     except ValueError as e:
         raise AllocDirError(f"error moving {m.what}: unreadable journal {m.journal}") from e

@@ -38,13 +38,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from allocdir import (
-    SHARED_ALLOC_NAME, SHARED_DATA_DIR, TASK_LOCAL, AllocDir, AllocDirError, PathKind,
-    SnapshotResult, is_alloc_dir, recognize, snapshot_error_filename,
+    SHARED_ALLOC_NAME,
+    SHARED_DATA_DIR,
+    TASK_LOCAL,
+    AllocDir,
+    AllocDirError,
+    PathKind,
+    SnapshotResult,
+    dirfd,
+    is_alloc_dir,
+    recognize,
+    snapshot_error_filename,
 )
-from allocdir import dirfd
-from allocdir.display import size_words
+from allocdir.plaintext import size_words
 from allocdir.fsops import TreeSize, measure_at
 
+from .busy import BusyRegistry, busy_reason
 from .roots import Root
 from .text import printable
 
@@ -52,11 +61,6 @@ BLOCK = tarfile.BLOCKSIZE
 RECORD = tarfile.RECORDSIZE
 SKIPPED_SHOWN = 3
 """How many of a snapshot's skipped entries are named in its report."""
-
-
-def size_text(size: int) -> str:
-    """A byte count in binary units, e.g. "1.5 MiB" (the library's style)."""
-    return size_words(size)
 
 
 @dataclass(frozen=True)
@@ -70,46 +74,6 @@ class Refused:
 
 
 # ------------------------------------------------------------------ busy
-
-
-class BusyRegistry:
-    """The allocations an action is running on, so that no second action
-    (a destroy during a snapshot, a move during a destroy…) starts on them.
-
-    Thread-safe: claims are made and released from worker threads.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._busy: dict[str, str] = {}
-
-    def running(self, path: str) -> str | None:
-        """What runs on the alloc dir ``path`` (e.g. "a snapshot"), if anything."""
-        with self._lock:
-            return self._busy.get(os.path.abspath(path))
-
-    def claim(self, what: str, *paths: str) -> str | None:
-        """Mark every path busy with ``what``, or none of them: returns the
-        refusal when one already is, else None."""
-        keys = [os.path.abspath(p) for p in paths]
-        with self._lock:
-            for key in keys:
-                if key in self._busy:
-                    return busy_reason(key, self._busy[key])
-            for key in keys:
-                self._busy[key] = what
-        return None
-
-    def release(self, *paths: str) -> None:
-        """Forget the claims on ``paths``."""
-        with self._lock:
-            for path in paths:
-                self._busy.pop(os.path.abspath(path), None)
-
-
-def busy_reason(path: str, what: str) -> str:
-    """The refusal for an action on ``path`` while ``what`` runs on it."""
-    return f"{what} of {printable(os.path.basename(path))} is running: wait for it to finish"
 
 
 def _check_busy(busy: BusyRegistry | None, paths: Iterable[str]) -> str | None:
@@ -284,7 +248,7 @@ class MovePart:
             return f"{printable(self.label)}  (none)"
         count = self.size.entries
         return (f"{printable(self.label)}  {count:,} {'entry' if count == 1 else 'entries'}, "
-                f"{size_text(self.size.content_bytes)}")
+                f"{size_words(self.size.content_bytes)}")
 
 
 def move_parts(source: AllocDir) -> list[MovePart]:
@@ -510,8 +474,8 @@ def snapshot_target(alloc: AllocDir, typed: str, cwd: str,
     except (OSError, AllocDirError) as exc:
         return Refused(f"{shown} cannot be checked: {printable(_strerror(exc))}")
     if needs > free:
-        return Refused(f"Not enough space: the snapshot needs ~{size_text(needs)}, "
-                       f"{size_text(free)} free on {printable(mount)}")
+        return Refused(f"Not enough space: the snapshot needs ~{size_words(needs)}, "
+                       f"{size_words(free)} free on {printable(mount)}")
     return SnapshotTarget(path, cwd, exists, estimate, needs, free, mount)
 
 
@@ -552,7 +516,7 @@ class SnapshotOutcome:
         path = printable(self.path)
         if self.ok:
             text = (f"Snapshot of {printable(self.alloc_id)} written to {path} "
-                    f"({size_text(self.size)})")
+                    f"({size_words(self.size)})")
             return text + self._skipped_text()
         if self.cancelled:
             text = "Snapshot cancelled"

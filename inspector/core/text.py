@@ -25,7 +25,7 @@ import re
 from rich.style import Style
 from rich.text import Span, Text
 
-from allocdir.display import visible
+from allocdir.plaintext import visible
 
 
 def printable(value: object) -> str:

@@ -2,20 +2,23 @@
 
 :func:`open_for_viewing` stats the file, refuses what must not be read
 (directories; FIFOs, sockets and devices, which could block; secrets, which
-``read_at`` refuses) with a message for the user, and otherwise opens an
-:class:`~inspector.core.pager.FsSource` and says whether the content is
-shown as text or as a hex dump (:func:`is_text`). Blocking: call it from a
-worker thread.
+``read_at`` refuses) with a message for the user, and otherwise opens a
+source (the file alone, or a Nomad log with its whole rotation set) and says
+whether the content is shown as text or as a hex dump (:func:`is_text`).
+:func:`read_first_screen` goes on to read the screen shown first. Both block:
+call them from a worker thread, or before a UI starts.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from allocdir import AllocDirError, AllocFileInfo
 
-from .pager import FsSource
+from .pager import FsSource, Pager, Row
+from .rotation import LogSource
 from .text import printable
 
 TEXT_SUFFIXES = re.compile(r"(\.log|\.(stdout|stderr)\.\d+|\.txt|\.json)$")
@@ -55,12 +58,13 @@ class Viewable:
     closes it) and whether it is shown as a hex dump."""
 
     info: AllocFileInfo
-    source: FsSource
+    source: LogSource
     hex_mode: bool
 
 
-def open_for_viewing(fs, path: str) -> Viewable:
-    """Stat and open ``path`` of ``fs`` (an ``AllocDirFS``) for a pager.
+def open_for_viewing(fs, path: str, *, as_set: bool = False) -> Viewable:
+    """Stat and open ``path`` of ``fs`` (an ``AllocDirFS``) for a pager; with
+    ``as_set``, a rotated log ``<task>.<stream>.<N>`` opens with its whole set.
 
     Raises :class:`NotViewable` with a one-line reason for a directory, a
     FIFO, socket or device (never opened), a secret (``read_at``'s refusal),
@@ -76,7 +80,7 @@ def open_for_viewing(fs, path: str) -> Viewable:
         if kind in SPECIAL_FILES:
             raise NotViewable(
                 f"{shown} is {SPECIAL_FILES[kind]}: it is not opened (reading could block).", info)
-        source = FsSource(fs, path)
+        source = LogSource(fs, path) if as_set else FsSource(fs, path)
     except NotViewable:
         raise
     except FileNotFoundError:
@@ -91,3 +95,48 @@ def open_for_viewing(fs, path: str) -> Viewable:
     except Exception as exc:  # any other backend failure is shown, not raised
         raise NotViewable(f"Cannot open {shown}: {printable(exc)}", info) from None
     return Viewable(info, source, hex_mode=not is_text(path, info.content_type))
+
+
+@dataclass
+class FirstScreen:
+    """A file opened with its first screen read, or, with ``pager`` None,
+    the ``message`` saying why it is not shown. The caller closes the pager's
+    source."""
+
+    pager: Pager | None
+    rows: list[Row]
+    size: int
+    mod_time: datetime | None
+    content_type: str
+    message: str = ""
+
+
+def read_first_screen(
+    fs, path: str, width: int, height: int, *, wrap: bool = False, follow: bool = False
+) -> FirstScreen:
+    """Open ``path`` with its rotation set and read the screen shown first:
+    the top of ``path`` (inside its set), or with ``follow`` the end of the
+    set. Failures become the message, never an exception."""
+    try:
+        opened = open_for_viewing(fs, path, as_set=True)
+    except NotViewable as refusal:
+        info = refusal.info
+        return FirstScreen(None, [], getattr(info, "size", 0), getattr(info, "mod_time", None),
+                           getattr(info, "content_type", ""), str(refusal))
+    source, info = opened.source, opened.info
+    try:
+        pager = Pager(source, hex_mode=opened.hex_mode, width=width, height=height, wrap=wrap,
+                      levels=not opened.hex_mode)
+        if follow:
+            pager.tail()
+        elif source.is_set:
+            start = source.start_of(path)
+            if start:
+                pager.goto_exact(start)
+        rows = pager.screen()
+    except Exception as exc:  # shown in the viewer, never raised into the UI
+        source.close()
+        reason = printable(getattr(exc, "strerror", None) or exc)
+        return FirstScreen(None, [], info.size, info.mod_time, info.content_type,
+                           f"Cannot read {printable(path)}: {reason}")
+    return FirstScreen(pager, rows, pager.size, info.mod_time, info.content_type)

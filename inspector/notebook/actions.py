@@ -24,9 +24,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 
 from allocdir import AllocDir, PathKind
+from allocdir.plaintext import size_words
 
 from ..core import actions as core
-from ..core.actions import BusyRegistry, Refused, size_text
+from ..core.actions import BusyRegistry, Refused
 from ..core.html import name_html
 from ..core.roots import Root, RootError
 from ..core.text import printable
@@ -228,9 +229,9 @@ def snapshot(alloc: AllocDir, path: str | os.PathLike[str], *,
             if now - last[0] >= REDRAW_EVERY:
                 last[0] = now
                 job._progress(done * 1000 // total,
-                              f"archived {size_text(done)} of ~{size_text(total)}")
+                              f"archived {size_words(done)} of ~{size_words(total)}")
 
-        job._progress(0, f"archived 0 B of ~{size_text(total)}")
+        job._progress(0, f"archived 0 B of ~{size_words(total)}")
         outcome = core.run_snapshot(alloc, target, BUSY, progress=progress,
                                     cancel=job.cancel_event)
         if isinstance(outcome, Refused):

@@ -18,9 +18,8 @@ import posixpath
 from dataclasses import dataclass, field
 
 from allocdir import SHARED_ALLOC_NAME, AllocDir, AllocDirError, AllocFileInfo, PathEscapesError
-from allocdir.display import kind_of
+from allocdir.display import kind_of, size_words
 
-from ..core.actions import size_text
 from ..core.html import name_html
 from ..core.text import printable
 from ._ui import SerialQueue, UiScheduler, Widget, await_until, widgets
@@ -268,7 +267,7 @@ class Browser(Widget):
             mark = {"FIFO": "|", "socket": "="}.get(kind_word, "")
             kind, label = SPECIAL, f"{name}{mark}  {kind_word}"
         else:
-            kind, label = FILE, f"{name}  {size_text(info.size)}"
+            kind, label = FILE, f"{name}  {size_words(info.size)}"
         nodes[key] = Node(key, kind, alloc, rel, depth, label, info)
         return key
 

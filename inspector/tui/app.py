@@ -13,16 +13,17 @@ from textual.widgets import Footer, Header, Input
 
 from allocdir import AllocDir
 
-from ..core.actions import BusyRegistry
-from .destroy_screen import DestroyScreen
-from .help_screen import HelpScreen
-from .move_screen import MoveScreen
+from ..core.busy import BusyRegistry
 from ..core.roots import Root
-from .snapshot_screen import SnapshotScreen
-from .status_bar import StatusBar
 from ..core.text import printable
+from ..core.viewing import FirstScreen
+from . import startup
+from .status_bar import StatusBar
 from .tree import ROOT, AllocTree
 from .viewer import FileViewer
+
+# The dialogs (and the actions behind them) are imported when first opened:
+# the first screen does not need them, and every module costs start-up time.
 
 # Actions that only make sense on the main screen (never behind a dialog).
 _MAIN_ACTIONS = {
@@ -42,6 +43,12 @@ VIEWER_MIN = 20
 def tree_width(columns: int) -> int:
     """The tree's width on a terminal of ``columns`` (at 80 columns: 24)."""
     return max(TREE_MIN, min(TREE_MAX, round(columns * TREE_SHARE)))
+
+
+def viewer_size(columns: int, lines: int) -> tuple[int, int]:
+    """The viewer's rows on a terminal of that size, before any resizing:
+    beside the tree, below the header, above the status line and footer."""
+    return max(1, columns - tree_width(columns)), max(1, lines - 3)
 
 
 class TreeFilter(Input):
@@ -118,6 +125,7 @@ class InspectorApp(App[None]):
         *,
         open_file: tuple[AllocDir, str] | None = None,
         follow: bool = False,
+        first_screen: FirstScreen | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -126,6 +134,7 @@ class InspectorApp(App[None]):
         self.busy = BusyRegistry()
         self._start = open_file
         self._start_follow = follow
+        self._start_screen = first_screen
         self.open_alloc: AllocDir | None = None
         self._tree_width: int | None = None  # set by < and >; else it follows the terminal
 
@@ -147,12 +156,17 @@ class InspectorApp(App[None]):
         yield self.status_bar
         yield Footer()
 
+    def on_ready(self) -> None:
+        """The first frame is on screen: start-up is over."""
+        startup.resume_collector()
+
     def on_mount(self) -> None:
         """Open the --open file if one was given, else focus the tree."""
         self._layout_tree()
         if self._start is not None:
             alloc, rel = self._start
-            self.open_file(alloc, rel, follow=self._start_follow)
+            self.open_file(alloc, rel, follow=self._start_follow, first=self._start_screen)
+            self._start_screen = None
             self.alloc_tree.reveal(alloc, rel)
         else:
             self.alloc_tree.focus()
@@ -173,10 +187,14 @@ class InspectorApp(App[None]):
         """The allocation under the tree's cursor, or else that of the open file."""
         return self.alloc_tree.current_alloc() or self.open_alloc
 
-    def open_file(self, alloc: AllocDir, rel: str, *, follow: bool = False) -> None:
-        """Show `rel` of `alloc` in the viewer and move the focus there."""
+    def open_file(
+        self, alloc: AllocDir, rel: str, *, follow: bool = False, first: FirstScreen | None = None
+    ) -> None:
+        """Show `rel` of `alloc` in the viewer and move the focus there
+        (`first`: its first screen, already read)."""
         self.open_alloc = alloc
-        self.viewer.open_file(alloc, rel, label=f"{alloc.alloc_id}/{rel}", follow=follow)
+        self.viewer.open_file(alloc, rel, label=f"{alloc.alloc_id}/{rel}", follow=follow,
+                              first=first)
         self.viewer.focus()
 
     # ----------------------------------------------------------- events
@@ -263,6 +281,8 @@ class InspectorApp(App[None]):
 
     def action_help(self) -> None:
         """Show every key."""
+        from .help_screen import HelpScreen
+
         self.push_screen(
             HelpScreen(
                 [
@@ -312,17 +332,22 @@ class InspectorApp(App[None]):
     def action_snapshot(self) -> None:
         """Write a tar of the current allocation."""
         if (alloc := self._need_alloc("snapshot")) is not None:
+            from .snapshot_screen import SnapshotScreen
+
             self.push_screen(SnapshotScreen(alloc, self.busy), self._after_change)
 
     def action_move(self) -> None:
         """Move the current allocation's data and task local dirs to another alloc dir."""
         if (alloc := self._need_alloc("move")) is not None:
+            from .move_screen import MoveScreen
+
             self.push_screen(MoveScreen(alloc, self.alloc_root, self.busy), self._after_change)
 
     def action_destroy(self) -> None:
         """Destroy the current allocation after the user types its id."""
         if (alloc := self._need_alloc("destroy")) is None:
             return
+        from .destroy_screen import DestroyScreen
 
         def done(destroyed: bool | None) -> None:
             if not destroyed:

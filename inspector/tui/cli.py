@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import signal
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from ..core.roots import Root, RootError, check_openable
-from ..core.text import printable
+from . import startup
+
+if TYPE_CHECKING:
+    from ..core.roots import Root
 
 PROG = "allocdir-inspector"
 EXIT_USAGE = 2
@@ -56,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _fail(subject: str, reason: str) -> NoReturn:
     """Print the one-line error and exit with status 2."""
+    from ..core.text import printable
+
     print(f"{PROG}: {printable(subject)}: {printable(reason)}", file=sys.stderr)
     raise SystemExit(EXIT_USAGE)
 
@@ -65,23 +70,41 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.follow and not args.open_rel:
         _fail("--follow", "needs --open REL")
-    if args.demo:
-        if args.path is not None:
-            _fail("--demo", "takes no PATH")
-        return _run_demo(args.open_rel, args.follow)
-    path = args.path if args.path is not None else "."
+    # Paused before the heavy imports; the app's first frame resumes it.
+    startup.pause_collector()
     try:
-        root = Root.open(path)
+        if args.demo:
+            if args.path is not None:
+                _fail("--demo", "takes no PATH")
+            return _run_demo(args.open_rel, args.follow)
+        return _run(_open_root(args.path if args.path is not None else "."), args.open_rel,
+                    args.follow)
+    finally:
+        startup.resume_collector()
+
+
+def _open_root(path: str) -> Root:
+    """The Root at PATH, or the one-line error."""
+    from ..core.roots import Root, RootError
+
+    try:
+        return Root.open(path)
     except RootError as exc:
         _fail(path, str(exc))
-    return _run(root, args.open_rel, args.follow)
 
 
 def _run(root: Root, open_rel: str | None, follow: bool) -> int:
-    """Check --open, then run the app on `root`."""
-    from .app import InspectorApp
+    """Check --open, then run the app on `root`.
 
-    start = None
+    The --open file's first screen is read here, before the event loop runs,
+    so that the app's first frame shows it (a worker would deliver it a frame
+    later); the viewer lays it out again for its real size.
+    """
+    from ..core.roots import RootError, check_openable
+    from ..core.viewing import read_first_screen
+    from .app import InspectorApp, viewer_size
+
+    start = first = None
     if open_rel:
         try:
             alloc, rel = root.locate(open_rel)
@@ -89,7 +112,9 @@ def _run(root: Root, open_rel: str | None, follow: bool) -> int:
         except RootError as exc:
             _fail(open_rel, str(exc))
         start = (alloc, rel)
-    InspectorApp(root, open_file=start, follow=follow).run()
+        width, height = viewer_size(*shutil.get_terminal_size())
+        first = read_first_screen(alloc, rel, width, height, follow=follow)
+    InspectorApp(root, open_file=start, follow=follow, first_screen=first).run()
     return 0
 
 
@@ -105,7 +130,7 @@ def _run_demo(open_rel: str | None, follow: bool) -> int:
     for signum in (signal.SIGHUP, signal.SIGTERM):
         signal.signal(signum, _exit_on_signal)
     with DemoRoot() as demo:
-        return _run(Root.open(demo.path), open_rel, follow)
+        return _run(_open_root(demo.path), open_rel, follow)
 
 
 if __name__ == "__main__":  # pragma: no cover

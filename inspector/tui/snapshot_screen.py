@@ -17,11 +17,12 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from allocdir import AllocDir
+from allocdir.plaintext import size_words
 
 from ..core import actions
-from ..core.actions import BusyRegistry, Refused, SnapshotOutcome, SnapshotTarget, size_text
-from .dialog import ActionDialog, current_dir, shown_lines
+from ..core.actions import BusyRegistry, Refused, SnapshotOutcome, SnapshotTarget
 from ..core.text import plain, printable
+from .dialog import ActionDialog, current_dir, shown_lines
 
 _REDRAW_EVERY = 0.05  # seconds between progress updates sent to the screen
 
@@ -150,7 +151,7 @@ class SnapshotScreen(ActionDialog):
 
     def _progress(self, done: int, total: int) -> None:
         self.query_one("#progress", ProgressBar).update(total=max(total, 1), progress=done)
-        self.say(f"archived {size_text(done)} of ~{size_text(total)}")
+        self.say(f"archived {size_words(done)} of ~{size_words(total)}")
 
     def _ended(self, outcome: SnapshotOutcome | Refused) -> None:
         self.running = False

@@ -10,7 +10,8 @@ import humanize
 from rich.text import Text
 from textual.widgets import Static
 
-from ..core.actions import size_text
+from allocdir.plaintext import size_words
+
 from ..core.text import printable
 
 _ALLOC_ID = re.compile(r"^([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=/)")
@@ -108,7 +109,7 @@ def status_text(status: ViewerStatus) -> Text:
     else:
         flags.append("NOWRAP")
     text.append("  " + " ".join(flags), style="bold")
-    details = [size_text(status.size), _age(status.mod_time), status.content_type]
+    details = [size_words(status.size), _age(status.mod_time), status.content_type]
     text.append("  " + printable("  ".join(d for d in details if d)), style="dim")
     return text
 

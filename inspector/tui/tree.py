@@ -37,8 +37,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from allocdir import SHARED_ALLOC_NAME, AllocDir, AllocDirError, AllocFileInfo, PathEscapesError
+from allocdir.plaintext import size_words
 
-from ..core.actions import size_text
 from ..core.listing import K_DIR, K_LINK, K_SPECIAL, MTIME, NAME, Listing
 from ..core.roots import Discovery, Root
 from ..core.text import printable
@@ -643,7 +643,7 @@ class AllocTree(ScrollView, can_focus=True):
             label.append(f"{name}.[{span}]", style="bold")
             if listing is not None and members:
                 label.append(
-                    f"  {len(members)} files · {size_text(listing.set_size(node.set_name))}"
+                    f"  {len(members)} files · {size_words(listing.set_size(node.set_name))}"
                     f" · {_age(listing.set_mtime(node.set_name), now)}", style="dim")
             return label
         if listing is None or node.entry is None or node.entry >= len(listing):
@@ -658,7 +658,7 @@ class AllocTree(ScrollView, can_focus=True):
             return label
         if kind == SECRET_FILE:
             label.append(name, style="yellow")
-            label.append(f"  {size_text(listing.sizes[i])} [locked]", style="dim yellow")
+            label.append(f"  {size_words(listing.sizes[i])} [locked]", style="dim yellow")
             return label
         suffix, tag = special_tag(mode)
         if target is not None:
@@ -674,7 +674,7 @@ class AllocTree(ScrollView, can_focus=True):
             label.append(name)
         details = []
         if kind == FILE and not target and listing.kinds[i] != K_LINK:
-            details.append(size_text(listing.sizes[i]))
+            details.append(size_words(listing.sizes[i]))
         details.append(_age(listing.mtimes[i], now))
         label.append("  " + " · ".join(details), style="dim")
         return label

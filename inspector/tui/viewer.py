@@ -37,6 +37,7 @@ from inspector.core.pager import Pager, Row, line_text, wrap_starts
 from inspector.core.rotation import LogSource
 from inspector.core.search import Match, SearchCancelled, SearchPattern
 from inspector.core.text import plain, printable
+from inspector.core.viewing import FirstScreen, read_first_screen
 from inspector.tui.search_bar import SearchBar
 from inspector.tui.status_bar import ViewerStatus
 
@@ -48,38 +49,17 @@ WHEEL_LINES = 3
 HSCROLL_CELLS = 8
 GUTTER_MIN = 6
 """Digits of the line-number gutter, at least."""
-TEXT_SUFFIXES = re.compile(r"(\.log|\.(stdout|stderr)\.\d+|\.txt|\.json)$")
 MATCH_STYLE = "black on #d7d75f"
 CURRENT_MATCH_STYLE = "bold black on #5fafff"
 SEPARATOR_STYLE = "bold yellow"
 _UP_OPS = {"up", "page_up", "head", "line", "percent", "time", "file", "goto", "goto_exact"}
 _FOLLOW_OPS = {"view", "sync_tail", "reopen", "poll", "refresh", "filter"}
-_SPECIAL_FILES = {
-    "p": "a FIFO",
-    "s": "a socket",
-    "c": "a character device",
-    "b": "a block device",
-}
-
-
-def is_text(path: str, content_type: str) -> bool:
-    """Whether a file is shown as text (else as a hex dump)."""
-    return (
-        content_type.startswith("text/")
-        or content_type.startswith("application/json")
-        or TEXT_SUFFIXES.search(path) is not None
-    )
 
 
 @dataclass(frozen=True)
 class _Loaded:
     generation: int
-    pager: Pager | None
-    rows: list[Row]
-    size: int
-    mod_time: datetime | None
-    content_type: str
-    message: str = ""
+    first: FirstScreen
 
 
 class _Screen:
@@ -165,6 +145,7 @@ class ViewerBody(Widget):
     def render_line(self, y: int) -> Strip:
         """Row `y` of the prepared rows, scrolled sideways and cut to the width."""
         width = self.size.width
+        base = self.rich_style  # computed once: it walks the ancestors' styles
         strip = self._strips.get(y)
         if strip is None:
             gutter_width = 0
@@ -179,22 +160,22 @@ class ViewerBody(Widget):
                         text.stylize(CURRENT_MATCH_STYLE, start, end)
                 # Unstyled text takes the widget's colours, not the terminal's default.
                 segments = text.render(self.app.console, end="")
-                body = Strip(list(Segment.apply_style(segments, self.rich_style)))
+                body = Strip(list(Segment.apply_style(segments, base)))
                 x = self.scroll_x_cells
                 if self._gutters is not None and y < len(self._gutters):
                     gutter = self._gutters[y]
                     gutter_width = gutter.cell_len
                     gsegs = Segment.apply_style(
-                        gutter.render(self.app.console, end=""), self.rich_style
+                        gutter.render(self.app.console, end=""), base
                     )
-                    body = body.crop_extend(x, x + max(0, width - gutter_width), self.rich_style)
+                    body = body.crop_extend(x, x + max(0, width - gutter_width), base)
                     strip = Strip.join([Strip(list(gsegs)), body])
                 else:
-                    strip = body.crop_extend(x, x + width, self.rich_style)
+                    strip = body.crop_extend(x, x + width, base)
             else:
-                strip = Strip.blank(width, self.rich_style)
+                strip = Strip.blank(width, base)
             self._strips[y] = strip
-        return strip.crop_extend(0, width, self.rich_style)
+        return strip.crop_extend(0, width, base)
 
 
 class FileViewer(Widget, can_focus=True):
@@ -321,9 +302,9 @@ class FileViewer(Widget, can_focus=True):
         self._composed = True
         self._poll_timer = self.set_interval(POLL_INTERVAL, self._poll)
         if self._pending_open is not None:
-            fs, path, label, follow = self._pending_open
+            fs, path, label, follow, first = self._pending_open
             self._pending_open = None
-            self.open_file(fs, path, label=label, follow=follow)
+            self.open_file(fs, path, label=label, follow=follow, first=first)
 
     @property
     def body(self) -> ViewerBody:
@@ -360,19 +341,26 @@ class FileViewer(Widget, can_focus=True):
         return self._pager
 
     def open_file(
-        self, fs, path: str, *, label: str | None = None, follow: bool = False
+        self, fs, path: str, *, label: str | None = None, follow: bool = False,
+        first: FirstScreen | None = None,
     ) -> None:
         """Open ``path`` of ``fs``; returns at once, the file loads in a worker.
 
         A rotated log opens its whole set, at the first byte of ``path``
-        (with ``follow``: at the end of the set's last file).
+        (with ``follow``: at the end of the set's last file). ``first`` is
+        that screen already read (see :func:`read_first_screen`), e.g. by the
+        command line before the app started: shown at once, then laid out
+        again for the viewer's real size.
         """
         if not self._composed:
-            self._pending_open = (fs, path, label, follow)
+            self._pending_open = (fs, path, label, follow, first)
             return
         self._forget()
         self._fs, self._path, self._opened_path = fs, path, path
         self._label = label if label is not None else path
+        if first is not None:
+            self._show_first(first, follow)
+            return
         self._mode, self._notice = "message", "loading…"
         self._show_message("loading…")
         self._post_status()
@@ -570,9 +558,9 @@ class FileViewer(Widget, can_focus=True):
     def _load(
         self, generation: int, fs, path: str, width: int, height: int, wrap: bool, follow: bool
     ) -> None:
-        loaded = _read_first_screen(generation, fs, path, width, height, wrap, follow)
-        if not self._deliver(self._loaded, loaded, follow) and loaded.pager is not None:
-            self._close_source(loaded.pager)
+        first = read_first_screen(fs, path, width, height, wrap=wrap, follow=follow)
+        if not self._deliver(self._loaded, _Loaded(generation, first), follow) and first.pager:
+            self._close_source(first.pager)
 
     def _deliver(self, callback, *args) -> bool:
         """Run ``callback`` on the event loop; False if the app is gone."""
@@ -584,28 +572,32 @@ class FileViewer(Widget, can_focus=True):
 
     def _loaded(self, loaded: _Loaded, follow: bool) -> None:
         if loaded.generation != self._generation:
-            if loaded.pager is not None:
-                self._close_source(loaded.pager)
+            if loaded.first.pager is not None:
+                self._close_source(loaded.first.pager)
             return
+        self._show_first(loaded.first, follow)
+
+    def _show_first(self, first: FirstScreen, follow: bool) -> None:
         self._notice = ""
-        self._file_size, self._mod_time = loaded.size, loaded.mod_time
-        self._content_type = loaded.content_type
-        if loaded.pager is None:
+        self._file_size, self._mod_time = first.size, first.mod_time
+        self._content_type = first.content_type
+        if first.pager is None:
             self._mode = "message"
-            self._show_message(loaded.message)
+            self._show_message(first.message)
             self._post_status()
             return
-        self._pager = loaded.pager
-        source = loaded.pager.source
+        self._pager = first.pager
+        source = first.pager.source
         self._set_name = source.set_name if isinstance(source, LogSource) else None
-        self._mode = "hex" if loaded.pager.hex_mode else "text"
-        self._rows = loaded.rows
-        self._show_rows(loaded.rows)
+        self._mode = "hex" if first.pager.hex_mode else "text"
+        self._rows = first.rows
+        self._show_rows(first.rows)
         if self.line_numbers:
             self._start_index()
         if follow:
             self._start_follow()
-        # The screen may have been resized while loading; the status names the member.
+        # The screen may have been resized while loading (or was read before
+        # the layout was known); the status names the member.
         self._request("view")
 
     # -- navigation -------------------------------------------------------
@@ -1383,63 +1375,3 @@ def _screen_of(pager: Pager, rows: list[Row], index) -> _Screen:
         screen.numbers = numbers
         screen.top_line = numbers[0] if numbers else None
     return screen
-
-
-def _read_first_screen(
-    generation: int, fs, path: str, width: int, height: int, wrap: bool, follow: bool
-) -> _Loaded:
-    """Stat and open ``path`` (with its rotation set) and read its first
-    (or last) screen; errors become messages."""
-    from allocdir import AllocDirError
-
-    def message(text: str, info=None) -> _Loaded:
-        return _Loaded(
-            generation, None, [], getattr(info, "size", 0), getattr(info, "mod_time", None),
-            getattr(info, "content_type", ""), text,
-        )
-
-    # The path and the errors quote names a task chose: shown escaped, on one line.
-    shown = printable(path)
-    info = None
-    try:
-        info = fs.stat(path)
-        kind = info.file_mode[:1]
-        if info.is_dir or kind == "d":
-            return message(f"{shown} is a directory: pick a file in the tree.", info)
-        if kind in _SPECIAL_FILES:
-            return message(
-                f"{shown} is {_SPECIAL_FILES[kind]}: it is not opened (reading could block).", info
-            )
-        source = LogSource(fs, path)
-    except FileNotFoundError:
-        return message(f"{shown} does not exist (it may have been removed).", info)
-    except PermissionError as exc:
-        return message(f"Permission denied: {shown} ({printable(exc.strerror or exc)})", info)
-    except AllocDirError as exc:
-        return message(printable(exc), info)
-    except OSError as exc:
-        return message(f"Cannot open {shown}: {printable(exc.strerror or exc)}", info)
-    except Exception as exc:  # any other backend failure is shown, not raised
-        return message(f"Cannot open {shown}: {printable(exc)}", info)
-    try:
-        text = is_text(path, info.content_type)
-        pager = Pager(
-            source,
-            hex_mode=not text,
-            width=width,
-            height=height,
-            wrap=wrap,
-            levels=text,
-        )
-        if follow:
-            pager.tail()
-        elif source.is_set:
-            start = source.start_of(path)
-            if start:
-                pager.goto_exact(start)
-        rows = pager.screen()
-    except Exception as exc:
-        source.close()
-        reason = printable(getattr(exc, "strerror", None) or exc)
-        return message(f"Cannot read {shown}: {reason}", info)
-    return _Loaded(generation, pager, rows, pager.size, info.mod_time, info.content_type)

@@ -69,8 +69,10 @@ def test_a_data_dir_reaches_the_app_as_its_alloc_root(data_dir, monkeypatch):
     seen = {}
 
     class FakeApp:
-        def __init__(self, root, *, open_file=None, follow=False):
+        def __init__(self, root, *, open_file=None, follow=False, first_screen=None):
             seen["root"] = root
+            if first_screen is not None and first_screen.pager is not None:
+                first_screen.pager.source.close()
 
         def run(self):
             pass
@@ -132,8 +134,8 @@ def test_good_path_and_open_reach_the_app(alloc_root, monkeypatch):
     seen = {}
 
     class FakeApp:
-        def __init__(self, root, *, open_file=None, follow=False):
-            seen.update(root=root, open_file=open_file, follow=follow)
+        def __init__(self, root, *, open_file=None, follow=False, first_screen=None):
+            seen.update(root=root, open_file=open_file, follow=follow, first=first_screen)
 
         def run(self):
             seen["ran"] = True
@@ -144,4 +146,14 @@ def test_good_path_and_open_reach_the_app(alloc_root, monkeypatch):
     alloc, rel = seen["open_file"]
     assert alloc.alloc_id == ALLOC_A and rel == "alloc/logs/web.stdout.0"
     assert seen["follow"] is True and seen["root"].path == str(alloc_root)
+    # Its first screen was read before the app started (the tail: --follow),
+    # so that the app's first frame shows it.
+    first = seen["first"]
+    try:
+        assert first.pager is not None and first.message == ""
+        shown = [row.text.plain for row in first.rows]
+        last_line = (alloc_root / ALLOC_A / "alloc/logs/web.stdout.0").read_text().splitlines()[-1]
+        assert last_line in shown
+    finally:
+        first.pager.source.close()
     assert AGE_SECONDS > 0

@@ -6,15 +6,14 @@ import os
 import tarfile
 
 import pytest
-
 from textual.widgets import Button, Input
 
 from allocdir import AllocDir
-from inspector.core.actions import size_text
+from allocdir.plaintext import size_words
+from inspector.core.roots import Root
 from inspector.tui.app import InspectorApp
 from inspector.tui.destroy_screen import DestroyScreen
 from inspector.tui.move_screen import MoveScreen
-from inspector.core.roots import Root
 from inspector.tui.snapshot_screen import SnapshotScreen
 
 from .conftest import ALLOC_A, ALLOC_B, find_node, wait_for
@@ -85,7 +84,7 @@ async def test_snapshot_writes_a_tar_of_data_and_local(alloc_root, tmp_path, mon
         await wait_for(pilot, lambda: not isinstance(app.screen, SnapshotScreen), timeout=30,
                        message="snapshot done")
         out = tmp_path / f"{ALLOC_A}.tar"
-        size = size_text(out.stat().st_size)
+        size = size_words(out.stat().st_size)
         assert any(str(out) in m and size in m for m in notifications(app))
     with tarfile.open(out) as tar:
         names = set(tar.getnames())
