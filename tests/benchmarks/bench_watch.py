@@ -122,12 +122,16 @@ def _latencies(watcher, path: str, samples: int, gap: float = 0.03) -> list[floa
 
 # A task writing its log: its own process, one write per line asked for,
 # printing the time (CLOCK_MONOTONIC, shared by every process) just before.
+# It prints 5 ms later: the benchmark's thread reading that time must not wake
+# while the follower (or the thread reading tail's output) is at work, as
+# nothing else in their process wakes when a task writes.
 _TASK_WRITER = r"""
 import os, sys, time
 fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND)
 for line in sys.stdin:
     started = time.perf_counter()
     os.write(fd, b"line %d\n" % int(line))
+    time.sleep(0.005)
     print(repr(started), flush=True)
 """
 
@@ -154,22 +158,28 @@ def _latencies_from_a_task(watcher, path: str, samples: int, gap: float = 0.03) 
     return result
 
 
-def change_latency(alloc: AllocDir, samples: int) -> list[Row]:
+def change_latency(alloc: AllocDir, samples: int, rounds: int = 3) -> list[Row]:
     path = os.path.join(alloc.alloc_dir, LOG)
     open(path, "wb").close()
-    measured = {}
-    for name, make in (("ours", lambda: _Follower(alloc, LOG, os.path.getsize(path))),
-                       ("poll", lambda: _Poller(path, os.path.getsize(path))),
-                       ("tail", lambda: _Tail(path))):
-        watcher = make()
-        try:
-            if name == "poll":  # writes land anywhere in its 250 ms period
-                measured[name] = _latencies(watcher, path, max(10, samples // 4), gap=0.25)
-            else:
-                measured[name] = _latencies(watcher, path, samples)
-                measured[f"{name}, task"] = _latencies_from_a_task(watcher, path, samples)
-        finally:
-            watcher.close()
+    measured: dict[str, list[float]] = {}
+    each = max(10, samples // rounds)
+    # In rounds, each watcher in turn: a drift of the machine (another
+    # tenant, frequency) falls on both sides of a ratio, not on one.
+    for _ in range(rounds):
+        for name, make in (("ours", lambda: _Follower(alloc, LOG, os.path.getsize(path))),
+                           ("poll", lambda: _Poller(path, os.path.getsize(path))),
+                           ("tail", lambda: _Tail(path))):
+            watcher = make()
+            try:
+                if name == "poll":  # writes land anywhere in its 250 ms period
+                    measured.setdefault(name, []).extend(
+                        _latencies(watcher, path, max(4, each // 4), gap=0.25))
+                else:
+                    measured.setdefault(name, []).extend(_latencies(watcher, path, each))
+                    measured.setdefault(f"{name}, task", []).extend(
+                        _latencies_from_a_task(watcher, path, each))
+            finally:
+                watcher.close()
     p50 = {k: percentile(v, 0.5) for k, v in measured.items()}
     p99 = {k: percentile(v, 0.99) for k, v in measured.items()}
     return [
@@ -180,9 +190,9 @@ def change_latency(alloc: AllocDir, samples: int) -> list[Row]:
         Row("change → bytes read, p50", p50["ours"], p50["poll"], "a 250 ms polling watcher",
             goal="≤ 0.1", limit=0.1),
         Row("change → bytes read, p50, a writer thread beside the follower", p50["ours"],
-            p50["tail"], "`tail -F`", goal="≤ 2", limit=2.0),
+            p50["tail"], "`tail -F`", goal="≤ 1", limit=1.0),
         Row("change → bytes read, p99, a writer thread beside the follower", p99["ours"],
-            p99["tail"], "`tail -F`", goal="≤ 2", limit=2.0,
+            p99["tail"], "`tail -F`", goal="≤ 1", limit=1.0,
             note=f"poller p99 {p99['poll'] * 1000:.0f} ms"),
     ]
 
