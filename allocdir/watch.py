@@ -367,6 +367,7 @@ class FileChanges:
         self._shrunk_before = st.st_size < cur_offset
         self._mtime_ns = st.st_mtime_ns
         self._fingerprint = self._read_fingerprint(cur_offset)
+        self._head = self._read_head(cur_offset)
         self._poll = effective_poll_interval(poll_interval)
         # "" while the file is there, "gone" once seen gone, "reported" after DELETED.
         self._gone = ""
@@ -484,11 +485,13 @@ class FileChanges:
             self._shrunk_before = False
             event = ChangeEvent.TRUNCATED
             self._fingerprint = self._read_fingerprint(size)
+            self._head = self._read_head(size)
         elif size > self._size:
             event = ChangeEvent.TRUNCATED if self._refilled(size) else ChangeEvent.MODIFIED
         elif st.st_mtime_ns != self._mtime_ns:
             event = ChangeEvent.MODIFIED
             self._fingerprint = self._read_fingerprint(size)
+            self._head = self._read_head(size)
         self._size, self._mtime_ns = size, st.st_mtime_ns
         if gone:
             self._gone = "gone"
@@ -514,11 +517,25 @@ class FileChanges:
         except OSError:
             return b""
 
+    def _read_head(self, end: int) -> bytes:
+        try:
+            return os.pread(self._fd, min(_FINGERPRINT, end), 0) if end else b""
+        except OSError:
+            return b""
+
     def _refilled(self, size: int) -> bool:
         """Whether the file, grown to ``size``, was truncated and written
-        again past its old end between two looks (the bytes before the old
-        end changed). Takes the new fingerprint on the way, in the same read
-        when the growth is small."""
+        again past its old end between two looks: the bytes before the old
+        end, or the first bytes of the file, changed. (Both: lines may end
+        alike, in a run of one character, but rarely begin alike.) Takes the
+        new fingerprints on the way, the tail in the same read when the
+        growth is small."""
+        head = self._head
+        if len(head) < _FINGERPRINT or head != self._read_head(len(head)):
+            self._head = self._read_head(size)
+            if head and self._head[:len(head)] != head:
+                self._fingerprint = self._read_fingerprint(size)
+                return True
         before, old_end = self._fingerprint, self._size
         start, new_start = max(0, old_end - _FINGERPRINT), max(0, size - _FINGERPRINT)
         if size - start <= _ONE_READ:

@@ -114,9 +114,12 @@ class Follower:
         self._line_bytes = 0
         self._partial = b""
         self._offset = 0
-        # The last bytes read, just before the offset: if they change, the
-        # file was truncated and written again, however the events coalesced.
+        # The last bytes read, just before the offset, and the first bytes of
+        # the file: if either changes, the file was truncated and written
+        # again, however the events coalesced. Both, because a log's lines can
+        # end alike (a run of the same character), but rarely begin alike.
         self._tail = b""
+        self._head = b""
         self._notice = ""
         self._version = 0
         self._running = False
@@ -225,6 +228,7 @@ class Follower:
             self._ingest(data)
         self._offset = start
         self._tail = self._pread(max(0, start - TAIL_CHECK), start)
+        self._head = self._pread(0, min(TAIL_CHECK, start))
 
     def _watch_current(self) -> bool:
         """Follow the current file; return True to go on with the next one."""
@@ -302,7 +306,7 @@ class Follower:
                     self._partial = b""
                 self._add_mark("recreated")
                 self._offset = 0
-                self._tail = b""
+                self._tail = self._head = b""
                 self._notice = "recreated: following the new file"
                 self.reopened += 1
                 self._bump()
@@ -330,7 +334,7 @@ class Follower:
         with self._cond:
             self._path = successor
             self._offset = 0
-            self._tail = b""
+            self._tail = self._head = b""
             self._notice = f"continued in {posixpath.basename(successor)}"
             self._bump()
 
@@ -345,7 +349,7 @@ class Follower:
                 self._partial = b""
             self._add_mark("truncated")
             self._offset = 0
-            self._tail = b""
+            self._tail = self._head = b""
             self._notice = "truncated"
             self._bump()
 
@@ -353,7 +357,7 @@ class Follower:
         """Read everything between the offset and the current end of the file."""
         while not self._stop.is_set():
             size = self._size()
-            if size < self._offset or not self._tail_intact():
+            if size < self._offset or not self._intact():
                 self._truncated()
             behind = size - self._offset
             if behind <= 0:
@@ -380,21 +384,26 @@ class Follower:
             self._bump()
 
     def _read(self, length: int) -> bytes:
-        self._fh.seek(self._offset)
+        start = self._offset
+        self._fh.seek(start)
         data = self._fh.read(length)
         with self._cond:
             self._offset += len(data)
         self._tail = (self._tail + data[-TAIL_CHECK:])[-TAIL_CHECK:]
+        if start == len(self._head) < TAIL_CHECK:
+            self._head += data[: TAIL_CHECK - start]
         return data
 
     def _pread(self, start: int, end: int) -> bytes:
         return os.pread(self._fh.fileno(), end - start, start) if end > start else b""
 
-    def _tail_intact(self) -> bool:
-        """True unless the bytes before the offset are not those read there."""
-        if not self._tail:
-            return True
-        return self._pread(self._offset - len(self._tail), self._offset) == self._tail
+    def _intact(self) -> bool:
+        """True unless the bytes before the offset, or the first bytes of the
+        file, are not those read there."""
+        if self._tail and (self._pread(self._offset - len(self._tail), self._offset)
+                           != self._tail):
+            return False
+        return not self._head or self._pread(0, len(self._head)) == self._head
 
     def _size(self) -> int:
         try:

@@ -19,7 +19,8 @@ import re
 from array import array
 from datetime import datetime, timezone
 
-from allocdir import AllocFileInfo
+from allocdir import AllocDirError, AllocFileInfo, PathEscapesError
+from allocdir.display import kind_of
 
 from .rotation import group_rotations
 
@@ -178,3 +179,25 @@ class Listing:
         if by == MTIME:
             members.sort(key=lambda i: -self.mtimes[i])
         return members
+
+
+def link_target(fs, rel: str) -> str:
+    """What the symlink ``rel`` of ``fs`` leads to, through the alloc dir's
+    rules (never outside, never into a secret): "dir", "file", "FIFO",
+    "socket", "char device" or "block device"; or why it leads nowhere:
+    "escapes", "broken", "secret", "refused", "unreadable". Blocking."""
+    try:
+        info = fs.stat(rel)
+    except PathEscapesError:
+        return "escapes"
+    except FileNotFoundError:
+        return "broken"
+    except AllocDirError as exc:
+        return "secret" if "secret" in str(exc).lower() else "refused"
+    except OSError:
+        return "unreadable"
+    if info.is_dir:
+        return "dir"
+    kind = kind_of(info.file_mode)
+    return "file" if kind in ("file", "other") else kind
+

@@ -21,6 +21,7 @@ from allocdir import SHARED_ALLOC_NAME, AllocDir, AllocDirError, AllocFileInfo, 
 from allocdir.display import kind_of, size_words
 
 from ..core.html import name_html
+from ..core.listing import link_target
 from ..core.text import printable
 from ._ui import SerialQueue, UiScheduler, Widget, await_until, widgets
 from .roots import NotebookRoot
@@ -64,25 +65,8 @@ class Node:
 def _listing(alloc: AllocDir, rel: str) -> list[AllocFileInfo]:
     """A directory's entries, directories first. Blocking; run in a worker.
     What a symlink leads to is looked up only for the entries actually added
-    to the tree (see ``_link_target``)."""
+    to the tree (see ``link_target``)."""
     return sorted(alloc.list(rel), key=lambda info: (not info.is_dir, info.name))
-
-
-def _link_target(alloc: AllocDir, rel: str) -> str:
-    """What a symlink points at, through the alloc dir's rules."""
-    try:
-        info = alloc.stat(rel)
-    except PathEscapesError:
-        return "escapes"
-    except FileNotFoundError:
-        return "broken"
-    except AllocDirError as exc:
-        return "secret" if "secret" in str(exc).lower() else "refused"
-    except OSError:
-        return "unreadable"
-    if info.is_dir:
-        return "dir"
-    return kind_of(info.file_mode) if info.file_mode[:1] in "psbc" else "file"
 
 
 class Browser(Widget):
@@ -260,7 +244,7 @@ class Browser(Widget):
         elif info.is_dir:
             kind, label = DIR, f"{name}/"
         elif kind_word == "symlink":
-            target = _link_target(alloc, rel)
+            target = link_target(alloc, rel)
             kind = DIR if target == "dir" else FILE
             label = f"{name}@ → {target}"
         elif kind_word in ("FIFO", "socket", "char device", "block device"):

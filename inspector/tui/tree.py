@@ -39,7 +39,7 @@ from textual.strip import Strip
 from allocdir import SHARED_ALLOC_NAME, AllocDir, AllocDirError, AllocFileInfo, PathEscapesError
 from allocdir.plaintext import size_words
 
-from ..core.listing import K_DIR, K_LINK, K_SPECIAL, MTIME, NAME, Listing
+from ..core.listing import K_DIR, K_LINK, K_SPECIAL, MTIME, NAME, Listing, link_target
 from ..core.roots import Discovery, Root
 from ..core.text import printable
 
@@ -87,31 +87,12 @@ def special_tag(file_mode: str) -> tuple[str, str]:
     }.get(file_mode[:1], ("", ""))
 
 
-def _link_target(alloc: AllocDir, rel: str) -> str:
-    """What a symlink points at, seen through the alloc dir's rules."""
-    try:
-        info = alloc.stat(rel)
-    except PathEscapesError:
-        return "escapes"
-    except FileNotFoundError:
-        return "broken"
-    except AllocDirError as exc:
-        return "secret" if "secret" in str(exc).lower() else "refused"
-    except OSError:
-        return "unreadable"
-    if info.is_dir:
-        return "dir"
-    if info.file_mode.startswith("l"):
-        return "link"
-    return special_tag(info.file_mode)[1] or "file"
-
-
 def list_dir(alloc: AllocDir, rel: str) -> Listing:
     """List a directory for the tree, symlinks resolved. Blocking; raises
     what `AllocDir.list` raises."""
     infos = alloc.list(rel)
     targets = {
-        info.name: _link_target(alloc, _join(rel, info.name))
+        info.name: link_target(alloc, _join(rel, info.name))
         for info in infos
         if info.file_mode.startswith("l") and not is_secret_dir(rel)
     }

@@ -383,3 +383,26 @@ def test_block_until_exists_cancel(alloc_with_task, backend, resources):
     assert after["fds"] <= baseline["fds"], (baseline, after)
     # creating the file afterwards does not blow up anything
     open(os.path.join(a.shared_dir, "logs", "never0"), "w").close()
+
+
+def test_rewritten_past_its_end_with_the_same_last_bytes_is_truncated(log_file, backend):
+    """Truncated and written again past the old end before the first look,
+    the new bytes just before the old end equal to the old ones (a line
+    ending in a run of one character): the new first bytes give it away."""
+    a, path, rel = log_file
+    old = b"line 0001 " + b"x" * 100 + b"\n"
+    new = b"line 0002 " + b"x" * 100 + b"\n" + b"line 0003\n"
+    with open(path, "wb") as f:
+        f.write(old)
+    fc = a.change_events(rel, len(old), poll_interval=backend)
+    try:
+        with open(path, "r+b") as f:  # both before the watcher looks
+            f.truncate(0)
+            f.write(new)
+        assert new[len(old) - 64:len(old)] == old[-64:]
+        assert fc.next_event(5) is ChangeEvent.TRUNCATED
+        with open(path, "ab") as f:
+            f.write(b"line 0004\n")
+        assert fc.next_event(5) is ChangeEvent.MODIFIED
+    finally:
+        fc.close()

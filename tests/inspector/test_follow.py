@@ -239,3 +239,25 @@ def test_truncated_event_after_handling_does_not_repeat_lines(alloc, follow):
     running.wait(lambda s: s.lines[-1:] == [b"c"])
     time.sleep(0.3)  # any late TRUNCATED event has arrived by now
     assert running.follower.state().lines == [b"a", b"b", b"c"]
+
+
+def test_a_rewrite_ending_like_the_old_content_is_a_truncation(alloc):
+    """Truncated and written again past the offset between two looks, with
+    the bytes just before the offset the same as before (lines ending in a
+    run of one character): every new line is shown, after a separator."""
+    rel = "alloc/data/app.log"
+    old = b"line 0001 " + b"x" * 100 + b"\n"
+    new = [b"line 0002 " + b"x" * 100, b"line 0003"]
+    append(alloc, rel, old)
+    follower = Follower(alloc, rel)
+    follower._open_first()  # as run() does, without its thread: no look in between
+    try:
+        with open(host_path(alloc, rel), "r+b") as fh:
+            fh.truncate(0)
+            fh.write(b"\n".join(new) + b"\n")
+        follower._drain()
+        state = follower.state()
+        assert state.lines[-2:] == new
+        assert [label for _, label in state.marks] == ["truncated"]
+    finally:
+        follower._close()
