@@ -23,7 +23,7 @@ def _suite(work: str, scale: float, quick: bool):
     """(name, callable returning rows) for every metric, in table order."""
     def watch_rows():
         with temp_alloc_dir(prefix="bench-watch-") as alloc:
-            return bench_watch.change_latency(alloc, 40 if quick else 200)
+            return bench_watch.change_latency(alloc, 40 if quick else 600)
 
     def follower_rows():
         with temp_alloc_dir(prefix="bench-follow-") as alloc:
