@@ -189,8 +189,9 @@ def test_journey_rotation_set_as_one_log(alloc_root, tmux):
     tmux.start([*command(), str(alloc_root), "--open", f"{ALLOC_A[:8]}/alloc/logs/web.stdout.0"])
     tmux.wait_for(lambda s: "set line 0-000" in s, what="the head of .0")
     tmux.keys("G")
-    text = tmux.wait_for(lambda s: "set line 2-199" in s, what="the end of the set")
-    assert "web.stdout.2 [3/3]" in status_line(text)
+    # The status line follows the rows within a frame: wait for both.
+    tmux.wait_for(lambda s: "set line 2-199" in s and "web.stdout.2 [3/3]" in status_line(s),
+                  what="the end of the set, named in the status line")
     tmux.keys("[")
     tmux.wait_for(lambda s: "web.stdout.1 [2/3]" in status_line(s), what="previous file")
     tmux.keys("/", *"set line 0-010", "Enter")
