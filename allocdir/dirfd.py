@@ -512,7 +512,8 @@ def _files_first(step: Step, listing: list[tuple[str, bool, bool]]) -> tuple[Ste
 
 
 def walk(dir_fd: int, name: str, *, sort: bool = False, where: str = "",
-         limit: int = MAX_WALK_FDS, runs: bool = False) -> Iterator[Step]:
+         limit: int = MAX_WALK_FDS, runs: bool = False,
+         device: int | None = None) -> Iterator[Step]:
     """Walk ``name`` in ``dir_fd`` and everything below it, depth first,
     without recursion, following no symlink and crossing no mount.
 
@@ -526,7 +527,8 @@ def walk(dir_fd: int, name: str, *, sort: bool = False, where: str = "",
     ``RUN`` step rather than a ``LEAF`` each (without ``sort``, all of a
     directory's files make one run, right after its ``ENTER``): the
     consumer loops over them, the cost that matters for trees of many small
-    files.
+    files. ``device``, when given, is the device ``name`` itself must be on
+    (a walk of a subtree: its top counts as a mount point otherwise).
     """
     where = where or name
     try:
@@ -538,7 +540,7 @@ def walk(dir_fd: int, name: str, *, sort: bool = False, where: str = "",
         return
     stack = DirStack(dir_fd, limit=limit)
     try:
-        entered, listing = _enter(dir_fd, name, "", 0, None, sort, runs, where)
+        entered, listing = _enter(dir_fd, name, "", 0, device, sort, runs, where)
         if entered is None:
             return
         if entered.kind != ENTER:

@@ -45,17 +45,19 @@ def remove_tree_at(dir_fd: int, name: str, where: str) -> list[OSError]:
 
     The subtrees below the first few levels are removed by
     :data:`REMOVE_THREADS` threads, each through its own walk from a
-    directory fd; a last walk from ``name`` removes what is left (the files
-    of those first levels, the emptied directories).
+    directory fd (on the tree's device only); a last walk from ``name``
+    removes what is left (the files of those first levels, the emptied
+    directories) and reports what could not go.
     """
     split = _Split(dir_fd)
     try:
         split.plan(dir_fd, name, where, 0)
-        errors = split.remove_subtrees()
-        errors += _remove(dir_fd, name, where).errors
+        split.remove_subtrees()
+        # This walk meets again whatever a subtree's walk could not remove:
+        # its errors are the ones that still stand.
+        return _remove(dir_fd, name, where).errors
     finally:
         split.close()
-    return _unique(errors)
 
 
 class _Split:
@@ -69,7 +71,8 @@ class _Split:
 
     def plan(self, parent_fd: int, name: str, where: str, depth: int) -> None:
         """Open ``name`` and list its subdirectories: each is planned in turn
-        (down to :data:`SPLIT_DEPTH`), or becomes a subtree. Anything
+        (down to :data:`SPLIT_DEPTH`), or becomes a subtree; so does a
+        directory without subdirectories. Anything
         unusual (a link, a mount point, an error) is left to the last walk,
         which reports it as the sequential removal does."""
         try:
@@ -85,6 +88,14 @@ class _Split:
         except OSError:
             os.close(fd)
             return
+        except BaseException:
+            os.close(fd)
+            raise
+        if not subdirs:  # nothing to hand out below: it is a subtree itself
+            os.close(fd)
+            if depth:
+                self.subtrees.append((parent_fd, name, where))
+            return
         self.opened.append(fd)
         for sub in subdirs:
             if depth + 1 < SPLIT_DEPTH and len(self.opened) < SPLIT_DIRS:
@@ -92,33 +103,30 @@ class _Split:
             else:
                 self.subtrees.append((fd, sub, f"{where}/{sub}"))
 
-    def remove_subtrees(self) -> list[OSError]:
-        """Remove every subtree, in threads when there are several."""
-        if len(self.subtrees) < 2 or (os.cpu_count() or 1) < 2:
-            return [e for sub in self.subtrees for e in _remove(*sub).errors]
-        from concurrent.futures import ThreadPoolExecutor
+    def remove_subtrees(self) -> None:
+        """Remove every subtree, in threads when there are several. What
+        they could not remove, the caller's last walk meets and reports."""
+        if len(self.subtrees) >= 2 and (os.cpu_count() or 1) >= 2:
+            from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(REMOVE_THREADS, thread_name_prefix="allocdir-remove") as pool:
-            done = list(pool.map(lambda sub: _remove(*sub).errors, self.subtrees))
-        return [e for errors in done for e in errors]
+            try:
+                with ThreadPoolExecutor(REMOVE_THREADS,
+                                        thread_name_prefix="allocdir-remove") as pool:
+                    list(pool.map(self._remove_subtree, self.subtrees))
+                return
+            except RuntimeError:  # no new threads (the interpreter is exiting)
+                pass
+        for subtree in self.subtrees:
+            self._remove_subtree(subtree)
+
+    def _remove_subtree(self, subtree: tuple[int, str, str]) -> None:
+        parent_fd, name, where = subtree
+        _remove(parent_fd, name, where, device=self.dev)
 
     def close(self) -> None:
         for fd in self.opened:
             os.close(fd)
         self.opened.clear()
-
-
-def _unique(errors: list[OSError]) -> list[OSError]:
-    """The errors, each once (the last walk meets again what a subtree's
-    walk could not remove)."""
-    seen: set[tuple] = set()
-    unique = []
-    for e in errors:
-        key = (type(e), getattr(e, "errno", None), getattr(e, "filename", None), str(e))
-        if key not in seen:
-            seen.add(key)
-            unique.append(e)
-    return unique
 
 
 def remove_copied_at(top_fd: int, where: str,
@@ -163,12 +171,14 @@ class _Removal:
             self.failed(dirfd.named(e, path))
 
 
-def _remove(dir_fd: int, name: str, where: str, keep=None, top: bool = True) -> _Removal:
+def _remove(dir_fd: int, name: str, where: str, keep=None, top: bool = True,
+            device: int | None = None) -> _Removal:
     """Remove what is below ``name`` (and it, with ``top``), leaving the
-    non-directories for which ``keep(dir_fd, name, rel)`` is true."""
+    non-directories for which ``keep(dir_fd, name, rel)`` is true; with
+    ``device``, ``name`` on another device counts as a mount point."""
     removal = _Removal()
     unlink = os.unlink
-    for step in dirfd.walk(dir_fd, name, where=where, runs=True):
+    for step in dirfd.walk(dir_fd, name, where=where, runs=True, device=device):
         kind = step.kind
         if kind == RUN or kind == LEAF:
             leaves = step.leaves if kind == RUN else [(step.name, step.regular)]

@@ -103,6 +103,7 @@ def _run(root: Root, open_rel: str | None, follow: bool) -> int:
     from ..core.roots import RootError, check_openable
     from ..core.viewing import read_first_screen
     from .app import InspectorApp, viewer_size
+    from .viewer import WRAP
 
     start = first = None
     if open_rel:
@@ -113,7 +114,7 @@ def _run(root: Root, open_rel: str | None, follow: bool) -> int:
             _fail(open_rel, str(exc))
         start = (alloc, rel)
         width, height = viewer_size(*shutil.get_terminal_size())
-        first = read_first_screen(alloc, rel, width, height, follow=follow)
+        first = read_first_screen(alloc, rel, width, height, wrap=WRAP, follow=follow)
     InspectorApp(root, open_file=start, follow=follow, first_screen=first).run()
     return 0
 

@@ -49,6 +49,8 @@ WHEEL_LINES = 3
 HSCROLL_CELLS = 8
 GUTTER_MIN = 6
 """Digits of the line-number gutter, at least."""
+WRAP = True
+"""Whether long lines wrap when a file is opened (``w`` toggles)."""
 MATCH_STYLE = "black on #d7d75f"
 CURRENT_MATCH_STYLE = "bold black on #5fafff"
 SEPARATOR_STYLE = "bold yellow"
@@ -226,7 +228,7 @@ class FileViewer(Widget, can_focus=True):
         for digit in range(10)
     ]
 
-    wrap: reactive[bool] = reactive(True)
+    wrap: reactive[bool] = reactive(WRAP)
     following: reactive[bool] = reactive(False)
     line_numbers: reactive[bool] = reactive(False)
 
@@ -353,6 +355,7 @@ class FileViewer(Widget, can_focus=True):
         again for the viewer's real size.
         """
         if not self._composed:
+            self._drop_pending()
             self._pending_open = (fs, path, label, follow, first)
             return
         self._forget()
@@ -367,9 +370,16 @@ class FileViewer(Widget, can_focus=True):
         width, height = self._view_size()
         self._load(self._generation, fs, path, width, height, self.wrap, follow)
 
+    def _drop_pending(self) -> None:
+        """Forget a file asked for before the viewer was mounted (closing
+        its first screen's source, if it was read already)."""
+        pending, self._pending_open = self._pending_open, None
+        if pending is not None and pending[4] is not None and pending[4].pager is not None:
+            pending[4].pager.source.close()
+
     def close_file(self) -> None:
         """Forget the open file (e.g. after its allocation was destroyed)."""
-        self._pending_open = None
+        self._drop_pending()
         if not self._composed:
             return
         self._forget()
@@ -596,9 +606,12 @@ class FileViewer(Widget, can_focus=True):
             self._start_index()
         if follow:
             self._start_follow()
-        # The screen may have been resized while loading (or was read before
-        # the layout was known); the status names the member.
-        self._request("view")
+        # The screen may have been resized while loading; the status names
+        # the member. Before the first layout, the body's Resized asks.
+        if self.body.size.area:
+            self._request("view")
+        else:
+            self._post_status()
 
     # -- navigation -------------------------------------------------------
 
@@ -666,9 +679,10 @@ class FileViewer(Widget, can_focus=True):
             error = f"read failed: {printable(exc)}"
         finally:
             pager.cancel, pager.progress = None, None
-        self._deliver(self._navigated, generation, pager, screen, error)
+        self._deliver(self._navigated, generation, pager, screen, error, (width, height, wrap))
 
-    def _navigated(self, generation: int, pager: Pager, screen: _Screen | None, error: str) -> None:
+    def _navigated(self, generation: int, pager: Pager, screen: _Screen | None, error: str,
+                   laid_out: tuple[int, int, bool]) -> None:
         if generation != self._generation:
             return  # a file that was closed meanwhile
         self._nav_busy = False
@@ -695,7 +709,9 @@ class FileViewer(Widget, can_focus=True):
                 self._show_rows(screen.rows)
             else:
                 self._post_status()
-        if self._ops:
+        width, height = self._view_size()
+        if self._ops or laid_out != (self._text_width(width), height, self.wrap):
+            # Asked for meanwhile, or resized after the worker took its size.
             self._request("view")
 
     def _show_rows(self, rows: list[Row]) -> None:
@@ -892,6 +908,7 @@ class FileViewer(Widget, can_focus=True):
             self._mod_time = datetime.now(timezone.utc)  # it was just written to
         self._followed_at = position
         self._path = state.path
+        self._member, self._members = self._member_of(state.path)
         if state.notice:
             self._notice = state.notice
         if self._mode == "hex":
@@ -904,6 +921,17 @@ class FileViewer(Widget, can_focus=True):
             self._post_status()
         if not state.running:
             self._stop_follow(state.notice)
+
+    def _member_of(self, path: str) -> tuple[int, int]:
+        """Which file of the open rotation set ``path`` is, and of how many
+        (a rotation the set has not listed yet comes after its files)."""
+        source = self._pager.source if self._pager is not None else None
+        if not isinstance(source, LogSource) or not source.is_set:
+            return 1, 1
+        paths = [segment.path for segment in source.segments()]
+        if path in paths:
+            return paths.index(path) + 1, len(paths)
+        return len(paths) + 1, len(paths) + 1
 
     def _show_follow_rows(
         self, lines: list[bytes], partial: bytes, marks, width: int, height: int

@@ -91,3 +91,46 @@ def test_a_mount_deep_in_a_subtree_stays_and_is_reported_once(tmp_path):
     finally:
         umount(target)
     assert (source / "data").read_text() == "mounted"
+
+
+def test_a_subtree_on_another_device_is_not_entered(tmp_path, monkeypatch):
+    """A subtree handed to a thread is walked only if it is on the tree's
+    device (a btrfs subvolume a task made is not a mount root, but it is
+    another device): each subtree walk is given the tree's device, and a
+    walk whose top is on another device enters nothing."""
+    from allocdir import dirfd
+
+    _tree(tmp_path / "top", 3, 1, files=1)
+    real_walk = dirfd.walk
+    devices = []
+
+    def walk(*args, **kwargs):
+        devices.append(kwargs.get("device"))
+        return real_walk(*args, **kwargs)
+
+    monkeypatch.setattr(fsops.dirfd, "walk", walk)
+    assert _remove(str(tmp_path), "top") == []
+    tree_device = os.stat(tmp_path).st_dev
+    assert sorted(devices, key=str) == [tree_device] * 3 + [None]  # 3 subtrees, the last walk
+
+    _tree(tmp_path / "other", 1, 1, files=1)
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        steps = list(real_walk(fd, "other", device=tree_device + 1))
+    finally:
+        os.close(fd)
+    assert [step.kind for step in steps] == [dirfd.MOUNT]
+
+
+def test_removal_works_when_no_thread_can_start(tmp_path, monkeypatch):
+    """At interpreter exit no new thread starts: the subtrees go one by one."""
+    import concurrent.futures
+
+    class NoThreads:
+        def __init__(self, *args, **kwargs):
+            raise RuntimeError("can't register atexit after shutdown")
+
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", NoThreads)
+    _tree(tmp_path / "top", 6, 2, files=2)
+    assert _remove(str(tmp_path), "top") == []
+    assert not (tmp_path / "top").exists()

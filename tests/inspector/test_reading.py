@@ -114,8 +114,11 @@ async def test_follow_a_set_from_its_last_file(alloc):
         await wait_for(pilot, lambda: app.status is not None and app.status.following)
         await wait_for(pilot, lambda: app.lines and app.lines[-1] == "f2 line 009")
         assert app.viewer.path.endswith("web.stdout.2")
+        # The status names the followed file as the last of the set.
+        await wait_for(pilot, lambda: (app.status.member, app.status.members) == (3, 3))
         write(alloc, f"{LOGS}/web.stdout.3", b"fourth\n")
         await wait_for(pilot, lambda: app.lines[-1] == "fourth")
+        assert app.status.member == app.status.members
         # Nomad deletes the oldest file: it leaves the set, with a notice, while following.
         os.unlink(os.path.join(alloc.alloc_dir, f"{LOGS}/web.stdout.0"))
         await wait_for(pilot, lambda: "web.stdout.0 rotated away" in app.status.notice

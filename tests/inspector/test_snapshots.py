@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from allocdir import AllocDir
 from inspector.tui.app import InspectorApp
@@ -82,6 +83,10 @@ def open_dialog(key: str, *typed: str):
         await pilot.pause(0.1)
         await pilot.press(*typed)
         await settle(pilot)
+        # A blinking cursor would be drawn or not depending on the moment.
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        await pilot.pause(0.1)
 
     return run_before
 
