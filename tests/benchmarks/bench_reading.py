@@ -22,7 +22,8 @@ import uuid
 
 from allocdir import AllocDir
 
-from .harness import Row
+from .bench_viewer import median_probe
+from .harness import PEAK_RSS_SOURCE, Row
 
 NEEDLE = "upstream Connection refused by 10.0.0.7:8080"
 """One line near the end of the log holds this."""
@@ -157,18 +158,7 @@ def search_and_filter(work: str, size: int) -> list[Row]:
 
 # -- the tree on a 100,000-entry directory ---------------------------------------
 
-_PEAK_RSS = r"""
-def peak_rss():
-    # VmHWM, not ru_maxrss: after fork and exec ru_maxrss still counts the
-    # parent's pages (the benchmark process), VmHWM is this process's own.
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-"""
-
-_TREE_PROBE = _PEAK_RSS + r"""
+_TREE_PROBE = PEAK_RSS_SOURCE + r"""
 import asyncio, json, sys, time
 from inspector.tui.app import InspectorApp
 from inspector.core.roots import Root
@@ -261,53 +251,6 @@ def _timed_cmd(argv: list[str]) -> float:
 # -- a rotation set of 10 files --------------------------------------------------
 
 
-_VIEW_PROBE = _PEAK_RSS + r"""
-import asyncio, json, sys, time
-from inspector.tui.app import InspectorApp
-from inspector.core.roots import Root
-
-alloc_dir, rel, head, tail = sys.argv[1:5]
-
-async def main():
-    root = Root.open(alloc_dir)
-    app = InspectorApp(root, open_file=root.locate(rel))
-    started = time.perf_counter()
-    async with app.run_test(size=(120, 40)) as pilot:
-        viewer = app.viewer
-        async def shown(text, limit=60.0):
-            deadline = time.perf_counter() + limit
-            while time.perf_counter() < deadline:
-                if any(text in line for line in viewer.body.plain_lines()):
-                    return time.perf_counter()
-                await pilot.pause(0.002)
-            raise SystemExit(f"{text!r} never shown")
-        first = await shown(head) - started
-        viewer.focus()
-        await pilot.pause()
-        pressed = time.perf_counter()
-        await pilot.press("G")
-        to_tail = await shown(tail) - pressed
-    print(json.dumps({"first_page": first, "tail": to_tail, "rss_mb": peak_rss()}))
-
-asyncio.run(main())
-"""
-
-
-def _view_probe(alloc: AllocDir, rel: str, head: str, tail: str) -> dict:
-    result = subprocess.run([sys.executable, "-c", _VIEW_PROBE, alloc.alloc_dir, rel, head,
-                             tail], capture_output=True, text=True, timeout=300)
-    if result.returncode != 0:
-        raise RuntimeError(f"viewer probe failed: {result.stderr.strip()[-800:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def _median_view(alloc: AllocDir, rel: str, head: str, tail: str, runs: int = 3) -> dict:
-    probes = [_view_probe(alloc, rel, head, tail) for _ in range(runs)]
-    return {"first_page": statistics.median(p["first_page"] for p in probes),
-            "tail": statistics.median(p["tail"] for p in probes),
-            "rss_mb": max(p["rss_mb"] for p in probes)}
-
-
 def rotation_set(work: str, member: int = 8 << 30, files: int = 10) -> list[Row]:
     """Open and `G` on a set of ``files`` sparse files of ``member`` bytes
     each, beside one 1 KiB file."""
@@ -326,8 +269,8 @@ def rotation_set(work: str, member: int = 8 << 30, files: int = 10) -> list[Row]
                 f.write(f"{tail}\n".encode())
     with open(os.path.join(logs, "small.stdout.0"), "wb") as f:
         f.write(f"{head}\n".encode() + b"log line\n" * 40 + f"{tail}\n".encode())
-    big = _median_view(alloc, "alloc/logs/web.stdout.0", head, tail)
-    one = _median_view(alloc, "alloc/logs/small.stdout.0", head, tail)
+    big = median_probe(alloc, "alloc/logs/web.stdout.0", head, tail)
+    one = median_probe(alloc, "alloc/logs/small.stdout.0", head, tail)
     alloc.destroy()
     size = f"{files} × {member / 2**30:g} GiB"
     return [

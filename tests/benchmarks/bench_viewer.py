@@ -12,27 +12,25 @@ import uuid
 
 from allocdir import AllocDir
 
-from .harness import Row
+from .harness import PEAK_RSS_SOURCE, Row
 
 HEAD_LINE = "first line of the file"
 TAIL_LINE = "last line of the file"
 
-_PROBE = r"""
-import asyncio, json, resource, sys, time
+_PROBE = PEAK_RSS_SOURCE + r"""
+import asyncio, json, sys, time
 from inspector.tui.app import InspectorApp
 from inspector.core.roots import Root
-from inspector.tui.viewer import FileViewer
 
 alloc_dir, rel, head, tail = sys.argv[1:5]
 
 async def main():
     root = Root.open(alloc_dir)
-    alloc, rel_path = root.locate(rel)
-    app = InspectorApp(root, open_file=(alloc, rel_path))
+    app = InspectorApp(root, open_file=root.locate(rel))
     started = time.perf_counter()
     async with app.run_test(size=(120, 40)) as pilot:
-        viewer = app.query_one(FileViewer)
-        async def shown(text, limit=30.0):
+        viewer = app.viewer
+        async def shown(text, limit=60.0):
             deadline = time.perf_counter() + limit
             while time.perf_counter() < deadline:
                 if any(text in line for line in viewer.body.plain_lines()):
@@ -45,8 +43,7 @@ async def main():
         pressed = time.perf_counter()
         await pilot.press("G")
         to_tail = await shown(tail) - pressed
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"first_page": first, "tail": to_tail, "rss_mb": rss}))
+    print(json.dumps({"first_page": first, "tail": to_tail, "rss_mb": peak_rss()}))
 
 asyncio.run(main())
 """
@@ -63,18 +60,21 @@ def _make_file(path: str, size: int) -> None:
         f.write(tail)
 
 
-def _probe(alloc: AllocDir, rel: str) -> dict:
+def _probe(alloc: AllocDir, rel: str, head: str, tail: str) -> dict:
+    """Open ``rel`` in the app in a fresh process: seconds until ``head`` is
+    shown, seconds from `G` until ``tail`` is, and the peak RSS."""
     import json
-    result = subprocess.run([sys.executable, "-c", _PROBE, alloc.alloc_dir, rel, HEAD_LINE,
-                             TAIL_LINE], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", _PROBE, alloc.alloc_dir, rel, head, tail],
+                            capture_output=True, text=True, timeout=300)
     if result.returncode != 0:
-        raise RuntimeError(f"viewer probe failed: {result.stderr.strip()[-500:]}")
+        raise RuntimeError(f"viewer probe failed: {result.stderr.strip()[-800:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _median_probe(alloc: AllocDir, rel: str, runs: int = 3) -> dict:
+def median_probe(alloc: AllocDir, rel: str, head: str = HEAD_LINE, tail: str = TAIL_LINE,
+                 runs: int = 3) -> dict:
     """Each figure's median over ``runs`` fresh processes (RSS: the largest)."""
-    probes = [_probe(alloc, rel) for _ in range(runs)]
+    probes = [_probe(alloc, rel, head, tail) for _ in range(runs)]
     middle = runs // 2
     return {"first_page": sorted(p["first_page"] for p in probes)[middle],
             "tail": sorted(p["tail"] for p in probes)[middle],
@@ -87,7 +87,7 @@ def viewer_open_and_tail(work: str, huge: int = 8 << 30) -> list[Row]:
     small_rel, big_rel = "alloc/logs/small.stdout.0", "alloc/logs/huge.stdout.0"
     _make_file(os.path.join(alloc.alloc_dir, small_rel), 1024)
     _make_file(os.path.join(alloc.alloc_dir, big_rel), huge)
-    small, big = _median_probe(alloc, small_rel), _median_probe(alloc, big_rel)
+    small, big = median_probe(alloc, small_rel), median_probe(alloc, big_rel)
     alloc.destroy()
     size = f"{huge / 2**30:g} GiB"
     return [

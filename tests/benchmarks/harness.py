@@ -37,6 +37,20 @@ class Row:
         return None if self.limit is None else self.ratio <= self.limit
 
 
+PEAK_RSS_SOURCE = r"""
+def peak_rss():
+    # VmHWM, not ru_maxrss: after fork and exec ru_maxrss still counts the
+    # parent's pages (the benchmark process), VmHWM is this process's own.
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+"""
+"""Source of ``peak_rss()`` (MB) for the probe scripts a benchmark runs in a
+fresh interpreter."""
+
+
 def timed(func: Callable[[], object]) -> float:
     """Wall time of one call, in seconds."""
     start = time.perf_counter()
