@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from . import dirfd
 from .errors import AllocDirError, NotAnAllocDirError, NotBuiltError, SecretReadError
-from .fileinfo import AllocFileInfo, FileList
+from .fileinfo import AllocFileInfo, FileList, scan_dir
 from .fsops import TreeSize, measure_at, remove_tree_at
 from .layout import (
     ALLOC_DIR_MODE, SHARED_ALLOC_DIRS, SHARED_ALLOC_NAME, SHARED_DATA_DIR, SHARED_DIR_MODE,
@@ -361,17 +361,9 @@ class AllocDir:
         them (a ``list`` that Jupyter shows as a table)."""
         fd, resolved = open_directory(self.alloc_dir, path)
         try:
-            with os.scandir(fd) as entries:
-                infos = []
-                for entry in entries:
-                    try:
-                        st = entry.stat(follow_symlinks=False)
-                    except FileNotFoundError:
-                        continue
-                    infos.append(AllocFileInfo.from_stat(entry.name, st))
+            infos, _ = scan_dir(fd)
         finally:
             os.close(fd)
-        infos.sort(key=lambda info: info.name)
         return FileList(infos, path=resolved.rel)
 
     def stat(self, path: PathArg) -> AllocFileInfo:

@@ -321,26 +321,14 @@ def _reason(exc: BaseException) -> str:
 def _list_bounded(alloc_dir: str, rel: str, limit: int = LIST_LIMIT) -> tuple[list, bool]:
     """The first ``limit`` entries of a directory (lstat), and whether there
     were more. Opened as ``AllocDir.list`` opens: never outside the alloc dir."""
-    from .fileinfo import AllocFileInfo
+    from .fileinfo import scan_dir
     from .paths import open_directory
 
     fd, _ = open_directory(alloc_dir, rel)
-    infos, more = [], False
     try:
-        with os.scandir(fd) as entries:
-            for entry in entries:
-                if len(infos) >= limit:
-                    more = True
-                    break
-                try:
-                    st = entry.stat(follow_symlinks=False)
-                except FileNotFoundError:
-                    continue
-                infos.append(AllocFileInfo.from_stat(entry.name, st))
+        return scan_dir(fd, limit)
     finally:
         os.close(fd)
-    infos.sort(key=lambda info: info.name)
-    return infos, more
 
 
 class _Budget:
@@ -397,8 +385,9 @@ def _measure(alloc_fd: int, parent: str, name: str, where: str, budget: _Budget)
 
 def _mounts_below(alloc_dir: str) -> list[str]:
     from .mounts import mounts_under
+    from .paths import real_root
 
-    real = os.path.realpath(alloc_dir)
+    real = real_root(alloc_dir)
     return sorted(os.path.relpath(m, real) for m in mounts_under(real) if m != real)
 
 

@@ -79,3 +79,24 @@ class FileList(list):
         from . import display
 
         p.text("[...]" if cycle else display.listing_text(self, path=self.path))
+
+
+def scan_dir(fd: int, limit: int | None = None) -> tuple[list[AllocFileInfo], bool]:
+    """The entries of the directory open as ``fd`` as ``lstat`` sees them,
+    sorted by name: at most ``limit`` (all without one), and whether there
+    were more. An entry removed while being listed is left out."""
+    infos: list[AllocFileInfo] = []
+    more = False
+    with os.scandir(fd) as entries:
+        for entry in entries:
+            if limit is not None and len(infos) >= limit:
+                more = True
+                break
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            infos.append(AllocFileInfo.from_stat(entry.name, st))
+    infos.sort(key=lambda info: info.name)
+    return infos, more
+

@@ -98,7 +98,8 @@ class _Split:
             return
         self.opened.append(fd)
         for sub in subdirs:
-            if depth + 1 < SPLIT_DEPTH and len(self.opened) < SPLIT_DIRS:
+            if (depth + 1 < SPLIT_DEPTH and len(self.opened) < SPLIT_DIRS
+                    and _may_have_subdirs(fd, sub)):
                 self.plan(fd, sub, f"{where}/{sub}", depth + 1)
             else:
                 self.subtrees.append((fd, sub, f"{where}/{sub}"))
@@ -127,6 +128,17 @@ class _Split:
         for fd in self.opened:
             os.close(fd)
         self.opened.clear()
+
+
+def _may_have_subdirs(dir_fd: int, name: str) -> bool:
+    """False when the link count of directory ``name`` says it has no
+    subdirectories (2: its name and its "."), so planning need not list it;
+    a file system that does not count them (1, btrfs) says True. A hint
+    only: whoever walks the subtree lists what is there then."""
+    try:
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_nlink != 2
+    except OSError:
+        return False
 
 
 def remove_copied_at(top_fd: int, where: str,
