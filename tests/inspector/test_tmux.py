@@ -229,8 +229,10 @@ def test_journey_filter_and_errors(alloc_root, tmux):
     tmux.start([*command(), str(alloc_root), "--open", f"{ALLOC_A}/alloc/logs/web.stdout.0"])
     tmux.wait_for(lambda s: "item 0" in s, what="the log")
     tmux.keys("&", *"ERROR", "Enter")
-    text = tmux.wait_for(lambda s: "&ERROR: 12 lines" in s, what="the count")
-    assert "INFO" not in text.split("&ERROR")[0].split("\n", 1)[1]
+    # The rows and the status line come within a frame of each other: wait for both.
+    tmux.wait_for(lambda s: "&ERROR: 12 lines" in s
+                  and "INFO" not in s.split("&ERROR")[0].split("\n", 1)[1],
+                  what="the count and only the matching lines")
     tmux.keys("&", "Enter")
     tmux.wait_for(lambda s: "INFO" in s, what="every line again")
     tmux.keys("e")
