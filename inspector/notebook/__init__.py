@@ -14,7 +14,7 @@
 
 What is shared with the terminal app lives in ``inspector.core`` (roots,
 pager, hex dump, follower, search, the checks that guard actions, text
-escaping, and ``inspector.core.html`` to draw rich ``Text`` as HTML); the
+escaping, and ``inspector.notebook.html`` to draw rich ``Text`` as HTML); the
 HTML of allocdir objects is the library's own (``allocdir.display``). This
 package only arranges widgets (``ipywidgets``, the ``notebook`` extra) around
 them. Importing it is cheap: ipywidgets is loaded when a widget is first made.

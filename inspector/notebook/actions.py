@@ -28,7 +28,7 @@ from allocdir.plaintext import size_words
 
 from ..core import actions as core
 from ..core.actions import BusyRegistry, Refused
-from ..core.html import name_html
+from .html import name_html
 from ..core.roots import Root, RootError
 from ..core.text import printable
 from ._ui import UiScheduler, Widget, widgets

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from allocdir import SHARED_ALLOC_NAME, AllocDir, AllocDirError, AllocFileInfo, PathEscapesError
 from allocdir.display import kind_of, size_words
 
-from ..core.html import name_html
+from .html import name_html
 from ..core.listing import link_target
 from ..core.text import printable
 from ._ui import SerialQueue, UiScheduler, Widget, await_until, widgets

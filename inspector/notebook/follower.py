@@ -27,7 +27,7 @@ import time
 from datetime import datetime
 
 from ..core.follow import FollowState, Follower
-from ..core.html import PRE_STYLE, text_html
+from .html import PRE_STYLE, text_html
 from ..core.pager import line_text
 from ..core.text import printable
 from ._ui import UiScheduler, Widget, await_until, wait_until, widgets
@@ -241,7 +241,7 @@ class FollowView(Widget):
 
 
 def _esc(value: object) -> str:
-    from ..core.html import name_html
+    from .html import name_html
 
     return name_html(value)
 

@@ -6,7 +6,7 @@ an 8 GiB log opens, and reaches its tail, as fast as a small one. Binary
 content is a hex dump (``inspector.core.hexdump`` rows); searching is
 ``inspector.core.search`` (chunked, cancellable, smart case); file content
 keeps its SGR colours and nothing else (``inspector.core.text.ansi_text``,
-rendered by ``inspector.core.html``). Directories, FIFOs, sockets and devices
+rendered by ``inspector.notebook.html``). Directories, FIFOs, sockets and devices
 are never opened; a secret shows ``read_at``'s refusal.
 
 Every read runs in a worker thread (one operation at a time per viewer, in
@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from allocdir.display import age_html, size_html
 
 from ..core.follow import ROTATED_LOG_RE
-from ..core.html import lines_html, name_html
+from .html import lines_html, name_html
 from ..core.pager import FsSource, Pager, Row
 from ..core.search import Match, SearchCancelled, SearchPattern, search_backward, search_forward
 from ..core.text import printable

@@ -37,7 +37,7 @@ def test_the_library_display_needs_no_ui_toolkit():
     assert not {"inspector", "rich", "textual", "ipywidgets"} & loaded
 
 
-@pytest.mark.parametrize("module", ["html", "viewing"])
+@pytest.mark.parametrize("module", ["viewing", "pager", "rotation"])
 def test_new_core_modules_load_no_front_end(module):
     loaded = _loaded_after(f"import inspector.core.{module}")
     assert not {"textual", "ipywidgets", "inspector.tui", "inspector.notebook"} & loaded

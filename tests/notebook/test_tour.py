@@ -19,7 +19,7 @@ pytest.importorskip("ipywidgets")
 pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-from inspector import screenshots  # noqa: E402
+from tools import screenshots  # noqa: E402
 from inspector.demo import ALLOCS  # noqa: E402
 
 DEMO_SECRET = "s.demo-secret-token"

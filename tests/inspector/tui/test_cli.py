@@ -9,7 +9,7 @@ import pytest
 
 from inspector.tui import cli
 
-from .conftest import ALLOC_A, AGE_SECONDS
+from ..conftest import ALLOC_A, AGE_SECONDS
 
 
 def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -85,7 +85,7 @@ def test_a_data_dir_reaches_the_app_as_its_alloc_root(data_dir, monkeypatch):
 
 def test_unreadable_directory(shared_tmp, capfd):
     """As an unprivileged user (root reads everything) a 000 directory is refused."""
-    from .conftest import run_as_nobody
+    from ..conftest import run_as_nobody
 
     locked = shared_tmp / "locked"
     locked.mkdir()

@@ -8,7 +8,7 @@ import pytest
 
 from inspector.core.roots import Root, RootError, check_openable
 
-from .conftest import ALLOC_A, ALLOC_B
+from ..conftest import ALLOC_A, ALLOC_B
 
 
 def test_alloc_root_discovers_every_allocation(alloc_root):

@@ -30,7 +30,7 @@ from rich.style import Style
 from rich.terminal_theme import TerminalTheme
 from rich.text import Text
 
-from .text import printable
+from ..core.text import printable
 
 THEME = TerminalTheme(
     (255, 255, 255),

@@ -19,7 +19,7 @@ from inspector.tui.move_screen import MoveScreen
 from inspector.core.roots import Root
 from inspector.tui.snapshot_screen import SnapshotScreen
 
-from .conftest import ALLOC_A, ALLOC_B, DATA_DIR_MARKERS, disk_state, find_node, wait_for
+from ..conftest import ALLOC_A, ALLOC_B, DATA_DIR_MARKERS, disk_state, find_node, wait_for
 from .test_screens import message_of, notifications, select_alloc, type_into, wait_message
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounts need root")

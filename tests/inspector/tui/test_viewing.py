@@ -10,7 +10,7 @@ from inspector.core.roots import Root
 from inspector.core.viewing import read_first_screen
 from inspector.tui.app import InspectorApp, viewer_size
 
-from .conftest import ALLOC_A, LOG_LINES
+from ..conftest import ALLOC_A, LOG_LINES
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from inspector.tui.search_bar import SearchBar
 from inspector.tui.status_bar import StatusBar
 from inspector.tui.viewer import FileViewer
 
-from .conftest import ALLOC_A, find_node, wait_for
+from ..conftest import ALLOC_A, find_node, wait_for
 from .test_tree import move_to, open_path
 
 

@@ -18,7 +18,7 @@ from inspector.core.actions import (
 )
 from inspector.core.roots import Root
 
-from .conftest import ALLOC_A, ALLOC_B, destroy_fixture, disk_state
+from ..conftest import ALLOC_A, ALLOC_B, destroy_fixture, disk_state
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounts need root")
 
@@ -186,7 +186,7 @@ def test_move_refuses_a_data_dir_and_what_holds_the_root(data_dir, elsewhere):
 
 
 def build_data_dir_copy(path: Path) -> Path:
-    from .conftest import build_data_dir
+    from ..conftest import build_data_dir
 
     return build_data_dir(path)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 CORE = sorted(
-    path.stem for path in (Path(__file__).parents[2] / "inspector" / "core").glob("*.py")
+    path.stem for path in (Path(__file__).parents[3] / "inspector" / "core").glob("*.py")
     if path.stem != "__init__"
 )
 

@@ -1,6 +1,6 @@
 """Regenerate the README screenshots from a demo root.
 
-    python -m inspector.screenshots [--notebook] [OUTDIR]   (default: ./screenshots)
+    python -m tools.screenshots [--notebook] [OUTDIR]   (default: ./screenshots)
 
 Each view is driven with keys in a headless 120x36 terminal and saved as SVG.
 The demo's alloc ids are fixed, so the images change only when the app does.
@@ -23,10 +23,10 @@ from textual.pilot import Pilot
 
 from allocdir import AllocDir
 
-from .tui.app import InspectorApp
-from .demo import ALLOCS, DemoRoot
-from .core.roots import Root
-from .tui.snapshot_screen import SnapshotScreen
+from inspector.tui.app import InspectorApp
+from inspector.demo import ALLOCS, DemoRoot
+from inspector.core.roots import Root
+from inspector.tui.snapshot_screen import SnapshotScreen
 
 SIZE = (120, 36)
 WEB, BATCH, WEB2 = list(ALLOCS)
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
 
 # ------------------------------------------------------------ the notebook tour
 #
-# `python -m inspector.screenshots` also executes tests/notebooks/tour.ipynb
+# `python -m tools.screenshots` also executes tests/notebooks/tour.ipynb
 # on a real kernel, renders it to HTML with nbconvert and, where Chromium is
 # installed, to screenshots/notebook-tour.png. Widgets need JavaScript from a
 # CDN to draw themselves in exported HTML; the picture must not depend on the

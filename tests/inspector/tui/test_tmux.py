@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ALLOC_A
+from ..conftest import ALLOC_A
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 

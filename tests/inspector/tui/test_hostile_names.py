@@ -25,7 +25,7 @@ from inspector.tui.status_bar import short_path
 from inspector.core.text import printable
 from inspector.tui.tree import ALLOC, DIR, FILE, SECRET, SPECIAL
 
-from .conftest import ALLOC_A, destroy_fixture, wait_for
+from ..conftest import ALLOC_A, destroy_fixture, wait_for
 
 TITLE = "\x1b]0;pwned\x07"
 CLIPBOARD = "\x1b]52;c;aGk=\x07"

@@ -2,7 +2,7 @@
 
 The fixture lives at a fixed path (the root's path is on screen), has fixed
 ids and contents, mtimes "10 minutes ago" and no live writers.
-Update the baselines with `pytest tests/inspector/test_snapshots.py --snapshot-update`.
+Update the baselines with `pytest tests/inspector/tui/test_snapshots.py --snapshot-update`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from allocdir import AllocDir
 from inspector.tui.app import InspectorApp
 from inspector.core.roots import Root
 
-from .conftest import ALLOC_A, ALLOC_B, build_alloc_root, destroy_fixture
+from ..conftest import ALLOC_A, ALLOC_B, build_alloc_root, destroy_fixture
 
 FIXED_ROOT = Path("/tmp/allocdir-inspector-snapshots/alloc")
 SIZE = (110, 32)

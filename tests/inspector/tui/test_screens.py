@@ -16,7 +16,7 @@ from inspector.tui.destroy_screen import DestroyScreen
 from inspector.tui.move_screen import MoveScreen
 from inspector.tui.snapshot_screen import SnapshotScreen
 
-from .conftest import ALLOC_A, ALLOC_B, find_node, wait_for
+from ..conftest import ALLOC_A, ALLOC_B, find_node, wait_for
 from .test_app import open_notes
 from .test_tree import move_to
 
