@@ -8,26 +8,18 @@ import signal
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
+from ..commands import EXIT_USAGE, PROG, Parser, fail, subcommand
 from . import startup
 
 if TYPE_CHECKING:
     from ..core.roots import Root
 
-PROG = "allocdir-inspector"
-EXIT_USAGE = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line on stderr, exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        """Print the usage error as one line and exit with status 2."""
-        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
+__all__ = ["EXIT_USAGE", "PROG", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `allocdir-inspector`."""
-    parser = _Parser(
+    parser = Parser(
         prog=PROG,
         description="Browse Nomad allocation directories: page through files of any "
         "size, follow task logs, snapshot, move or destroy allocations.",
@@ -57,16 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fail(subject: str, reason: str) -> NoReturn:
-    """Print the one-line error and exit with status 2."""
-    from ..core.text import printable
-
-    print(f"{PROG}: {printable(subject)}: {printable(reason)}", file=sys.stderr)
-    raise SystemExit(EXIT_USAGE)
+_fail = fail
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit status."""
+    """Entry point of the console script; returns the exit status.
+
+    A first word naming a subcommand (``logs``, ``usage``, ``keep``: see
+    :mod:`inspector.commands`) runs it instead of the app."""
+    argv = sys.argv[1:] if argv is None else argv
+    run = subcommand(argv)
+    if run is not None:
+        return run(argv[1:])
     args = build_parser().parse_args(argv)
     if args.follow and not args.open_rel:
         _fail("--follow", "needs --open REL")
