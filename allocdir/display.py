@@ -9,7 +9,9 @@ Two halves, kept apart on purpose:
   as visible escapes) and then ``html.escape``: a task chooses its file
   names, and ``<script>``, quotes, newlines or a right-to-left override in a
   name are shown as what they are. Sizes and ages are humanized, with the
-  exact byte count and the ISO time in a ``title`` (on hover). FIFOs,
+  exact byte count and the ISO time in a ``title`` (on hover); a time a
+  ``datetime`` cannot hold (a task may date its files in year 36812) is
+  "out of range". FIFOs,
   sockets and devices are marked; anything in a task's ``secrets/`` or
   ``private/`` is shown locked, without size or time.
 - **Gathering** (:func:`summarize_alloc`, :func:`summarize_task`) is the only
@@ -33,11 +35,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-import humanize
-
+from .fileinfo import stat_mod_time, time_in_range
 from .layout import LOG_DIR_NAME, SHARED_ALLOC_NAME, SHARED_DATA_DIR, TASK_LOCAL
 from .paths import is_protected
-from .plaintext import size_words, visible
+from .plaintext import age_words, iso, size_words, visible
 
 LIST_LIMIT = 2000
 """Entries read from one directory when gathering a summary."""
@@ -79,16 +80,6 @@ def size_html(size: int, *, at_least: bool = False) -> str:
     prefix = "≥ " if at_least else ""
     return (f'<span title="{_count(size, "byte")}{" or more" if at_least else ""}">'
             f"{prefix}{esc(size_words(size))}</span>")
-
-
-def age_words(when: datetime, now: datetime) -> str:
-    """How long ago ``when`` was, e.g. "3 minutes ago"."""
-    return humanize.naturaltime(now - when)
-
-
-def iso(when: datetime) -> str:
-    """``when`` in ISO 8601, to the second, in its own time zone."""
-    return when.isoformat(timespec="seconds")
 
 
 def age_html(when: datetime, now: datetime) -> str:
@@ -448,7 +439,7 @@ def summarize_alloc(alloc, *, now: datetime | None = None) -> AllocSummary:
     except Exception as exc:
         return AllocSummary(alloc.alloc_id, path, now, error=_reason(exc))
     try:
-        modified = datetime.fromtimestamp(os.fstat(alloc_fd).st_mtime, tz=timezone.utc)
+        modified = stat_mod_time(os.fstat(alloc_fd))
         mounts = _mounts_below(path)
         try:
             listed, more = _list_bounded(path, f"{SHARED_ALLOC_NAME}/{LOG_DIR_NAME}")
@@ -476,8 +467,11 @@ def summarize_alloc(alloc, *, now: datetime | None = None) -> AllocSummary:
 
 
 def is_live(info, now: datetime) -> bool:
-    """True when a log file was written to within :data:`LIVE_SECONDS`."""
-    return (now - info.mod_time).total_seconds() <= LIVE_SECONDS
+    """True when a log file was written to within :data:`LIVE_SECONDS` (a
+    time out of range, or further ahead than that, is not live)."""
+    if not time_in_range(info.mod_time):
+        return False
+    return abs((now - info.mod_time).total_seconds()) <= LIVE_SECONDS
 
 
 def _measured_html(measured: Measured) -> str:

@@ -1,5 +1,6 @@
-"""Names and sizes as plain text, the same for every front-end: the escaping
-rule for names a task chose, and one unit style for sizes.
+"""Names, sizes and times as plain text, the same for every front-end: the
+escaping rule for names a task chose, one unit style for sizes, and ages
+that never fail whatever time a task gave its files.
 
 Kept apart from :mod:`allocdir.display` (the HTML and IPython reprs) so that a
 terminal front-end gets these without the rest.
@@ -8,8 +9,11 @@ terminal front-end gets these without the rest.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import humanize
+
+from .fileinfo import time_in_range
 
 # The same rule as ``inspector.core.text.printable`` (the library cannot
 # import the application): C0, DEL and C1 controls; line and paragraph
@@ -48,3 +52,27 @@ def size_words(size: int) -> str:
     """A size in binary units, as ``ls -h`` counts, e.g. "12.3 KiB": the one
     unit style of every front-end."""
     return humanize.naturalsize(size, binary=True)
+
+
+OUT_OF_RANGE = "out of range"
+"""What a time beyond what a ``datetime`` holds is shown as (a task may give
+its files any time: see :data:`allocdir.fileinfo.MOD_TIME_MAX`)."""
+
+
+def age_words(when: datetime, now: datetime) -> str:
+    """How long ago ``when`` was, e.g. "3 minutes ago"; "out of range" for a
+    time that stands for one out of range. Never raises."""
+    if not time_in_range(when):
+        return OUT_OF_RANGE
+    try:
+        return humanize.naturaltime(now - when)
+    except (OverflowError, ValueError):  # within hours of year 1 or 9999
+        return iso(when)
+
+
+def iso(when: datetime) -> str:
+    """``when`` in ISO 8601, to the second, in its own time zone; for a time
+    out of range, says so and which way."""
+    if not time_in_range(when):
+        return f"{OUT_OF_RANGE} ({'after 9999' if when.year > 5000 else 'before 0001'})"
+    return when.isoformat(timespec="seconds")

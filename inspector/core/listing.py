@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import re
 from array import array
-from datetime import datetime, timezone
 
 from allocdir import AllocDirError, AllocFileInfo, PathEscapesError
 from allocdir.display import kind_of
+from allocdir.fileinfo import utc_from_timestamp
 
 from .rotation import group_rotations
 
@@ -59,8 +59,10 @@ class Listing:
     """The entries of one directory (see the module docstring).
 
     Entry ``i`` has ``names[i]``, ``kinds[i]``, ``sizes[i]``, ``mtimes[i]``
-    (seconds), ``modes[i]`` (``ls`` style) and, for a symlink, ``targets[i]``
-    (what it points at: "dir", "file", "broken", "escapes", "secret"…).
+    (seconds; a time out of range as its clamped ``mod_time``, which
+    :meth:`info` gives back), ``modes[i]`` (``ls`` style) and, for a symlink,
+    ``targets[i]`` (what it points at: "dir", "file", "broken", "escapes",
+    "secret"…).
     Entries are stored in name order; :attr:`sets` maps a rotation set's
     name to its member entries (in order of N).
     """
@@ -119,7 +121,7 @@ class Listing:
             is_dir=self.kinds[index] == K_DIR and index not in self.targets,
             size=self.sizes[index],
             file_mode=self.modes[index],
-            mod_time=datetime.fromtimestamp(self.mtimes[index], timezone.utc),
+            mod_time=utc_from_timestamp(self.mtimes[index]),
         )
 
     def set_size(self, set_name: str) -> int:

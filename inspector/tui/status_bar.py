@@ -6,11 +6,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-import humanize
 from rich.text import Text
 from textual.widgets import Static
 
-from allocdir.plaintext import size_words
+from allocdir.plaintext import age_words, size_words
 
 from ..core.text import printable
 
@@ -61,7 +60,7 @@ def _age(mod_time: datetime | None) -> str:
     if mod_time is None:
         return ""
     now = datetime.now(timezone.utc) if mod_time.tzinfo else datetime.now()
-    return humanize.naturaltime(now - mod_time)
+    return age_words(mod_time, now)
 
 
 def short_path(path: str) -> str:

@@ -25,7 +25,6 @@ import weakref
 from datetime import datetime, timezone
 from typing import Any
 
-import humanize
 from rich.segment import Segment
 from rich.text import Text
 from textual import events, work
@@ -37,7 +36,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from allocdir import SHARED_ALLOC_NAME, AllocDir, AllocDirError, AllocFileInfo, PathEscapesError
-from allocdir.plaintext import size_words
+from allocdir.fileinfo import utc_from_timestamp
+from allocdir.plaintext import age_words, size_words
 
 from ..core.listing import K_DIR, K_LINK, K_SPECIAL, MTIME, NAME, Listing, link_target
 from ..core.roots import Discovery, Root
@@ -121,7 +121,7 @@ def load_dir(alloc: AllocDir, rel: str) -> Listing | str:
 
 
 def _age(stamp: float, now: datetime) -> str:
-    return humanize.naturaltime(now - datetime.fromtimestamp(stamp, timezone.utc))
+    return age_words(utc_from_timestamp(stamp), now)
 
 
 class Node:

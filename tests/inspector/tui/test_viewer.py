@@ -622,3 +622,13 @@ def test_status_text_shows_what_matters_first():
     assert "3.0 MiB" in plain and "5 minutes ago" in plain
     message = ViewerStatus("x/secret", 0, None, "", 0, 0.0, False, "message", True, "")
     assert status_text(message).plain == "x/secret"
+
+
+def test_status_text_of_a_file_dated_out_of_range():
+    """A task can date its file in year 36812 (the library clamps it)."""
+    from allocdir.fileinfo import MOD_TIME_MAX
+    from inspector.tui.status_bar import status_text
+
+    status = ViewerStatus("x/web/local/f", 10, MOD_TIME_MAX, "text/plain", 0, 0.0, False,
+                          "text", True, "")
+    assert "out of range" in status_text(status).plain
