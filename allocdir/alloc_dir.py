@@ -13,7 +13,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, BinaryIO
 
 from . import dirfd
-from .errors import AllocDirError, NotAnAllocDirError, NotBuiltError, SecretReadError
+from .errors import AllocDirError, NotAnAllocDirError, NotBuiltError
 from .fileinfo import AllocFileInfo, FileList, scan_dir
 from .fsops import TreeSize, measure_at, remove_tree_at
 from .layout import (
@@ -22,7 +22,10 @@ from .layout import (
 )
 from .move import JOURNAL_PREFIX, Move, move_dir
 from .ownership import task_owner
-from .paths import PathArg, fd_path, open_directory, open_regular, resolve
+from .paths import (
+    OpenedPath, PathArg, fd_path, linked_into_secrets, open_directory, open_path, open_regular,
+    reopen_for_reading, resolve,
+)
 from .recognize import is_alloc_dir
 from .sniff import SNIFF_LEN, detect_content_type
 from .task_dir import TaskDir, check_task_name
@@ -369,22 +372,33 @@ class AllocDir:
     def stat(self, path: PathArg) -> AllocFileInfo:
         """Information about ``path`` (symlinks followed, within the alloc dir)
         with its content type sniffed from its first 512 bytes (best effort:
-        a file that cannot be read now is ``application/octet-stream``)."""
-        resolved = resolve(self.alloc_dir, path)
-        st = os.stat(resolved.real)
-        name = os.path.basename(resolved.rel) or self.alloc_id
-        return AllocFileInfo.from_stat(name, st, self._content_type(resolved, st))
+        a file that cannot be read now is ``application/octet-stream``).
 
-    def _content_type(self, resolved, st: os.stat_result) -> str:
+        The answer and the sniffed bytes both come from one ``O_PATH`` fd on
+        what the path led to, checked to be inside the alloc dir: a task
+        swapping the file for a link to a host dir cannot make it describe
+        that dir."""
+        opened = open_path(self.alloc_dir, path, allow_secret=True)
+        try:
+            st = os.fstat(opened.fd)
+            name = os.path.basename(opened.rel) or self.alloc_id
+            return AllocFileInfo.from_stat(name, st, self._content_type(opened, st))
+        finally:
+            os.close(opened.fd)
+
+    @staticmethod
+    def _content_type(opened: OpenedPath, st: os.stat_result) -> str:
         if stat.S_ISDIR(st.st_mode):
             return "application/octet-stream"
-        if resolved.rel.endswith(".json"):
+        if opened.rel.endswith(".json"):
             return "application/json"
-        if not stat.S_ISREG(st.st_mode) or resolved.is_secret:
+        if not stat.S_ISREG(st.st_mode) or opened.is_secret:
             return "application/octet-stream"  # never opened
+        if st.st_nlink > 1 and linked_into_secrets(opened.root, st):
+            return "application/octet-stream"
         try:
-            fd = open_regular(self.alloc_dir, resolved.given)
-        except (PermissionError, BlockingIOError, SecretReadError):
+            fd = reopen_for_reading(opened)
+        except (PermissionError, BlockingIOError):
             return "application/octet-stream"  # sniffing is best effort, as in Nomad
         try:
             return detect_content_type(os.pread(fd, SNIFF_LEN, 0))

@@ -3,10 +3,10 @@ safe to open.
 
 Every read-side call (``list``, ``stat``, ``read_at``, ``change_events``,
 ``block_until_exists``) goes through :func:`resolve` before touching the file
-system and, when it opens something, through :func:`open_regular` or
-:func:`open_directory`, which check what was *actually* opened (through
-``/proc/self/fd``) so that a symlink swapped in after the check cannot
-redirect the read.
+system or, when it opens something, through :func:`open_path` (``stat``),
+:func:`open_regular` or :func:`open_directory`, which check what was
+*actually* opened (through ``/proc/self/fd``) so that a symlink swapped in
+after the check cannot redirect the read.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Union
 
-from .dirfd import LEAF, identity, lstat_at, named, open_dir, open_dir_at, walk
+from .dirfd import (
+    LEAF, identity, lstat_at, named, open_dir, open_dir_at, proc_fd_path, walk,
+)
 from .errors import AllocDirError, PathEscapesError, SecretReadError
 from .layout import SHARED_ALLOC_NAME, TASK_PRIVATE, TASK_SECRETS
 
@@ -128,14 +130,17 @@ def fd_path(fd: int) -> str:
 
 
 def check_opened(root: str, given: str, fd: int, *, allow_secret: bool = False,
-                 detail: str = "through a symlink") -> None:
+                 detail: str = "through a symlink") -> str:
     """Refuse an fd that points outside the alloc dir ``root`` or, unless
-    ``allow_secret``, into a secrets dir."""
+    ``allow_secret``, into a secrets dir; return where it points, relative
+    to ``root``."""
     actual = fd_path(fd)
     if not is_within(root, actual):
         raise PathEscapesError(given, detail)
-    if not allow_secret and is_protected(os.path.relpath(actual, root)):
+    rel = os.path.relpath(actual, root)
+    if not allow_secret and is_protected(rel):
         raise SecretReadError(given)
+    return rel
 
 
 def describe_mode(mode: int) -> str:
@@ -153,16 +158,37 @@ def describe_mode(mode: int) -> str:
     return "not a regular file"
 
 
-def open_regular(alloc_dir: str, path: PathArg, *, allow_secret: bool = False) -> int:
-    """Open a regular file inside the alloc dir for reading; return the fd.
+@dataclass(frozen=True)
+class OpenedPath:
+    """An ``O_PATH`` fd on what a path inside the alloc dir led to, checked
+    (see :func:`open_path`); the caller closes ``fd``."""
 
-    A lexical escape or a lexical secret is refused before any system call.
-    Then the path is opened with ``O_PATH`` (the kernel follows the links in
-    one step; nothing is opened for I/O: a FIFO's writer is not woken, a
-    device's open routine not run), and what the kernel actually reached is
-    checked (``/proc/self/fd``): inside the alloc dir, not in a secrets dir, a
-    regular file. Only then is it reopened for reading, through that same fd,
-    so a symlink swapped in after the check cannot redirect the read.
+    fd: int
+    given: str
+    rel: str
+    """The path as given, cleaned (relative to the alloc dir)."""
+    reached: str
+    """Where the kernel actually got to, relative to the alloc dir."""
+    root: str
+    """The alloc dir, its symlinks resolved."""
+
+    @property
+    def is_secret(self) -> bool:
+        """True when either the path given or what it reached is in a
+        task's ``secrets/`` or ``private/``."""
+        return is_protected(self.rel) or is_protected(self.reached)
+
+
+def open_path(alloc_dir: str, path: PathArg, *, allow_secret: bool = False) -> OpenedPath:
+    """Open ``path`` inside the alloc dir with ``O_PATH``, following its
+    links in one step, and check what the kernel reached: inside the alloc
+    dir and, unless ``allow_secret``, not in a secrets dir.
+
+    ``O_PATH`` opens nothing for I/O: a FIFO's writer is not woken, a
+    device's open routine not run, a lease not broken. Whatever is then done
+    through the fd (``fstat``, a reopen for reading) concerns what was
+    checked, so a symlink swapped in afterwards cannot redirect it. A
+    lexical escape or a lexical secret is refused before any system call.
     """
     given = os.fsdecode(path)
     rel = clean_relative(given)
@@ -171,26 +197,52 @@ def open_regular(alloc_dir: str, path: PathArg, *, allow_secret: bool = False) -
         raise SecretReadError(given)
     root = real_root(alloc_dir)
     try:
-        path_fd = os.open(f"{root}/{rel}" if rel else root, os.O_PATH | os.O_CLOEXEC)
+        fd = os.open(f"{root}/{rel}" if rel else root, os.O_PATH | os.O_CLOEXEC)
     except OSError:
         resolve(alloc_dir, given)  # an escape through a dangling link: say so
         raise
     try:
-        check_opened(root, given, path_fd, allow_secret=allow_secret)
-        st = os.fstat(path_fd)
+        reached = check_opened(root, given, fd, allow_secret=allow_secret)
+    except BaseException:
+        os.close(fd)
+        raise
+    return OpenedPath(fd, given, rel, reached, root)
+
+
+def reopen_for_reading(opened: OpenedPath) -> int:
+    """Open for reading the very file ``opened`` holds (through its
+    ``/proc/self/fd`` magic link, never by name again); return the fd.
+
+    ``O_NONBLOCK`` for the open, so that a task's lease on its own file
+    answers at once (``BlockingIOError``); the fd returned blocks as usual.
+    """
+    try:
+        fd = os.open(proc_fd_path(opened.fd), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        raise named(e, opened.given) from None
+    os.set_blocking(fd, True)
+    return fd
+
+
+def open_regular(alloc_dir: str, path: PathArg, *, allow_secret: bool = False) -> int:
+    """Open a regular file inside the alloc dir for reading; return the fd.
+
+    The path is opened and checked by :func:`open_path` (inside the alloc
+    dir, not in a secrets dir), must be a regular file and, unless
+    ``allow_secret``, not a hard link to a file in a secrets dir; only then
+    is it reopened for reading, through that same fd.
+    """
+    opened = open_path(alloc_dir, path, allow_secret=allow_secret)
+    try:
+        st = os.fstat(opened.fd)
         if not stat.S_ISREG(st.st_mode):
-            raise AllocDirError(f"{given}: {describe_mode(st.st_mode)}, not a regular file")
-        if not allow_secret and st.st_nlink > 1 and linked_into_secrets(root, st):
-            raise SecretReadError(given)
-        try:
-            # O_NONBLOCK: a task's lease on its own file answers at once.
-            fd = os.open(f"/proc/self/fd/{path_fd}", os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        except OSError as e:
-            raise named(e, given) from None
-        os.set_blocking(fd, True)
-        return fd
+            raise AllocDirError(f"{opened.given}: {describe_mode(st.st_mode)}, "
+                                "not a regular file")
+        if not allow_secret and st.st_nlink > 1 and linked_into_secrets(opened.root, st):
+            raise SecretReadError(opened.given)
+        return reopen_for_reading(opened)
     finally:
-        os.close(path_fd)
+        os.close(opened.fd)
 
 
 def linked_into_secrets(root: str, st: os.stat_result) -> bool:

@@ -13,6 +13,7 @@ import select
 import signal
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 import traceback
@@ -164,6 +165,48 @@ class Racer:
         _, status = os.waitpid(self._pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0, report
         self.done, self.failed = (int(n) for n in report.split())
+
+
+def at_every_step(call: Callable[[], object], swap: Callable[[], None],
+                  unswap: Callable[[], None], *, hold: int | None = None,
+                  limit: int = 10_000) -> list[object]:
+    """Run ``call()`` once for every point where a racing task could act:
+    the ``k``-th run calls ``swap()`` just before the ``k``-th C function
+    ``call`` calls (every system call comes through one), and ``unswap()``
+    ``hold`` C functions later or, without ``hold``, after ``call`` returns.
+    Returns each run's result (or the exception it raised), until a run
+    ends before reaching its swap. Deterministic: no race is left to
+    chance, whatever the machine's load."""
+    outcomes: list[object] = []
+    for k in range(limit):
+        seen = 0
+        swapped = unswapped = False
+
+        def profile(frame, event, arg, k=k):
+            nonlocal seen, swapped, unswapped
+            if event != "c_call":
+                return
+            if seen == k:
+                swap()  # the profiler is off inside its own hook
+                swapped = True
+            elif hold is not None and seen == k + hold:
+                unswap()
+                unswapped = True
+            seen += 1
+
+        sys.setprofile(profile)
+        try:
+            outcome = call()
+        except Exception as e:  # an outcome like any other, for the test to judge
+            outcome = e
+        finally:
+            sys.setprofile(None)
+        if not swapped:
+            return outcomes
+        if not unswapped:
+            unswap()
+        outcomes.append(outcome)
+    raise AssertionError(f"call() still running C functions after {limit} steps")
 
 
 def run_as_nobody(fn: Callable[[], object], timeout: float = 60.0) -> object:

@@ -15,10 +15,12 @@ import time
 
 import pytest
 
-from allocdir import AllocDir, AllocDirError, ChangeEvent, SecretReadError
+from allocdir import (
+    AllocDir, AllocDirError, AllocFileInfo, ChangeEvent, PathEscapesError, SecretReadError,
+)
 from allocdir.layout import snapshot_error_filename
 
-from tests.hostile import NOBODY, run_as_nobody
+from tests.hostile import NOBODY, at_every_step, exchange, run_as_nobody
 
 F_SETLEASE = 1024
 
@@ -221,3 +223,34 @@ def test_a_file_already_shorter_than_the_offset_is_truncated_even_if_it_grows(al
         with open(path, "ab") as f:
             f.write(b"y" * 300)  # past the reader's offset before the first look
         assert changes.next_event(2.0) is ChangeEvent.TRUNCATED
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 56
+
+
+@pytest.mark.parametrize("target", ["dir", "file"])
+def test_stat_with_the_file_swapped_for_a_link_to_the_host_at_any_step(alloc, canary, target):
+    """A task exchanges ``local/f`` (a PNG) with a link to a host dir or a
+    host text file at every point of ``stat`` in turn, and back at once or a
+    few steps later. Every answer describes ``f`` itself (a regular file,
+    its size, its content type) or refuses the escape: never the host entry,
+    never the host file's size with ``f``'s type."""
+    before = canary.state()
+    local = alloc.task_dirs["web"].local_dir
+    real, link = os.path.join(local, "f"), os.path.join(local, "evil")
+    with open(real, "wb") as f:
+        f.write(PNG)
+    os.symlink(canary.root if target == "dir" else canary.root / "data.txt", link)
+
+    def swap() -> None:
+        exchange(real, link)
+
+    outcomes = [outcome for hold in (None, 1, 2, 4, 8, 16)
+                for outcome in at_every_step(lambda: alloc.stat("web/local/f"), swap, swap,
+                                             hold=hold)]
+    assert len(outcomes) > 5
+    wrong = [o for o in outcomes if not isinstance(o, PathEscapesError) and not (
+        isinstance(o, AllocFileInfo)
+        and (o.is_regular, o.size, o.content_type) == (True, len(PNG), "image/png"))]
+    assert wrong == [], f"{len(wrong)} of {len(outcomes)} answers were not f's"
+    assert canary.state() == before
