@@ -9,21 +9,58 @@ terminal front-end gets these without the rest.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 
 import humanize
 
 from .fileinfo import time_in_range
 
-# The same rule as ``inspector.core.text.printable`` (the library cannot
-# import the application): C0, DEL and C1 controls; line and paragraph
-# separators; bidirectional controls, which make a name read differently from
-# what it is; and lone surrogates, which is how Python decodes the bytes of a
-# name that are not UTF-8.
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+"""The bidirectional controls, as the body of a regex character class: they
+make text read differently from what it is. A browser obeys them and a
+terminal does not, so the notebook shows them in file content too."""
+
+# What a name may not show as itself (the one rule of every front-end;
+# ``inspector.core.text.printable`` is this function), as ranges of code points:
+_HIDDEN = (
+    (0x00, 0x1F), (0x7F, 0x9F),  # C0, DEL and C1 controls
+    (0x2028, 0x2029),  # line and paragraph separators
+    (0xD800, 0xDFFF),  # lone surrogates: how Python decodes a name's non-UTF-8 bytes
+    # Format characters (category Cf: zero-width spaces and joiners, bidi
+    # controls, the soft hyphen, the BOM, invisible operators, tags...) and
+    # the other default-ignorable code points, which render as nothing, so
+    # that two names that look alike are told apart. Kept: the variation
+    # selectors (FE00-FE0F, E0100-E01EF), which choose a glyph of an emoji or
+    # an ideograph. Cf as of Unicode 15.1 (a test checks it against
+    # ``unicodedata``).
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x0600, 0x0605), (0x061C, 0x061C),
+    (0x06DD, 0x06DD), (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2),
+    (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F),
+    (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD),
+    (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE00FF),
+    (0xE01F0, 0xE0FFF),
+    # Noncharacters: never text, shown blank or as a box.
+    (0xFDD0, 0xFDEF), *((plane + 0xFFFE, plane + 0xFFFF) for plane in range(0, 0x110000, 0x10000)),
+)
 _UNPRINTABLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\udc80-\udcff]"
+    "[" + "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+                  for a, b in _HIDDEN) + "]"
 )
 _NAMED = {"\x1b": "\\x1b", "\n": "\\n", "\t": "\\t"}
+_ZWJ = "\u200d"
+_EMOJI_BEFORE_ZWJ = frozenset({"So", "Sk"})  # a pictograph, a skin tone modifier
+
+
+def _joins_emoji(text: str, at: int) -> bool:
+    """True for a zero-width joiner inside an emoji sequence (👩‍💻): it is
+    drawn as one pictograph there, and shown as is."""
+    if at == 0 or at + 1 >= len(text):
+        return False
+    before, after = text[at - 1], text[at + 1]
+    return (before == "\ufe0f" or unicodedata.category(before) in _EMOJI_BEFORE_ZWJ) \
+        and unicodedata.category(after) == "So"
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -31,17 +68,26 @@ def _escape(match: re.Match[str]) -> str:
     named = _NAMED.get(char)
     if named is not None:
         return named
+    if char == _ZWJ and _joins_emoji(match.string, match.start()):
+        return char
     code = ord(char)
     if 0xDC80 <= code <= 0xDCFF:
         return f"\\x{code - 0xDC00:02x}"  # the undecodable byte itself
     if code <= 0xFF:
         return f"\\x{code:02x}"
-    return f"\\u{code:04x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
 
 
 def visible(value: object) -> str:
-    """``value`` as a string with every control character shown as an escape
-    (``\\x1b``, ``\\n``, ``\\t``, ``\\xNN``, ``\\uNNNN``), on one line."""
+    """``value`` as a string with every character that would not show as
+    itself written as an escape (``\\x1b``, ``\\n``, ``\\t``, ``\\xNN``,
+    ``\\uNNNN``, ``\\UNNNNNNNN``), on one line: controls, line separators,
+    an undecodable byte of a file name (``\\xNN`` of that byte), format and
+    other invisible characters (zero-width spaces and joiners, bidi
+    controls, the soft hyphen, tags) and noncharacters. Printable non-ASCII
+    (é, 中, emoji, a zero-width joiner inside an emoji) is kept as is."""
     text = value if isinstance(value, str) else str(value)
     if _UNPRINTABLE.search(text) is None:
         return text

@@ -29,14 +29,19 @@ from allocdir.plaintext import visible
 
 
 def printable(value: object) -> str:
-    """``value`` as a string with every control character shown as an escape.
+    """``value`` as a string with every character that would not show as
+    itself written as an escape.
 
     ESC is shown as ``\\x1b``, newline as ``\\n``, tab as ``\\t``, any other
     C0/C1 control or DEL as ``\\xNN``, an undecodable byte of a file name as
-    ``\\xNN`` of that byte, and line separators and bidirectional controls as
-    ``\\uNNNN``. Use it on every name, path or message a task can influence.
-    The rule is the library's own (``allocdir.display.visible``, what its
-    HTML and text reprs show), so every front-end escapes alike.
+    ``\\xNN`` of that byte, and line separators, bidirectional controls,
+    zero-width and other format characters (the soft hyphen ``\\xad``, the
+    BOM ``\\ufeff``, tags ``\\U000e0041``), invisible fillers and
+    noncharacters as ``\\uNNNN``/``\\UNNNNNNNN``: two names that look alike
+    are told apart. Printable non-ASCII (é, 中, emoji) is kept. Use it on
+    every name, path or message a task can influence. The rule is the
+    library's own (``allocdir.plaintext.visible``, what its HTML and text
+    reprs show), so every front-end escapes alike.
     """
     return visible(value)
 

@@ -30,6 +30,8 @@ from rich.style import Style
 from rich.terminal_theme import TerminalTheme
 from rich.text import Text
 
+from allocdir.plaintext import BIDI_CONTROLS
+
 from ..core.text import printable
 
 THEME = TerminalTheme(
@@ -49,7 +51,7 @@ PRE_STYLE = ("font-family:var(--jp-code-font-family,monospace);font-size:12px;"
              "line-height:1.35;margin:0;padding:4px 6px;background:var(--jp-layout-color0,#fff);"
              "color:var(--jp-content-font-color0,#000)")
 
-_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
 # Text.render needs a console for named styles; nothing is printed on it.
 _CONSOLE = Console(file=io.StringIO(), color_system="truecolor", force_terminal=False,
                    width=10_000, legacy_windows=False, emoji=False, markup=False)
