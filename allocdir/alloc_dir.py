@@ -174,8 +174,9 @@ class AllocDir:
             os.close(shared)
 
     def unmount_all(self) -> None:
-        """Unmount (and remove) each task's ``alloc/`` and ``secrets/``, and
-        unmount (then remove) ``dev/`` and ``proc/``. Not mounted is not an error."""
+        """Unmount, where mounted, and remove each task's ``alloc/``,
+        ``secrets/``, ``dev/`` and ``proc/``, as Nomad does (through directory
+        fds, never through a mount). Not mounted is not an error."""
         with self._lock:
             errors = [e for td in self._task_dirs() for e in td.unmount()]
         if errors:

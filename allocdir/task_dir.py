@@ -20,9 +20,10 @@ from .ownership import drop_dir_permissions, task_owner
 
 _log = logging.getLogger("allocdir")
 
-# What unmount() takes down in a task dir: (name, removed when not mounted).
-# Nomad removes dev/ and proc/ only once it has unmounted them.
-_TEARDOWN = ((SHARED_ALLOC_NAME, True), (TASK_SECRETS, True), ("dev", False), ("proc", False))
+# What unmount() takes down in a task dir, each unmounted if it is mounted and
+# then removed, as Nomad does (its unmountSpecialDirs ignores EINVAL, "not
+# mounted", and then removes dev/ and proc/ whatever they hold).
+_TEARDOWN = (SHARED_ALLOC_NAME, TASK_SECRETS, "dev", "proc")
 
 
 def check_task_name(name: str) -> str:
@@ -155,9 +156,11 @@ class TaskDir:
                 os.close(fd)
 
     def unmount(self) -> list[BaseException]:
-        """Unmount and remove ``alloc/`` and ``secrets/``; unmount, then
-        remove, ``dev/`` and ``proc/`` if mounted. Returns the errors (not
-        mounted is not an error). Symlinks are removed, never followed."""
+        """Unmount (as root, where mounted) and remove ``alloc/``,
+        ``secrets/``, ``dev/`` and ``proc/``, as Nomad does. Returns the
+        errors (not mounted is not an error). Symlinks are removed, never
+        followed; a removal never goes through a mount point, and one that
+        failed to unmount is left in place and reported."""
         try:
             task_fd = dirfd.open_dir(self.dir)
         except FileNotFoundError:
@@ -166,26 +169,26 @@ class TaskDir:
             return [AllocDirError(f"failed to unmount in {self.dir}: {e}")]
         errors: list[BaseException] = []
         try:
-            for name, always_remove in _TEARDOWN:
-                error = self._take_down(task_fd, name, always_remove)
-                if error is not None:
-                    errors.append(error)
+            for name in _TEARDOWN:
+                errors.extend(self._take_down(task_fd, name))
         finally:
             os.close(task_fd)
         return errors
 
-    def _take_down(self, task_fd: int, name: str, always_remove: bool) -> BaseException | None:
+    def _take_down(self, task_fd: int, name: str) -> list[BaseException]:
         where = f"{self.dir}/{name}"
         try:
             dirfd.lstat_at(task_fd, name)
         except FileNotFoundError:
-            return None
+            return []
+        if is_root():
+            try:
+                dirfd.unmount_at(task_fd, name, where)
+            except OSError as e:
+                return [AllocDirError(f"failed to unmount {where}: {e.strerror or e}")]
         try:
-            unmounted = is_root() and dirfd.unmount_at(task_fd, name, where)
-            if always_remove or unmounted:
-                problems = remove_tree_at(task_fd, name, where)
-                if problems:
-                    raise problems[0]
+            problems = remove_tree_at(task_fd, name, where)
         except OSError as e:
-            return AllocDirError(f"failed to unmount {where}: {e.strerror or e}")
-        return None
+            problems = [e]
+        return [AllocDirError(f"failed to remove {e.filename or where}: {e.strerror or e}")
+                for e in problems]

@@ -141,3 +141,46 @@ def test_destroy_of_never_built_dir(client_root):
     d.new_task_dir("web")
     d.destroy()
     assert not os.path.exists(d.alloc_dir)
+
+
+def test_unmount_all_removes_plain_dev_and_proc(alloc_with_task):
+    """As Nomad's unmountSpecialDirs: not mounted (EINVAL) is no error, and
+    dev/ and proc/ are then removed, whatever they hold."""
+    web = alloc_with_task.task_dirs["web"]
+    for name in ("dev", "proc"):
+        os.makedirs(os.path.join(web.dir, name, "sub"))
+        with open(os.path.join(web.dir, name, "sub", "f"), "w") as f:
+            f.write("the task's")
+    alloc_with_task.unmount_all()
+    assert not os.path.lexists(os.path.join(web.dir, "dev"))
+    assert not os.path.lexists(os.path.join(web.dir, "proc"))
+    assert os.path.isdir(web.local_dir)
+    alloc_with_task.unmount_all()  # nothing left to take down: not an error
+
+
+def test_unmount_all_removes_dev_and_proc_links_without_following_them(alloc_with_task,
+                                                                       tmp_path):
+    precious = _precious(tmp_path)
+    web = alloc_with_task.task_dirs["web"]
+    os.symlink(precious, os.path.join(web.dir, "dev"))
+    os.symlink(precious / "keep.txt", os.path.join(web.dir, "proc"))
+    alloc_with_task.unmount_all()
+    assert not os.path.lexists(os.path.join(web.dir, "dev"))
+    assert not os.path.lexists(os.path.join(web.dir, "proc"))
+    assert _intact(precious)
+
+
+@pytest.mark.root
+def test_a_mount_inside_a_plain_dev_is_never_deleted_through(alloc_with_task, tmp_path,
+                                                             mounts):
+    """dev/ is not mounted but holds a bind mount of a host dir: dev/ is
+    removed around it, the mount is reported and its content kept."""
+    precious = _precious(tmp_path)
+    web = alloc_with_task.task_dirs["web"]
+    inner = os.path.join(web.dir, "dev", "pts")
+    mounts.bind(precious, inner)
+    with pytest.raises(AllocDirError) as raised:
+        alloc_with_task.unmount_all()
+    assert "still mounted" in str(raised.value) and "dev/pts" in str(raised.value)
+    assert mounts.is_mount(inner)
+    assert _intact(precious)
