@@ -167,6 +167,75 @@ class Racer:
         self.done, self.failed = (int(n) for n in report.split())
 
 
+class TaskInItsOwnMounts:
+    """A task (a forked child, as nobody) in a mount namespace of its own
+    where ``hidden`` (host mount points) are not mounted: there, unlike in
+    the host's namespace, it may rename them. The host's mounts follow the
+    renamed directories, which is how a task that can make a user and mount
+    namespace (``unshare -rm``) moves a mount point away from its name and
+    puts a symlink there. ``swap()`` has it exchange ``a`` and ``b`` now and
+    returns once it has."""
+
+    _CLONE_NEWNS = 0x00020000
+    _MS_REC, _MS_PRIVATE = 0x4000, 0x40000
+
+    def __init__(self, hidden: list[str], a: str, b: str) -> None:
+        self.hidden, self.a, self.b = hidden, a, b
+        self.swaps = 0
+
+    def __enter__(self) -> "TaskInItsOwnMounts":
+        self._ask_r, self._ask_w = os.pipe()
+        self._answer_r, self._answer_w = os.pipe()
+        self._pid = os.fork()
+        if self._pid == 0:
+            self._child()
+        os.close(self._ask_r)
+        os.close(self._answer_w)
+        self._expect(b"ready")
+        return self
+
+    def _child(self) -> None:
+        code = 0
+        try:
+            os.close(self._ask_w)
+            os.close(self._answer_r)
+            if _libc.unshare(self._CLONE_NEWNS) != 0 or _libc.mount(
+                    None, b"/", None, self._MS_REC | self._MS_PRIVATE, None) != 0:
+                raise OSError(ctypes.get_errno(), "unshare or make-rprivate")
+            for point in self.hidden:
+                mounting.umount(point)  # in this namespace only
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            os.write(self._answer_w, b"ready")
+            while os.read(self._ask_r, 1):
+                exchange(self.a, self.b)
+                os.write(self._answer_w, b"swapped")
+        except BaseException:
+            os.write(self._answer_w, traceback.format_exc().encode())
+            code = 1
+        finally:
+            os._exit(code)
+
+    def _expect(self, word: bytes, timeout: float = 10.0) -> None:
+        if not select.select([self._answer_r], [], [], timeout)[0]:
+            pytest.fail(f"the task did not answer in {timeout} s")
+        answer = os.read(self._answer_r, 65536)
+        assert answer == word, answer.decode(errors="replace")
+
+    def swap(self) -> None:
+        """Exchange ``a`` and ``b`` now, as the task."""
+        os.write(self._ask_w, b"x")
+        self._expect(b"swapped")
+        self.swaps += 1
+
+    def __exit__(self, *exc) -> None:
+        os.close(self._ask_w)
+        os.close(self._answer_r)
+        _, status = os.waitpid(self._pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+
+
 def at_every_step(call: Callable[[], object], swap: Callable[[], None],
                   unswap: Callable[[], None], *, hold: int | None = None,
                   limit: int = 10_000) -> list[object]:

@@ -9,10 +9,10 @@ import resource
 
 import pytest
 
-from allocdir import AllocDir, AllocDirError
+from allocdir import AllocDir, AllocDirError, dirfd
 from tests import mounting
 
-from tests.hostile import Racer, depth_of, exchange, make_deep
+from tests.hostile import Racer, TaskInItsOwnMounts, depth_of, exchange, make_deep
 
 
 @pytest.mark.parametrize("teardown", ["destroy", "unmount_all"])
@@ -117,3 +117,40 @@ def test_destroy_reclaims_a_tree_deeper_than_the_fd_limit(alloc):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert not os.path.lexists(alloc.alloc_dir)
+
+
+@pytest.mark.parametrize("teardown", ["unmount_all", "destroy"])
+@pytest.mark.parametrize("name", ["secrets", "dev", "proc", "alloc"])
+def test_a_mount_point_swapped_for_a_link_to_a_host_mount_after_the_check(
+        alloc, canary, monkeypatch, name, teardown):
+    """The task moves web/<name> (a mount point) away and puts a link to a
+    host mount in its place right after the library checked that web/<name>
+    is a mount point, before it unmounts it: the unmount must not follow the
+    link (UMOUNT_NOFOLLOW) and the host mount stays."""
+    before = canary.state()
+    web = alloc.task_dirs["web"]
+    target, link = os.path.join(web.dir, name), os.path.join(web.dir, "evil")
+    if name == "alloc":
+        web.build(True, None)  # alloc/ bind-mounted into the task dir
+    elif name in ("dev", "proc"):
+        os.mkdir(target)
+        mounting.tmpfs(target, "1m")
+    assert mounting.is_mount(target)
+    os.symlink(canary.mount, link)
+    checked = dirfd.is_mount_root
+
+    with TaskInItsOwnMounts([target], target, link) as task:
+        def then_swapped(dir_fd: int, entry: str = "") -> bool:
+            answer = checked(dir_fd, entry)
+            if answer and entry == name and not task.swaps:
+                task.swap()  # the task wins the race, every time
+            return answer
+
+        monkeypatch.setattr(dirfd, "is_mount_root", then_swapped)
+        try:
+            getattr(alloc, teardown)()
+        except AllocDirError:
+            pass  # the moved mount point is reported: it is still mounted
+        monkeypatch.undo()
+    assert task.swaps == 1
+    assert canary.state() == before
