@@ -39,8 +39,11 @@ class PathEscapesError(AllocDirError):
 class SecretReadError(AllocDirError):
     """A read of a task's secrets (or private) directory was refused."""
 
-    def __init__(self, path: str) -> None:
-        super().__init__(f"Reading secret file prohibited: {path}")
+    def __init__(self, path: str, detail: str = "") -> None:
+        message = f"Reading secret file prohibited: {path}"
+        if detail:
+            message += f" ({detail})"
+        super().__init__(message)
         self.path = path
 
 

@@ -18,16 +18,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Union
 
-from .dirfd import (
-    LEAF, identity, lstat_at, named, open_dir, open_dir_at, proc_fd_path, walk,
-)
+from .dirfd import named, proc_fd_path
 from .errors import AllocDirError, PathEscapesError, SecretReadError
-from .layout import SHARED_ALLOC_NAME, TASK_PRIVATE, TASK_SECRETS
+from .hardlinks import PROTECTED_NAMES, secret_link
+from .layout import SHARED_ALLOC_NAME
 
 PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
-
-# Directories, directly inside a task dir, whose contents are never read.
-_PROTECTED_TASK_DIRS = frozenset({TASK_SECRETS.casefold(), TASK_PRIVATE.casefold()})
 
 _SWAP_RETRIES = 3
 
@@ -82,7 +78,7 @@ def is_protected(rel: str) -> bool:
     parts = [p for p in rel.split("/") if p not in ("", ".")]
     if len(parts) < 2 or parts[0] == SHARED_ALLOC_NAME:
         return False
-    return parts[1].casefold() in _PROTECTED_TASK_DIRS
+    return parts[1].casefold() in PROTECTED_NAMES
 
 
 def is_within(root: str, path: str) -> bool:
@@ -238,8 +234,10 @@ def open_regular(alloc_dir: str, path: PathArg, *, allow_secret: bool = False) -
         if not stat.S_ISREG(st.st_mode):
             raise AllocDirError(f"{opened.given}: {describe_mode(st.st_mode)}, "
                                 "not a regular file")
-        if not allow_secret and st.st_nlink > 1 and linked_into_secrets(opened.root, st):
-            raise SecretReadError(opened.given)
+        if not allow_secret and st.st_nlink > 1:
+            reason = secret_link(opened.root, st)
+            if reason:
+                raise SecretReadError(opened.given, reason)
         return reopen_for_reading(opened)
     finally:
         os.close(opened.fd)
@@ -247,47 +245,9 @@ def open_regular(alloc_dir: str, path: PathArg, *, allow_secret: bool = False) -
 
 def linked_into_secrets(root: str, st: os.stat_result) -> bool:
     """True when the file ``st`` is also a file in a task's ``secrets/`` or
-    ``private/`` dir: a hard link made to carry a secret out (possible where
-    those are plain directories, as when not root). Names and inodes are
-    compared; nothing in a secrets dir is opened."""
-    wanted = identity(st)
-    root_fd = open_dir(root)
-    try:
-        for task in _subdirs(root_fd):
-            if task == SHARED_ALLOC_NAME:
-                continue
-            try:
-                task_fd = open_dir_at(root_fd, task, f"{root}/{task}")
-            except (OSError, AllocDirError):
-                continue
-            try:
-                for name in _subdirs(task_fd):
-                    if name.casefold() in _PROTECTED_TASK_DIRS and \
-                            _holds(task_fd, name, st.st_dev, wanted):
-                        return True
-            finally:
-                os.close(task_fd)
-    finally:
-        os.close(root_fd)
-    return False
-
-
-def _subdirs(dir_fd: int) -> list[str]:
-    with os.scandir(dir_fd) as entries:
-        return [e.name for e in entries if e.is_dir(follow_symlinks=False)]
-
-
-def _holds(dir_fd: int, name: str, dev: int, wanted: tuple[int, int]) -> bool:
-    if lstat_at(dir_fd, name).st_dev != dev:
-        return False  # another file system (the secrets tmpfs): no link can cross
-    for step in walk(dir_fd, name):
-        if step.kind == LEAF:
-            try:
-                if identity(lstat_at(step.dir_fd, step.name)) == wanted:
-                    return True
-            except FileNotFoundError:
-                continue
-    return False
+    ``private/`` dir (a hard link made to carry a secret out), or that
+    cannot be ruled out at a bounded cost (see :mod:`allocdir.hardlinks`)."""
+    return bool(secret_link(root, st))
 
 
 def open_directory(alloc_dir: str, path: PathArg) -> tuple[int, ResolvedPath]:

@@ -34,6 +34,7 @@ def _suite(work: str, scale: float, quick: bool):
                               bench_allocdir.snapshot_large_files(work, scale)[0]]),
         ("list", lambda: [bench_allocdir.list_directory(work, scale)]),
         ("destroy", lambda: [bench_allocdir.destroy_tree(work, scale)]),
+        ("hardlink", lambda: bench_allocdir.hard_link_open(work, scale)),
         ("move", lambda: [bench_allocdir.move_same_filesystem(work, scale),
                           bench_allocdir.move_across_filesystems(work, scale)]),
         ("latency", watch_rows),

@@ -11,7 +11,7 @@ import tempfile
 import uuid
 from functools import partial
 
-from allocdir import AllocDir
+from allocdir import AllocDir, SecretReadError
 
 from .harness import Row, median_time, run_quiet, timed
 
@@ -111,6 +111,66 @@ def list_directory(work: str, scale: float) -> Row:
               median_time(theirs, RUNS), "`ls -l`", goal="≤ 1.5", limit=1.5)
     alloc.destroy()
     return row
+
+
+def _open_at_once(alloc: AllocDir, rel: str) -> None:
+    try:
+        alloc.read_at(rel, 0).close()
+    except SecretReadError:
+        pass  # a refusal is an answer too: its time is what is measured
+
+
+def hard_link_open(work: str, scale: float) -> list[Row]:
+    """Opening a hard-linked file of ``local/`` while the task keeps a huge
+    ``private/`` beside it (the check for a link into it is bounded, then
+    kept), against the same open beside an empty ``private/``."""
+    count = max(1000, int(100_000 * scale))
+    huge = os.path.join(work, "huge-private")
+    _touch_many(huge, count)  # made once, renamed into each fresh alloc
+
+    def alloc_beside(private: str | None) -> AllocDir:
+        alloc = _fresh_alloc(work)
+        web = alloc.task_dirs["web"]
+        if private is None:
+            os.mkdir(os.path.join(web.dir, "private"))
+        else:
+            os.rename(private, os.path.join(web.dir, "private"))
+        path = os.path.join(web.local_dir, "linked.log")
+        with open(path, "w") as f:
+            f.write("a line\n")
+        os.link(path, path + ".1")
+        return alloc
+
+    rel = "web/local/linked.log"
+    first_ours, first_theirs, again_ours, again_theirs = [], [], [], []
+    for _ in range(RUNS):
+        big, empty = alloc_beside(huge), alloc_beside(None)
+        first_ours.append(timed(partial(_open_at_once, big, rel)))
+        first_theirs.append(timed(partial(_open_at_once, empty, rel)))
+        again_ours.append(median_time(partial(_open_at_once, big, rel), 50))
+        again_theirs.append(median_time(partial(_open_at_once, empty, rel), 50))
+        os.rename(os.path.join(big.alloc_dir, "web", "private"), huge)
+        big.destroy(), empty.destroy()
+    shutil.rmtree(huge)
+    median = statistics.median
+    return [
+        Row(f"open of a hard-linked file beside a {count}-entry `private/`, first",
+            median(first_ours), median(first_theirs), "beside an empty `private/`",
+            goal="≤ 100 ms absolute", ceiling=0.1),
+        Row(f"open of a hard-linked file beside a {count}-entry `private/`, again",
+            median(again_ours), median(again_theirs), "beside an empty `private/`",
+            goal="≤ 2", limit=2.0),
+    ]
+
+
+def _touch_many(directory: str, count: int) -> None:
+    os.makedirs(directory, exist_ok=True)
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for i in range(count):
+            os.close(os.open(f"e{i:06d}", os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=fd))
+    finally:
+        os.close(fd)
 
 
 def destroy_tree(work: str, scale: float) -> Row:
