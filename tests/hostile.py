@@ -336,6 +336,18 @@ def make_deep(top: str, depth: int, name: str = "d") -> None:
         os.close(fd)
 
 
+def make_many(top: str, count: int) -> None:
+    """``count`` empty files ``e000000``... in ``top`` (made if missing), as
+    a task fills a directory to make whoever lists it slow."""
+    os.makedirs(top, exist_ok=True)
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for i in range(count):
+            os.close(os.open(f"e{i:06d}", os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=fd))
+    finally:
+        os.close(fd)
+
+
 def depth_of(top: str, name: str = "d") -> int:
     """How many ``name`` levels there are below ``top`` (through fds)."""
     fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)

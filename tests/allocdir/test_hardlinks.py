@@ -13,7 +13,7 @@ import pytest
 from allocdir import SecretReadError, hardlinks
 from allocdir.hardlinks import MAX_DEPTH
 
-from tests.hostile import at_every_step
+from tests.hostile import at_every_step, make_many
 
 
 def _file(path: str, content: str = "x\n") -> str:
@@ -21,16 +21,6 @@ def _file(path: str, content: str = "x\n") -> str:
     with open(path, "w") as f:
         f.write(content)
     return path
-
-
-def _fill(directory: str, count: int) -> None:
-    os.makedirs(directory, exist_ok=True)
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        for i in range(count):
-            os.close(os.open(f"e{i:06d}", os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=fd))
-    finally:
-        os.close(fd)
 
 
 @pytest.fixture
@@ -56,7 +46,7 @@ def test_a_private_dir_too_big_to_check_refuses_hard_links_only(alloc_with_task,
     one name is read; asking again does not list the big directory again."""
     monkeypatch.setattr(hardlinks, "SCAN_ENTRIES", 300)
     private = os.path.join(web.dir, "private")
-    _fill(private, 301)
+    make_many(private, 301)
     os.link(_file(f"{web.local_dir}/f"), f"{web.local_dir}/f2")
     _file(f"{web.local_dir}/single")
     open_watch.add(private)
@@ -110,7 +100,7 @@ def test_a_link_moved_during_the_scan_is_never_missed(alloc_with_task, web):
     may already have looked: every answer is still a refusal."""
     private = os.path.join(web.dir, "private")
     for part in ("one", "two", "three"):
-        _fill(f"{private}/{part}", 20)
+        make_many(f"{private}/{part}", 20)
     os.makedirs(f"{private}/one/sub")
     os.link(_file(f"{web.local_dir}/f"), f"{private}/one/sub/link")
     here, there = f"{private}/one/sub", f"{private}/three/sub"

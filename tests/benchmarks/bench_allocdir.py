@@ -13,6 +13,8 @@ from functools import partial
 
 from allocdir import AllocDir, SecretReadError
 
+from tests.hostile import make_many
+
 from .harness import Row, median_time, run_quiet, timed
 
 RUNS = 3
@@ -126,7 +128,7 @@ def hard_link_open(work: str, scale: float) -> list[Row]:
     kept), against the same open beside an empty ``private/``."""
     count = max(1000, int(100_000 * scale))
     huge = os.path.join(work, "huge-private")
-    _touch_many(huge, count)  # made once, renamed into each fresh alloc
+    make_many(huge, count)  # made once, renamed into each fresh alloc
 
     def alloc_beside(private: str | None) -> AllocDir:
         alloc = _fresh_alloc(work)
@@ -161,16 +163,6 @@ def hard_link_open(work: str, scale: float) -> list[Row]:
             median(again_ours), median(again_theirs), "beside an empty `private/`",
             goal="≤ 2", limit=2.0),
     ]
-
-
-def _touch_many(directory: str, count: int) -> None:
-    os.makedirs(directory, exist_ok=True)
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        for i in range(count):
-            os.close(os.open(f"e{i:06d}", os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=fd))
-    finally:
-        os.close(fd)
 
 
 def destroy_tree(work: str, scale: float) -> Row:
