@@ -20,11 +20,11 @@ from .layout import (
     ALLOC_DIR_MODE, SHARED_ALLOC_DIRS, SHARED_ALLOC_NAME, SHARED_DATA_DIR, SHARED_DIR_MODE,
     TASK_LOCAL, snapshot_error_filename,
 )
-from .move import JOURNAL_PREFIX, Move, move_dir
+from .move import JOURNAL_PREFIX, Move, check_sources, move_dir
 from .ownership import task_owner
 from .paths import (
     OpenedPath, PathArg, fd_path, linked_into_secrets, open_directory, open_path, open_regular,
-    reopen_for_reading, resolve,
+    real_root, reopen_for_reading, resolve,
 )
 from .recognize import is_alloc_dir
 from .sniff import SNIFF_LEN, detect_content_type
@@ -32,6 +32,7 @@ from .task_dir import TaskDir, check_task_name
 from .watch import FileChanges, wait_for_path
 
 if TYPE_CHECKING:  # imported when a snapshot runs: tarfile is not needed before
+    from .room import RoomHook
     from .snapshot import SnapshotResult, TarStream
 
 _log = logging.getLogger("allocdir")
@@ -220,17 +221,7 @@ class AllocDir:
         """``(dir fd, name, path in the tar)`` of each tree a snapshot holds:
         ``alloc/data`` and each known task's ``local/``, reached without
         following links. Each fd is closed when the next is asked for."""
-        parents = [(SHARED_ALLOC_NAME, SHARED_DATA_DIR)] + [
-            (td.name, TASK_LOCAL) for td in self._task_dirs()]
-        for parent, name in parents:
-            try:
-                fd = dirfd.open_dir_at(alloc_fd, parent, f"{self.alloc_dir}/{parent}")
-            except FileNotFoundError:
-                continue
-            try:
-                yield fd, name, f"{parent}/{name}"
-            finally:
-                os.close(fd)
+        return _data_tops(alloc_fd, self.alloc_dir, [td.name for td in self._task_dirs()])
 
     def snapshot_estimate(self) -> TreeSize:
         """The entries and content bytes a ``snapshot`` now would archive."""
@@ -247,27 +238,37 @@ class AllocDir:
         """Bytes of file content a ``snapshot`` now would archive (for progress)."""
         return self.snapshot_estimate().content_bytes
 
-    def snapshot(self, w: BinaryIO, *,
-                 progress: Callable[[int], None] | None = None) -> SnapshotResult:
+    def snapshot(self, w: BinaryIO, *, progress: Callable[[int], None] | None = None,
+                 room: RoomHook | None = None) -> SnapshotResult:
         """Write a tar of ``alloc/data`` and each task's ``local/`` to ``w``.
 
         Names are relative to the alloc dir; symlinks are archived as links,
-        FIFOs and devices as headers only, sockets skipped; a file another
-        process holds a lease on, and the content of a mount point, are left
-        out and listed in the result's ``skipped``. On an error the tar is
-        completed with ``NOMAD-<alloc id>-ERROR.log`` describing it, then the
-        error is raised. ``progress``, if given, is called with the number of
-        content bytes archived so far.
+        FIFOs and devices as headers only, sockets skipped, files with holes
+        as sparse entries; a file another process holds a lease on, a hard
+        link to a file in a task's secrets dir, and the content of a mount
+        point are left out and listed in the result's ``skipped``. On an
+        error the tar is completed with ``NOMAD-<alloc id>-ERROR.log``
+        describing it, then the error is raised. ``progress``, if given, is
+        called with the number of content bytes archived so far. ``room``,
+        if given, is asked before each entry's bytes are written (see
+        :class:`allocdir.room.RoomCheck`, which stops the snapshot before
+        the destination drops below a reserve); what it raises stops the
+        snapshot as any error does.
         """
         from .snapshot import SnapshotResult, TarStream, archive_tree
 
-        tar = TarStream(w, progress)
+        tar = TarStream(w, progress, room)
         result = SnapshotResult()
+        root = real_root(self.alloc_dir)
+
+        def linked_secret(st: os.stat_result) -> bool:
+            return linked_into_secrets(root, st)
+
         try:
             alloc_fd = dirfd.open_dir(self.alloc_dir)
             try:
                 for fd, name, where in self._snapshot_tops(alloc_fd):
-                    archive_tree(tar, fd, name, where, result)
+                    archive_tree(tar, fd, name, where, result, linked_secret=linked_secret)
             finally:
                 os.close(alloc_fd)
             tar.close()
@@ -281,6 +282,7 @@ class AllocDir:
 
         name = snapshot_error_filename(self.alloc_id)
         info, content = error_entry(name, error)
+        tar.unlimited()  # a few blocks: written even when the room ran out
         try:
             tar.add_bytes(info, content)
             tar.close()
@@ -292,10 +294,13 @@ class AllocDir:
 
         ``tasks`` are task names (or objects with a ``name``). An empty target
         directory is replaced; a task with no ``local/`` is skipped. Across
-        file systems the data is copied, verified, and only then removed from
-        ``other``; a failure at any step leaves every file in the source or
-        the target. Nothing is followed: a source that is a symlink is moved
-        as a link.
+        file systems the data is copied (holes kept), verified, and only then
+        removed from ``other``; a failure at any step leaves every file in
+        the source or the target. Nothing is followed, and only real
+        directories move: a source that is a symlink refuses the move. So
+        does a copy across file systems that would take the destination
+        below its reserve (:mod:`allocdir.room`): checked before anything
+        moves, and again before each file is copied.
         """
         with self._lock:
             if not self._built:
@@ -310,6 +315,8 @@ class AllocDir:
                 try:
                     if dirfd.identity(os.fstat(src_fd)) == dirfd.identity(os.fstat(dst_fd)):
                         raise AllocDirError(f"unable to move {other.alloc_dir} into itself")
+                    check_sources(self._move_sources(other, names, src_fd, dst_fd), dst_fd,
+                                  self.alloc_dir)
                     self._move_shared(other, src_fd, dst_fd)
                     for name in names:
                         self._move_task(other, name, src_fd, dst_fd)
@@ -317,6 +324,15 @@ class AllocDir:
                     os.close(src_fd)
             finally:
                 os.close(dst_fd)
+
+    def _move_sources(self, other: "AllocDir", names: list[str], src_fd: int,
+                      dst_fd: int) -> Iterator[tuple[int, str, str]]:
+        """``(parent fd, name, path)`` of what a move of ``names`` takes from
+        ``other``, but for what an unfinished move already copied (its
+        journal is here: running the move again only finishes it)."""
+        for fd, name, where in _data_tops(src_fd, other.alloc_dir, names):
+            if not _exists_at(dst_fd, JOURNAL_PREFIX + where.replace("/", ".")):
+                yield fd, name, f"{other.alloc_dir}/{where}"
 
     def _move_shared(self, other: "AllocDir", src_fd: int, dst_fd: int) -> None:
         src = dirfd.open_dir_at(src_fd, SHARED_ALLOC_NAME, other.shared_dir)
@@ -445,6 +461,24 @@ class AllocDir:
         except BaseException:
             os.close(fd)
             raise
+
+
+def _data_tops(alloc_fd: int, alloc_dir: str,
+               tasks: Iterable[str]) -> Iterator[tuple[int, str, str]]:
+    """``(dir fd, name, path below the alloc dir)`` of ``alloc/data`` and
+    each task's ``local/`` (the data a snapshot holds and a move takes),
+    reached without following links; missing parents are left out. Each fd
+    is closed when the next is asked for."""
+    parents = [(SHARED_ALLOC_NAME, SHARED_DATA_DIR)] + [(task, TASK_LOCAL) for task in tasks]
+    for parent, name in parents:
+        try:
+            fd = dirfd.open_dir_at(alloc_fd, parent, f"{alloc_dir}/{parent}")
+        except FileNotFoundError:
+            continue
+        try:
+            yield fd, name, f"{parent}/{name}"
+        finally:
+            os.close(fd)
 
 
 def _exists_at(dir_fd: int, name: str) -> bool:

@@ -13,6 +13,8 @@ from . import dirfd
 from .dirfd import ENTER, ERROR, LEAF, LEAVE, MOUNT, RUN
 from .errors import AllocDirError
 from .mounts import is_root
+from .room import Allowance, RoomHook
+from .sparse import Extents, data_extents, data_length, may_have_holes
 
 
 def _join(where: str, rel: str) -> str:
@@ -283,18 +285,20 @@ def verify_copy(src: tuple[int, str, str], dst: tuple[int, str, str]) -> dict[st
 
 
 def copy_tree_at(src_fd: int, src_name: str, dst_fd: int, dst_name: str, where: str, *,
-                 top_perms: bool = True) -> os.stat_result:
+                 top_perms: bool = True, room: RoomHook | None = None) -> os.stat_result:
     """Copy ``src_name`` of ``src_fd`` to the new ``dst_name`` of ``dst_fd``
     as ``cp -a`` would, following no symlink on either side.
 
     Regular files, directories, symlinks, FIFOs and (as root) devices keep
     their mode, times and (as root) owner; sockets, which cannot be copied,
-    are skipped; FIFOs and devices are never opened. A mount point inside
-    refuses the copy. Directories are created 0700 and given their own mode
-    and owner once filled (the top one only with ``top_perms``). Returns the
-    ``lstat`` of the source top.
+    are skipped; FIFOs and devices are never opened; holes stay holes. A
+    mount point inside refuses the copy. Directories are created 0700 and
+    given their own mode and owner once filled (the top one only with
+    ``top_perms``). ``room``, if given, is asked before each file's data is
+    written (:mod:`allocdir.room`). Returns the ``lstat`` of the source top.
     """
     dst = dirfd.DirStack(dst_fd)
+    allowance = Allowance(room)
     sources: list[os.stat_result] = []
     top_st = dirfd.lstat_at(src_fd, src_name)
     try:
@@ -305,7 +309,8 @@ def copy_tree_at(src_fd: int, src_name: str, dst_fd: int, dst_name: str, where: 
             if step.kind == MOUNT:
                 raise AllocDirError(f"{_join(where, step.rel)} is a mount point; not copied")
             if step.kind == LEAF:
-                _copy_leaf(step.dir_fd, step.name, dst.top(), target, _join(where, step.rel))
+                _copy_leaf(step.dir_fd, step.name, dst.top(), target, _join(where, step.rel),
+                           allowance)
             elif step.kind == ENTER:
                 os.mkdir(target, 0o700, dir_fd=dst.top())
                 dst.push(target, dirfd.open_dir_at(dst.top(), target, target))
@@ -328,14 +333,15 @@ def apply_metadata(fd: int, st: os.stat_result) -> None:
     os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-def _copy_leaf(src_fd: int, name: str, dst_fd: int, target: str, where: str) -> None:
+def _copy_leaf(src_fd: int, name: str, dst_fd: int, target: str, where: str,
+               allowance: Allowance) -> None:
     try:
         st = dirfd.lstat_at(src_fd, name)
     except FileNotFoundError:
         return
     mode = st.st_mode
     if stat.S_ISREG(mode):
-        _copy_file(src_fd, name, dst_fd, target, where)
+        _copy_file(src_fd, name, dst_fd, target, where, allowance)
         return
     if stat.S_ISLNK(mode):
         os.symlink(os.readlink(name, dir_fd=src_fd), target, dir_fd=dst_fd)
@@ -354,16 +360,19 @@ def _copy_leaf(src_fd: int, name: str, dst_fd: int, target: str, where: str) -> 
              follow_symlinks=False)
 
 
-def _copy_file(src_fd: int, name: str, dst_fd: int, target: str, where: str) -> None:
+def _copy_file(src_fd: int, name: str, dst_fd: int, target: str, where: str,
+               allowance: Allowance) -> None:
     try:
         source, st = dirfd.open_file_at(src_fd, name, where)
     except FileNotFoundError:
         return
     try:
+        extents = data_extents(source, st.st_size) if may_have_holes(st) else None
+        allowance.take(where, st.st_size if extents is None else data_length(extents))
         out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
                       | os.O_CLOEXEC, 0o600, dir_fd=dst_fd)
         try:
-            copy_content(source, out)
+            copy_content(source, out, st.st_size, extents)
             apply_metadata(out, st)
         finally:
             os.close(out)
@@ -371,13 +380,32 @@ def _copy_file(src_fd: int, name: str, dst_fd: int, target: str, where: str) -> 
         os.close(source)
 
 
-def copy_content(source: int, out: int) -> None:
-    """Copy everything from ``source`` (at its start) to ``out``, in the
-    kernel where it can."""
+def copy_content(source: int, out: int, size: int | None = None,
+                 extents: Extents | None = None) -> None:
+    """Copy everything from ``source`` to ``out`` (both at their start), in
+    the kernel where it can. With ``extents`` (the data regions of the
+    first ``size`` bytes, :func:`allocdir.sparse.data_extents`) only those
+    are copied and the holes stay holes; what the file holds past ``size``
+    (it grew meanwhile) is copied after them."""
     offset = 0
-    while True:
+    if extents is not None and size is not None:
+        for start, length in extents:
+            os.lseek(out, start, os.SEEK_SET)
+            _send_range(source, out, start, length)
+        os.ftruncate(out, size)  # the hole at the end, if there is one
+        os.lseek(out, size, os.SEEK_SET)
+        offset = size
+    _send_range(source, out, offset, None)
+
+
+def _send_range(source: int, out: int, offset: int, length: int | None) -> None:
+    """Copy ``length`` bytes of ``source`` from ``offset`` (None: up to its
+    end) to where ``out`` is; fewer if the file is shorter."""
+    end = None if length is None else offset + length
+    while end is None or offset < end:
+        count = 8 << 20 if end is None else min(8 << 20, end - offset)
         try:
-            sent = os.sendfile(out, source, offset, 8 << 20)
+            sent = os.sendfile(out, source, offset, count)
         except OSError as e:
             if e.errno not in (errno.EINVAL, errno.ENOSYS):
                 raise
@@ -385,29 +413,45 @@ def copy_content(source: int, out: int) -> None:
         if not sent:
             return
         offset += sent
-    os.lseek(source, offset, os.SEEK_SET)
-    while chunk := os.read(source, 1 << 20):
-        os.write(out, chunk)
+    while end is None or offset < end:
+        chunk = os.pread(source, 1 << 20 if end is None else min(1 << 20, end - offset), offset)
+        if not chunk:
+            return
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(out, view):]
+        offset += len(chunk)
 
 
 @dataclass
 class TreeSize:
-    """What a snapshot of some trees will hold: entries and content bytes."""
+    """What some trees hold: entries; ``content_bytes``, the size of their
+    regular files; ``archived_bytes``, what a snapshot stores of those (a
+    file with holes: its allocated blocks and a sparse map); and
+    ``allocated_bytes``, the blocks every entry takes (what a copy needs)."""
 
     entries: int = 0
     content_bytes: int = 0
+    archived_bytes: int = 0
+    allocated_bytes: int = 0
+
+
+SPARSE_OVERHEAD = 3 * 512
+"""What a sparse entry adds to a tar, about: its PAX records and its map."""
 
 
 def measure_at(dir_fd: int, name: str, where: str, into: TreeSize) -> None:
-    """Add the entries and regular-file bytes of ``name`` in ``dir_fd`` (and
-    below) to ``into``. Entries that vanish meanwhile are not counted."""
+    """Add the entries and bytes of ``name`` in ``dir_fd`` (and below) to
+    ``into``. Entries that vanish meanwhile are not counted."""
     for step in dirfd.walk(dir_fd, name, where=where, runs=True):
         if step.kind == RUN:
             leaves = [leaf for leaf, _ in step.leaves]
         elif step.kind == LEAF:
             leaves = [step.name]
         else:
-            into.entries += step.kind in (ENTER, MOUNT)
+            if step.kind in (ENTER, MOUNT):
+                into.entries += 1
+                into.allocated_bytes += step.st.st_blocks * 512
             continue
         for leaf in leaves:
             try:
@@ -415,5 +459,9 @@ def measure_at(dir_fd: int, name: str, where: str, into: TreeSize) -> None:
             except FileNotFoundError:
                 continue
             into.entries += 1
+            allocated = st.st_blocks * 512
+            into.allocated_bytes += allocated
             if stat.S_ISREG(st.st_mode):
                 into.content_bytes += st.st_size
+                into.archived_bytes += (allocated + SPARSE_OVERHEAD if may_have_holes(st)
+                                        else st.st_size)

@@ -14,9 +14,13 @@ is only acted on when it is a regular file of ours that no one else can
 write, and once the copy it names has been checked against the source.
 
 Source and target are each a name in a directory already opened without
-following links (a task dir, ``alloc/``). A source that is a symlink is
-moved as a link (renamed, or recreated across file systems), never
-followed, and nothing is removed through it.
+following links (a task dir, ``alloc/``). Only a real directory moves: a
+task can swap its ``local/`` for a symlink to a host directory, and a link
+carried into the new allocation would lead the client's later writes
+there, so a symlink in its place is refused (and one swapped in while the
+move runs is put back). A copy across file systems keeps holes, and is
+refused up front, or stopped before the file that would take it there,
+when the destination would drop below its reserve (:mod:`allocdir.room`).
 """
 
 from __future__ import annotations
@@ -24,11 +28,17 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import dirfd
+from .dirfd import UnsafePathError
 from .errors import AllocDirError
-from .fsops import Entry, apply_metadata, copy_tree_at, remove_copied_at, remove_tree_at, verify_copy
+from .fsops import (
+    Entry, TreeSize, apply_metadata, copy_tree_at, measure_at, remove_copied_at, remove_tree_at,
+    verify_copy,
+)
+from .room import NoRoomError, RoomCheck, room_at
 
 STAGING_PREFIX = ".allocdir-moving-"
 JOURNAL_PREFIX = ".allocdir-moved-"
@@ -62,26 +72,82 @@ class Move:
 
 def move_dir(m: Move) -> None:
     """Move ``m``'s source to its target, replacing an empty target dir (or
-    a symlink where the target should be). A missing source moves nothing."""
+    a symlink where the target should be). A missing source moves nothing;
+    a source that is not a real directory is refused."""
     if _resume(m):
         return
     try:
         st = dirfd.lstat_at(m.src_fd, m.src_name)
     except FileNotFoundError:
         return
-    if not (stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode)):
-        raise AllocDirError(f"error moving {m.what}: {m.source} is not a directory")
+    if not stat.S_ISDIR(st.st_mode):
+        raise AllocDirError(f"error moving {m.what}: "
+                            f"{source_refusal(m.source, st, m.src_fd, m.src_name)}")
     _clear_target(m)
     try:
-        os.rename(m.src_name, m.dst_name, src_dir_fd=m.src_fd, dst_dir_fd=m.dst_fd)
-        return
-    except OSError as e:
-        if e.errno != errno.EXDEV:
-            raise AllocDirError(f"error moving {m.what}: {dirfd.named(e, m.target)}") from e
+        # Pinned: whatever a task swaps in by name, this is the directory
+        # that was checked, and the one a copy reads.
+        top = dirfd.open_dir_at(m.src_fd, m.src_name, m.source)
+    except UnsafePathError:
+        raise AllocDirError(f"error moving {m.what}: {m.source} was swapped for a symbolic "
+                            "link or a file while being moved; nothing was moved") from None
+    try:
+        try:
+            os.rename(m.src_name, m.dst_name, src_dir_fd=m.src_fd, dst_dir_fd=m.dst_fd)
+            _check_renamed(m, dirfd.identity(os.fstat(top)))
+            return
+        except OSError as e:
+            if e.errno != errno.EXDEV:
+                raise AllocDirError(f"error moving {m.what}: {dirfd.named(e, m.target)}") from e
+        _move_across(m, top)
+    finally:
+        os.close(top)
+
+
+def source_refusal(source: str, st: os.stat_result, dir_fd: int, name: str) -> str:
+    """Why the source ``name`` of ``dir_fd`` (``st`` its lstat), which is
+    not a directory, is not moved."""
     if stat.S_ISLNK(st.st_mode):
-        _move_link_across(m)
+        try:
+            target = os.readlink(name, dir_fd=dir_fd)
+        except OSError:
+            target = "?"
+        return (f"{source} is a symbolic link (to {target}), not a directory: only real "
+                "directories move (a link in the new allocation would lead its writes "
+                "elsewhere); nothing was moved")
+    return f"{source} is not a directory; nothing was moved"
+
+
+def _check_renamed(m: Move, ident: tuple[int, int]) -> None:
+    """After a rename by name: if a task swapped something else in for the
+    checked directory just before it, and that is not a real directory,
+    put it back (or, a link being only a name, remove it) and refuse."""
+    try:
+        st = dirfd.lstat_at(m.dst_fd, m.dst_name)
+    except FileNotFoundError:
+        return
+    if dirfd.identity(st) == ident or stat.S_ISDIR(st.st_mode):
+        return  # the directory checked, or another real directory of the task's
+    if _rename_noreplace(m.dst_fd, m.dst_name, m.src_fd, m.src_name):
+        fate = "it was put back"
     else:
-        _move_across(m)
+        os.unlink(m.dst_name, dir_fd=m.dst_fd)
+        fate = "it was removed from the target"
+    raise AllocDirError(f"error moving {m.what}: {m.source} was swapped for a symbolic link "
+                        f"or a file while being moved; {fate}, and the directory was not moved")
+
+
+_RENAME_NOREPLACE = 1
+
+
+def _rename_noreplace(src_fd: int, src: str, dst_fd: int, dst: str) -> bool:
+    """``renameat2(RENAME_NOREPLACE)``; False when ``dst`` exists (or the
+    call is not available)."""
+    try:
+        renameat2 = dirfd.libc().renameat2
+    except AttributeError:  # a C library without it
+        return False
+    return renameat2(src_fd, os.fsencode(src), dst_fd, os.fsencode(dst), _RENAME_NOREPLACE) == 0
 
 
 def _clear_target(m: Move) -> None:
@@ -118,43 +184,64 @@ def _put_in_place(m: Move) -> None:
                 raise dirfd.named(e, m.target) from None
 
 
-def _move_link_across(m: Move) -> None:
-    link = os.readlink(m.src_name, dir_fd=m.src_fd)
-    os.symlink(link, m.dst_name, dir_fd=m.dst_fd)
-    os.unlink(m.src_name, dir_fd=m.src_fd)
-
-
-def _move_across(m: Move) -> None:
-    # The source is pinned by an fd: copy, check and removal all see the one
-    # directory that was there, even if a task swaps another in by name.
-    top = dirfd.open_dir_at(m.src_fd, m.src_name, m.source)
+def _move_across(m: Move, top: int) -> None:
+    """Copy the pinned source ``top`` to staging, verify, journal, put in
+    place, then empty the source of what the copy holds."""
+    ident = dirfd.identity(os.fstat(top))
+    _discard(m.sidecar_fd, m.staging)  # an unverified copy from a move killed earlier
     try:
-        ident = dirfd.identity(os.fstat(top))
-        _discard(m.sidecar_fd, m.staging)  # an unverified copy from a move killed earlier
+        top_st = copy_tree_at(top, ".", m.sidecar_fd, m.staging, m.source, top_perms=False,
+                              room=RoomCheck(m.sidecar_fd, m.target))
+        copy = verify_copy((top, ".", m.source), (m.sidecar_fd, m.staging, m.staging))
+        _write_journal(m, ident)
+        staging = dirfd.open_dir_at(m.sidecar_fd, m.staging, m.staging)
         try:
-            top_st = copy_tree_at(top, ".", m.sidecar_fd, m.staging, m.source, top_perms=False)
-            copy = verify_copy((top, ".", m.source), (m.sidecar_fd, m.staging, m.staging))
-            _write_journal(m, ident)
-            staging = dirfd.open_dir_at(m.sidecar_fd, m.staging, m.staging)
-            try:
-                apply_metadata(staging, top_st)
-            finally:
-                os.close(staging)
-        except (OSError, AllocDirError) as e:
-            _discard(m.sidecar_fd, m.staging)
-            _remove_journal(m)
-            raise AllocDirError(f"error moving {m.what} across file systems: {e}; "
-                                f"the source {m.source} is untouched") from e
+            apply_metadata(staging, top_st)
+        finally:
+            os.close(staging)
+    except (OSError, AllocDirError) as e:
+        _discard(m.sidecar_fd, m.staging)
+        _remove_journal(m)
+        raise AllocDirError(f"error moving {m.what} across file systems: {e}; "
+                            f"the source {m.source} is untouched") from e
+    try:
+        _put_in_place(m)
+    except (OSError, AllocDirError) as e:
+        _remove_journal(m)
+        _discard(m.sidecar_fd, m.staging)
+        raise AllocDirError(f"error moving {m.what} to {m.target}: {e}; the source "
+                            f"{m.source} is untouched") from e
+    _finish(m, top, copy)
+
+
+def check_sources(sources: Iterable[tuple[int, str, str]], dst_fd: int, target: str) -> None:
+    """Refuse a whole move before anything of it moves: a source that is a
+    symbolic link (or not a directory), or copies across file systems that
+    would take the destination ``dst_fd`` below its reserve (their
+    allocated blocks, and inodes, against its free space). ``sources`` are
+    ``(parent fd, name, path)``; missing ones are left out."""
+    dst_dev = os.fstat(dst_fd).st_dev
+    size = TreeSize()
+    labels = []
+    for fd, name, path in sources:
         try:
-            _put_in_place(m)
-        except (OSError, AllocDirError) as e:
-            _remove_journal(m)
-            _discard(m.sidecar_fd, m.staging)
-            raise AllocDirError(f"error moving {m.what} to {m.target}: {e}; the source "
-                                f"{m.source} is untouched") from e
-        _finish(m, top, copy)
-    finally:
-        os.close(top)
+            st = dirfd.lstat_at(fd, name)
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            raise AllocDirError(f"refusing the move: {source_refusal(path, st, fd, name)}")
+        if st.st_dev != dst_dev:
+            measure_at(fd, name, path, size)
+            labels.append(path)
+    if not labels:
+        return
+    room = room_at(dst_fd)
+    what = f"the copy of {', '.join(labels)} across file systems"
+    if size.allocated_bytes > room.usable:
+        raise NoRoomError(what, size.allocated_bytes, room, target, done="nothing was moved")
+    if room.inodes is not None and size.entries > room.inodes:
+        raise AllocDirError(f"{what} needs {size.entries:,} inodes, {room.inodes:,} free on "
+                            f"{target}; nothing was moved")
 
 
 def _resume(m: Move) -> bool:

@@ -5,6 +5,11 @@ The tar stays valid when files change under it: a file that shrinks while
 being read is padded, one that grows is cut at the size in its header, one
 that vanishes is skipped; FIFOs and devices are archived as headers and never
 opened, sockets are skipped.
+
+A file with holes is archived as GNU tar's PAX sparse entries (format 1.0):
+its data regions only, so a file a task truncated to 1 TiB takes a few
+blocks, not a terabyte of zeros. Before an entry's bytes go out, the room
+hook (if any) is asked whether the destination can take them.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from typing import BinaryIO
 from . import dirfd
 from .errors import AllocDirError
 from .layout import SNAPSHOT_ERROR_TIME
+from .room import Allowance, RoomHook
+from .sparse import Extents, data_extents, data_length, may_have_holes
 
 BLOCK = tarfile.BLOCKSIZE
 RECORD = tarfile.RECORDSIZE
@@ -196,6 +203,38 @@ def _padding(size: int) -> bytes:
     return b"\0" * (-size % BLOCK)
 
 
+SPARSE_DIR = "GNUSparseFile.0"
+"""Where a reader that does not know sparse entries puts one (as GNU tar
+names it, without a process id)."""
+
+
+def sparse_header(name: str, st: os.stat_result, extents: Extents) -> tuple[bytes, bytes]:
+    """The header blocks and the map of a file with holes, as GNU tar's
+    PAX sparse format 1.0 makes them (``tar -x``, ``tar -t`` and Python's
+    ``tarfile`` restore the holes): the map, padded to a block, comes first
+    in the entry's content, then the data regions one after another."""
+    numbers = [len(extents) + 1]
+    for offset, length in extents:
+        numbers += (offset, length)
+    numbers += (st.st_size, 0)  # the end: the file's size, even after a hole
+    sparse_map = "".join(f"{n}\n" for n in numbers).encode()
+    sparse_map += _padding(len(sparse_map))
+    stored = len(sparse_map) + data_length(extents)
+    directory, _, base = name.rpartition("/")
+    placeholder = f"{directory}/{SPARSE_DIR}/{base}".lstrip("/")
+    if not placeholder.isascii() or len(placeholder) > 100:
+        placeholder = f"{SPARSE_DIR}/file"
+    info = header_for(placeholder, st)
+    info.size = stored
+    # Records are read in order: "size" (the stored bytes, when the header
+    # cannot hold them) must come before realsize, which then wins.
+    pax = {"size": str(stored)} if stored >= _OCTAL_11 else {}
+    pax.update({"GNU.sparse.major": "1", "GNU.sparse.minor": "0", "GNU.sparse.name": name,
+                "GNU.sparse.realsize": str(st.st_size)})
+    info.pax_headers = pax
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"), sparse_map
+
+
 def _fileno(out: BinaryIO) -> int | None:
     try:
         return out.fileno()
@@ -205,16 +244,22 @@ def _fileno(out: BinaryIO) -> int | None:
 
 class TarStream:
     """A minimal streaming tar writer: headers as ``tarfile`` makes them,
-    bodies copied from file descriptors (in the kernel for large files)."""
+    bodies copied from file descriptors (in the kernel for large files).
 
-    def __init__(self, out: BinaryIO, progress: Progress | None = None) -> None:
+    ``room``, when given, is asked before an entry's bytes are written
+    whenever what it granted last is used up (see :mod:`allocdir.room`):
+    an entry it refuses is never started."""
+
+    def __init__(self, out: BinaryIO, progress: Progress | None = None,
+                 room: RoomHook | None = None) -> None:
         self._out = out
         self._out_fd = _fileno(out)
         self._progress = progress
+        self._allowance = Allowance(room)
         self._pending = bytearray()  # small entries gathered into large writes
-        self._remaining = 0  # content bytes still owed to the entry being written
+        self._remaining = 0  # content bytes still owed to the range being written
         self.written = 0  # bytes written to ``out``
-        self.content_bytes = 0  # file content archived so far
+        self.content_bytes = 0  # file content archived so far (holes included)
 
     def _write(self, data) -> None:
         self._pending += data
@@ -224,27 +269,44 @@ class TarStream:
 
     def _flush(self) -> None:
         if self._pending:
-            self._out.write(self._pending)
-            self._pending = bytearray()
+            # Handed over before writing: a failed write must not leave the
+            # buffer for the next one (its bytes would be written twice), nor
+            # tied to a view the writer's traceback still holds.
+            pending, self._pending = self._pending, bytearray()
+            self._out.write(pending)
+
+    def _flush_out(self) -> None:
+        self._flush()
+        self._out.flush()
+
+    def _allow(self, name: str, size: int) -> None:
+        self._allowance.take(name, size, self._flush_out)
+
+    def unlimited(self) -> None:
+        """Stop asking for room: what follows is bounded (the error marker)."""
+        self._allowance.hook = None
 
     def _advance(self, n: int) -> None:
         self.content_bytes += n
         if self._progress is not None:
             self._progress(self.content_bytes)
 
-    def add_header(self, header: bytes) -> None:
-        """Write the header block(s) of an entry without content."""
+    def add_header(self, name: str, header: bytes) -> None:
+        """Write the header block(s) of the entry ``name``, without content."""
+        self._allow(name, len(header))
         self._write(header)
 
     def add_bytes(self, info: tarfile.TarInfo, data: bytes) -> None:
-        """Write ``info`` with ``data`` as its content."""
+        """Write ``info`` with ``data`` as its content (not counted against
+        the room: for the small error marker)."""
         info.size = len(data)
         self._write(encode_header(info) + data + _padding(len(data)))
 
-    def add_file(self, header: bytes, size: int, fd: int) -> None:
+    def add_file(self, name: str, header: bytes, size: int, fd: int) -> None:
         """Write ``header`` and exactly ``size`` bytes read from ``fd``:
         padded with zeros if the file shrank (or a read failed: the entry
         stays whole so the error marker can follow), cut if it grew."""
+        self._allow(name, len(header) + size + (-size % BLOCK))
         if size <= SMALL_FILE:
             data = os.read(fd, size) if size else b""
             if len(data) < size:
@@ -253,15 +315,38 @@ class TarStream:
             self._advance(size)
             return
         self._write(header)
-        self._remaining = size
+        self._copy(fd, 0, size)
+        self._write(_padding(size))
+
+    def add_sparse(self, name: str, header: bytes, sparse_map: bytes, extents: Extents,
+                   size: int, fd: int) -> None:
+        """Write a file with holes: ``header`` and ``sparse_map`` from
+        :func:`sparse_header`, then the data regions ``extents`` of ``fd``
+        (each padded or cut as :meth:`add_file` does)."""
+        stored = len(sparse_map) + data_length(extents)
+        self._allow(name, len(header) + stored + (-stored % BLOCK))
+        self._write(header + sparse_map)
+        done = 0
+        for offset, length in extents:
+            self._advance(offset - done)  # the hole before it
+            self._copy(fd, offset, length)
+            done = offset + length
+        self._advance(size - done)
+        self._write(_padding(stored))
+
+    def _copy(self, fd: int, offset: int, length: int) -> None:
+        """Write ``length`` bytes of ``fd`` from ``offset``; zeros for what
+        could not be read."""
+        self._remaining = length
         try:
-            if self._out_fd is not None and size >= SENDFILE_MIN:
-                self._send(fd)
+            if self._out_fd is not None and length >= SENDFILE_MIN:
+                offset = self._send(fd, offset)
             while self._remaining:
-                chunk = os.read(fd, min(CHUNK, self._remaining))
+                chunk = os.pread(fd, min(CHUNK, self._remaining), offset)
                 if not chunk:
                     break
                 self._write(chunk)
+                offset += len(chunk)
                 self._remaining -= len(chunk)
                 self._advance(len(chunk))
         finally:
@@ -270,17 +355,17 @@ class TarStream:
                 self._write(bytes(step))
                 self._remaining -= step
                 self._advance(step)
-            self._write(_padding(size))
 
-    def _send(self, fd: int) -> None:
-        """Copy in the kernel (sendfile) while it works."""
-        self._flush()
-        self._out.flush()
+    def _send(self, fd: int, offset: int) -> int:
+        """Copy in the kernel (sendfile) while it works; the offset reached."""
+        self._flush_out()
         try:
             while self._remaining:
-                sent = os.sendfile(self._out_fd, fd, None, min(SENDFILE_CHUNK, self._remaining))
+                sent = os.sendfile(self._out_fd, fd, offset,
+                                   min(SENDFILE_CHUNK, self._remaining))
                 if not sent:
                     break
+                offset += sent
                 self.written += sent
                 self._remaining -= sent
                 self._advance(sent)
@@ -288,14 +373,22 @@ class TarStream:
             if e.errno not in (errno.EINVAL, errno.ENOSYS):
                 raise
             self._out_fd = None  # this output cannot take sendfile: copy in user space
+        return offset
 
     def close(self) -> None:
         """Write the end-of-archive blocks and pad to a whole record, as tar does."""
         end = 2 * BLOCK
         end += -(self.written + end) % RECORD
+        self._allow("the end of the archive", end)
         self._write(bytes(end))
-        self._flush()
-        self._out.flush()
+        self._flush_out()
+
+
+SECRET_LINK = "a hard link to a file in a task's secrets: not archived"
+"""Why a snapshot leaves out a file that is also in a secrets dir."""
+
+LinkedSecret = Callable[[os.stat_result], bool]
+"""Says whether a file (with more than one link) is also in a secrets dir."""
 
 
 @dataclass
@@ -303,8 +396,9 @@ class SnapshotResult:
     """What a snapshot archived, and what it left out on purpose.
 
     ``skipped`` lists ``(name in the tar, reason)`` for files that could not
-    be read without waiting (a lease held by another process) or were not
-    followed into (mount points); the snapshot is still valid without them.
+    be read without waiting (a lease held by another process), were not
+    followed into (mount points) or are hard links to a secret; the
+    snapshot is still valid without them.
     """
 
     entries: int = 0
@@ -312,37 +406,46 @@ class SnapshotResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
+@dataclass
+class _Archive:
+    """What the walk of one snapshot writes to and reports in."""
+
+    tar: TarStream
+    result: SnapshotResult
+    linked_secret: LinkedSecret | None
+
+
 def archive_tree(tar: TarStream, dir_fd: int, name: str, prefix: str,
-                 result: SnapshotResult) -> None:
+                 result: SnapshotResult, *, linked_secret: LinkedSecret | None = None) -> None:
     """Archive ``name`` in ``dir_fd`` and everything below it as ``prefix``
     and ``prefix/...``, depth first in name order, through directory fds
     (:func:`dirfd.walk`): a directory swapped for a symlink mid-walk is
     archived as the link, never read through. Entries that vanish while
-    being walked are skipped."""
+    being walked are skipped; so is a file with several links for which
+    ``linked_secret`` says it is also in a secrets dir."""
+    archive = _Archive(tar, result, linked_secret)
     for step in dirfd.walk(dir_fd, name, sort=True, where=prefix, runs=True):
         tar_name = f"{prefix}/{step.rel}" if step.rel else prefix
         if step.kind == dirfd.RUN:
             for leaf, regular in step.leaves:
                 leaf_name = f"{tar_name}/{leaf}"
-                if not (regular and _archive_file(tar, step.dir_fd, leaf, leaf_name, result)):
-                    _archive_leaf(tar, step.dir_fd, leaf, leaf_name, result)
+                if not (regular and _archive_file(archive, step.dir_fd, leaf, leaf_name)):
+                    _archive_leaf(archive, step.dir_fd, leaf, leaf_name)
         elif step.kind == dirfd.LEAF:
-            if not (step.regular and _archive_file(tar, step.dir_fd, step.name, tar_name,
-                                                   result)):
-                _archive_leaf(tar, step.dir_fd, step.name, tar_name, result)
+            if not (step.regular and _archive_file(archive, step.dir_fd, step.name, tar_name)):
+                _archive_leaf(archive, step.dir_fd, step.name, tar_name)
         elif step.kind == dirfd.ENTER:
-            tar.add_header(entry_header(tar_name, step.st))
+            tar.add_header(tar_name, entry_header(tar_name, step.st))
             result.entries += 1
         elif step.kind == dirfd.MOUNT:
-            tar.add_header(entry_header(tar_name, step.st))
+            tar.add_header(tar_name, entry_header(tar_name, step.st))
             result.entries += 1
             result.skipped.append((tar_name, "a mount point: its content is not archived"))
         elif step.kind == dirfd.ERROR:
             raise step.error
 
 
-def _archive_leaf(tar: TarStream, dir_fd: int, name: str, tar_name: str,
-                  result: SnapshotResult) -> None:
+def _archive_leaf(archive: _Archive, dir_fd: int, name: str, tar_name: str) -> None:
     """Archive one non-directory, as ``lstat`` sees it now. Only a regular
     file is opened, without following a link or blocking; its header comes
     from the opened file."""
@@ -351,7 +454,7 @@ def _archive_leaf(tar: TarStream, dir_fd: int, name: str, tar_name: str,
     except FileNotFoundError:
         return
     if stat.S_ISREG(st.st_mode):
-        _archive_file(tar, dir_fd, name, tar_name, result)
+        _archive_file(archive, dir_fd, name, tar_name)
         return
     linkname = ""
     if stat.S_ISLNK(st.st_mode):
@@ -366,14 +469,14 @@ def _archive_leaf(tar: TarStream, dir_fd: int, name: str, tar_name: str,
     header = entry_header(tar_name, st, linkname)
     if header is None:
         return  # a socket
-    tar.add_header(header)  # a link, a FIFO or a device: nothing read
-    result.entries += 1
+    archive.tar.add_header(tar_name, header)  # a link, a FIFO or a device: nothing read
+    archive.result.entries += 1
 
 
-def _archive_file(tar: TarStream, dir_fd: int, name: str, tar_name: str,
-                  result: SnapshotResult) -> bool:
+def _archive_file(archive: _Archive, dir_fd: int, name: str, tar_name: str) -> bool:
     """Archive the regular file ``name``, opened without following a link or
     blocking; False when it is no longer a regular file (look again)."""
+    result = archive.result
     try:
         fd, st = dirfd.open_file_at(dir_fd, name, tar_name)
     except FileNotFoundError:
@@ -388,7 +491,15 @@ def _archive_file(tar: TarStream, dir_fd: int, name: str, tar_name: str,
             raise
         return False  # swapped for a symlink since listed
     try:
-        tar.add_file(entry_header(tar_name, st), st.st_size, fd)
+        if st.st_nlink > 1 and archive.linked_secret is not None and archive.linked_secret(st):
+            result.skipped.append((tar_name, SECRET_LINK))
+            return True
+        extents = data_extents(fd, st.st_size) if may_have_holes(st) else None
+        if extents is None:
+            archive.tar.add_file(tar_name, entry_header(tar_name, st), st.st_size, fd)
+        else:
+            header, sparse_map = sparse_header(tar_name, st, extents)
+            archive.tar.add_sparse(tar_name, header, sparse_map, extents, st.st_size, fd)
         result.content_bytes += st.st_size
     finally:
         os.close(fd)

@@ -231,3 +231,106 @@ def test_move_across_file_systems_second_step_fails_loses_nothing(client_root, o
         dst.move(src, ["web"])
     _assert_nothing_lost(src_before, src, dst)
     assert open(os.path.join(td.local_dir, "existing"), "rb").read() == b"keep"
+
+
+# ---------------------------------------------------------------- room and holes (issue 16 item 10)
+
+
+def _holey(path: str, size: int, pieces: dict[int, bytes]) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        for offset, data in pieces.items():
+            os.pwrite(fd, data, offset)
+        os.ftruncate(fd, size)
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.root
+def test_move_across_file_systems_keeps_holes(client_root, tmp_path, mounts):
+    """A 256 MiB file with two small data regions takes a few blocks, and
+    so does its copy on a 16 MiB file system (written in full it would not
+    fit); its content is the same, holes read as zeros."""
+    small = tmp_path / "smallfs"
+    mounts.tmpfs(small, size="16m")
+    src = AllocDir(client_root / "src")
+    src.build()
+    td = _fill(src)
+    pieces = {4096: b"start", (200 << 20) + 7: b"late"}
+    _holey(os.path.join(td.local_dir, "sparse.db"), 256 << 20, pieces)
+    _holey(os.path.join(td.local_dir, "all-hole"), 64 << 20, {})
+    before = _tree_digest(td.local_dir)
+    dst = AllocDir(small / "dst")
+    dst.build()
+    dst.move(src, ["web"])
+    local = os.path.join(dst.alloc_dir, "web", "local")
+    assert _tree_digest(local) == before
+    for name, size in (("sparse.db", 256 << 20), ("all-hole", 64 << 20)):
+        st = os.stat(os.path.join(local, name))
+        assert st.st_size == size and st.st_blocks * 512 <= 64 << 10, name
+    assert not os.path.exists(td.local_dir)
+
+
+@pytest.mark.root
+def test_move_across_file_systems_without_room_is_refused_before_anything_moves(
+        client_root, tmp_path, mounts):
+    """The allocated blocks of everything to copy against the destination's
+    free space, its reserve left: refused, named, before alloc/data moves."""
+    small = tmp_path / "smallfs"
+    mounts.tmpfs(small, size="4m")
+    src = AllocDir(client_root / "src")
+    src.build()
+    td = _fill(src)
+    with open(os.path.join(td.local_dir, "big"), "wb") as f:
+        f.write(os.urandom(6 << 20))
+    before = _tree_digest(src.alloc_dir)
+    dst = AllocDir(small / "dst")
+    dst.build()
+    used = os.statvfs(small)
+    with pytest.raises(AllocDirError) as info:
+        dst.move(src, ["web"])
+    message = str(info.value)
+    assert message.startswith(f"the copy of {src.alloc_dir}/alloc/data, {src.alloc_dir}/web/local "
+                              "across file systems needs 6.")
+    assert message.endswith("of it kept free; nothing was moved")
+    assert f"free on {dst.alloc_dir}" in message
+    assert _tree_digest(src.alloc_dir) == before
+    assert os.listdir(os.path.join(dst.shared_dir, "data")) == []
+    assert os.statvfs(small).f_bavail == used.f_bavail  # not a byte written
+
+
+@pytest.mark.root
+def test_move_across_file_systems_stops_before_a_file_that_grew(client_root, tmp_path, mounts,
+                                                                monkeypatch):
+    """The check before the move is an estimate: a file that grows after it
+    is refused before its copy starts (the destination keeps its reserve,
+    never ENOSPC), and the source is untouched."""
+    from allocdir import move as move_module
+    from allocdir.room import NoRoomError
+
+    small = tmp_path / "smallfs"
+    mounts.tmpfs(small, size="4m")
+    src = AllocDir(client_root / "src")
+    src.build()
+    td = _fill(src)
+    grown = os.path.join(td.local_dir, "grown")
+    real = move_module.check_sources
+
+    def then_grow(*args):
+        real(*args)
+        with open(grown, "wb") as f:  # the task writes right after the check
+            f.write(os.urandom(6 << 20))
+
+    monkeypatch.setattr(move_module, "check_sources", then_grow)
+    monkeypatch.setattr("allocdir.alloc_dir.check_sources", then_grow)
+    dst = AllocDir(small / "dst")
+    dst.build()
+    with pytest.raises(AllocDirError) as info:
+        dst.move(src, ["web"])
+    assert isinstance(info.value.__cause__, NoRoomError)
+    assert f"{src.alloc_dir}/web/local/grown needs 6.0 MiB, more than there is room" in str(
+        info.value)
+    assert "the source" in str(info.value) and "is untouched" in str(info.value)
+    assert os.path.getsize(grown) == 6 << 20
+    assert not os.path.exists(os.path.join(dst.alloc_dir, "web", "local"))
+    assert not [n for n in os.listdir(dst.alloc_dir) if n.startswith(".allocdir-")]

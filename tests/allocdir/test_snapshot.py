@@ -353,9 +353,12 @@ SNAPSHOT_MEMORY_SCRIPT = textwrap.dedent(
     d.build()
     td = d.new_task_dir("web")
     td.build(False, None)
-    # 1 GiB sparse file plus many small files: read cost without disk cost.
+    # 256 MiB of data (a file with holes would be archived as its data only)
+    # plus many small files.
+    block = os.urandom(1 << 20)
     with open(os.path.join(td.local_dir, "huge.bin"), "wb") as f:
-        f.truncate(1 << 30)
+        for _ in range(256):
+            f.write(block)
     for i in range(2000):
         with open(os.path.join(d.shared_dir, "data", f"small{i:04d}"), "wb") as f:
             f.write(b"s" * 1500)
@@ -396,8 +399,164 @@ def test_snapshot_memory_is_constant(tmp_path, measured):
     peak_mib = r["tracemalloc_peak"] / (1 << 20)
     measured["snapshot_tracemalloc_peak_mib"] = round(peak_mib, 2)
     measured["snapshot_maxrss_growth_mib"] = round(growth_mib, 2)
-    print(f"snapshot of 1 GiB + 2000 files: tracemalloc peak {peak_mib:.2f} MiB, "
+    print(f"snapshot of 256 MiB + 2000 files: tracemalloc peak {peak_mib:.2f} MiB, "
           f"max RSS growth {growth_mib:.2f} MiB")
-    assert r["bytes_written"] > 1 << 30
+    assert r["bytes_written"] > 256 << 20
     assert peak_mib < 16
     assert growth_mib < 48
+
+
+# --------------------------------------------------------------------------
+# files with holes, and the room hook (issue 16 item 9)
+
+
+def _holey(path: str, size: int, pieces: dict[int, bytes]) -> None:
+    """A file of ``size`` bytes that holds ``pieces`` (offset -> bytes) and
+    holes everywhere else."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        for offset, data in pieces.items():
+            os.pwrite(fd, data, offset)
+        os.ftruncate(fd, size)
+    finally:
+        os.close(fd)
+
+
+def test_a_file_with_holes_is_archived_as_its_data(alloc_with_task, tmp_path):
+    """A task truncates a file to 1 TiB: the tar holds its data regions only
+    (GNU tar's PAX sparse format 1.0), and Python's tarfile and GNU tar
+    both read it back whole, holes restored."""
+    local = alloc_with_task.task_dirs["web"].local_dir
+    pieces = {0: b"head", 1 << 30: b"middle", (1 << 40) - 3: b"end"}
+    _holey(os.path.join(local, "huge.bin"), 1 << 40, pieces)
+    _holey(os.path.join(local, "only-hole"), 5 << 30, {})
+    out = tmp_path / "out.tar"
+    with open(out, "wb") as f:
+        result = alloc_with_task.snapshot(f)
+    assert out.stat().st_size < 1 << 20
+    assert result.content_bytes == (1 << 40) + (5 << 30)
+    with tarfile.open(out) as tar:
+        huge = tar.getmember("web/local/huge.bin")
+        assert huge.size == 1 << 40 and tar.getmember("web/local/only-hole").size == 5 << 30
+        f = tar.extractfile(huge)
+        for offset, data in pieces.items():
+            f.seek(offset)
+            assert f.read(len(data)) == data
+        f.seek(1 << 20)
+        assert f.read(4096) == bytes(4096)
+        assert tar.extractfile("web/local/only-hole").read(1 << 16) == bytes(1 << 16)
+    listing = subprocess.run(["tar", "-tvf", out], capture_output=True, text=True, check=True)
+    assert "1099511627776" in listing.stdout and "web/local/huge.bin" in listing.stdout
+    assert "GNUSparseFile" not in listing.stdout
+    into = tmp_path / "x"
+    into.mkdir()
+    subprocess.run(["tar", "-xf", out, "-C", into], check=True)
+    restored = into / "web/local/huge.bin"
+    st = restored.stat()
+    assert st.st_size == 1 << 40 and st.st_blocks * 512 < 1 << 20  # holes, not zeros
+    with open(restored, "rb") as f:
+        for offset, data in pieces.items():
+            f.seek(offset)
+            assert f.read(len(data)) == data
+    assert (into / "web/local/only-hole").stat().st_size == 5 << 30
+
+
+def test_a_file_with_holes_keeps_its_data_and_long_names(alloc_with_task):
+    """Every byte of a file with many data regions comes back, under a name
+    too long (and not ASCII) for a plain header."""
+    local = alloc_with_task.task_dirs["web"].local_dir
+    name = "ü" * 80 + ".db"
+    pieces = {n * (1 << 20): os.urandom(5000) for n in range(40)}
+    _holey(os.path.join(local, name), 41 << 20, pieces)
+    members = _members(_snap(alloc_with_task))
+    member, data = members[f"web/local/{name}"]
+    assert member.sparse and member.size == 41 << 20
+    with open(os.path.join(local, name), "rb") as f:
+        assert data == f.read()
+
+
+def test_the_room_hook_stops_before_a_file_it_cannot_take(alloc_with_task):
+    """The hook is asked before an entry's bytes are written: what it
+    refuses is never started, the tar ends with the error marker, and the
+    error names the file."""
+    local = alloc_with_task.task_dirs["web"].local_dir
+    with open(os.path.join(local, "a-small"), "wb") as f:
+        f.write(b"s" * 1000)
+    with open(os.path.join(local, "b-big"), "wb") as f:
+        f.write(os.urandom(3 << 20))
+    asked = []
+
+    def room(name: str, needed: int) -> int:
+        asked.append((name, needed))
+        if needed > 1 << 20:
+            raise AllocDirError(f"{name}: no room for {needed} bytes")
+        return 64 << 10
+
+    buf = io.BytesIO()
+    with pytest.raises(AllocDirError, match="web/local/b-big: no room for 3146240 bytes"):
+        alloc_with_task.snapshot(buf, room=room)
+    assert asked[-1] == ("web/local/b-big", 512 + (3 << 20))
+    assert asked[0][0] == "alloc/data"  # the first entry asks; small ones then use the grant
+    assert len(asked) == 2
+    members = _members(buf.getvalue())
+    assert "web/local/a-small" in members and "web/local/b-big" not in members
+    assert list(members)[-1] == snapshot_error_filename(alloc_with_task.alloc_id)
+    assert len(buf.getvalue()) < 1 << 20
+
+
+@pytest.mark.root
+def test_room_check_stops_a_snapshot_before_the_reserve(alloc_with_task, tmp_path, mounts):
+    """RoomCheck on a small file system: a file that does not fit is never
+    started, so the destination keeps its reserve and no write fails."""
+    from allocdir.room import NoRoomError, RoomCheck, room_at
+
+    dest = tmp_path / "small"
+    mounts.tmpfs(dest, "2m")
+    local = alloc_with_task.task_dirs["web"].local_dir
+    with open(os.path.join(local, "big"), "wb") as f:
+        f.write(os.urandom(3 << 20))
+    fd = os.open(dest / "out.tar", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        with open(fd, "wb", closefd=False) as out, pytest.raises(AllocDirError) as raised:
+            alloc_with_task.snapshot(out, room=RoomCheck(fd, str(dest)))
+        room = room_at(fd)
+    finally:
+        os.close(fd)
+    assert isinstance(raised.value.__cause__, NoRoomError)
+    assert str(raised.value.__cause__).startswith("web/local/big needs 3.0 MiB, more than there is "
+                                                  f"room for: 2.0 MiB free on {dest}")
+    assert room.free > room.reserve  # still above the reserve after the marker
+    with tarfile.open(dest / "out.tar") as tar:
+        assert tar.getnames()[-1] == snapshot_error_filename(alloc_with_task.alloc_id)
+
+
+def test_a_failed_write_is_reported_as_itself(alloc_with_task, caplog):
+    """A writer that fails while it still holds a view of the buffer it was
+    given (as a traceback keeps one alive): the snapshot's error is the
+    write's, not a BufferError from reusing that buffer, and the error
+    marker is still appended after it."""
+    td = alloc_with_task.task_dirs["web"]
+    with open(os.path.join(td.local_dir, "f"), "wb") as f:
+        f.write(os.urandom(2 << 20))
+
+    class Holding:
+        def __init__(self):
+            self.views, self.fail = [], True
+
+        def write(self, data):
+            self.views.append(memoryview(data))
+            if self.fail:
+                self.fail = False
+                raise OSError(5, "Input/output error")
+            return len(data)
+
+        def flush(self):
+            pass
+
+    writer = Holding()
+    with pytest.raises(AllocDirError, match="Input/output error"):
+        alloc_with_task.snapshot(writer)
+    assert "exports" not in caplog.text and "could not append" not in caplog.text
+    written = b"".join(bytes(v) for v in writer.views[1:])
+    assert snapshot_error_filename(alloc_with_task.alloc_id).encode() in written
+    assert b"Error snapshotting: [Errno 5] Input/output error" in written

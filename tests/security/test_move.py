@@ -1,6 +1,8 @@
-"""Moving what a task left: symlinked sources (cases 7 and 8 of the
-hostile-task issue), planted journals and staging (case 9), a racing task,
-and trees deeper than Python's recursion limit (case 12)."""
+"""Moving what a task left: symlinked sources, refused whether they were
+there before or swapped in while the move runs (cases 7 and 8 of the
+hostile-task issue, and item 12 of the next round), planted journals and
+staging (case 9), a racing task, and trees deeper than Python's recursion
+limit (case 12)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,13 @@ from allocdir import AllocDir, AllocDirError
 from allocdir.move import JOURNAL_PREFIX, STAGING_PREFIX
 
 from tests.hostile import Racer, depth_of, exchange, make_deep, run_as_nobody, tree_state
+
+
+def remove_tree(path: str) -> None:
+    """Remove a directory tree a test filled (no mounts below it)."""
+    import shutil
+
+    shutil.rmtree(path)
 
 
 def _alloc(root, name: str, *tasks: str) -> AllocDir:
@@ -33,27 +42,72 @@ def _fill(a: AllocDir) -> None:
 
 @pytest.mark.parametrize("across", [True, False], ids=["across-fs", "same-fs"])
 @pytest.mark.parametrize("which", ["local", "data"])
-def test_a_symlinked_source_moves_as_a_link(client_root, other_fs, canary, across, which):
-    """Cases 7 and 8: the source local/ or alloc/data is a link to the host."""
+def test_a_symlinked_source_is_refused_and_nothing_moves(client_root, other_fs, canary,
+                                                         across, which):
+    """The source's task replaced its local/ (or alloc/data) with a link to a
+    host dir: moving the link would make the new allocation's local/ lead
+    there, and everything the client later writes in it, as root, would
+    land on the host. Only real directories move: the move is refused
+    before anything of it moves, and the link stays where it was."""
     before = canary.state()
     src = _alloc(other_fs if across else client_root, "src", "web")
+    _fill(src)
     dst = _alloc(client_root, "dst")
     path = (src.task_dirs["web"].local_dir if which == "local"
             else os.path.join(src.shared_dir, "data"))
-    os.rmdir(path)
+    remove_tree(path)
     os.symlink(canary.root, path)
-    dst.move(src, ["web"])
-    moved = (os.path.join(dst.alloc_dir, "web", "local") if which == "local"
-             else os.path.join(dst.shared_dir, "data"))
-    assert os.readlink(moved) == str(canary.root)  # a link, as it was
-    assert not os.path.lexists(path)
-    assert canary.state() == before
-    # The next build of the new allocation replaces the link, never follows it.
-    dst.build()
-    dst.new_task_dir("web").build()
-    assert os.path.isdir(moved) and not os.path.islink(moved)
+    want = tree_state(src.alloc_dir)
+    with pytest.raises(AllocDirError, match=f"{path} is a symbolic link .*only real directories "
+                                            "move.*nothing was moved"):
+        dst.move(src, ["web"])
+    assert tree_state(src.alloc_dir) == want  # the other one did not move either
+    for moved in (os.path.join(dst.alloc_dir, "web", "local"),
+                  os.path.join(dst.shared_dir, "data")):
+        assert not os.path.islink(moved)
     assert canary.state() == before
     src.destroy(), dst.destroy()
+
+
+def test_a_task_swapping_local_for_a_link_never_gets_the_link_moved(client_root, canary):
+    """Same file system, raced: the task swaps its local/ with a link to the
+    host (renameat2 RENAME_EXCHANGE) while root moves it. Whatever the
+    timing, the new allocation's web/local is never a link, and what the
+    task had is in the source or the target."""
+    before = canary.state()
+    carried = moved = refused = swaps = 0
+    rounds = 60
+    for i in range(rounds):
+        src = _alloc(client_root, f"src-{i}", "web")
+        web = src.task_dirs["web"]
+        with open(os.path.join(web.local_dir, "state"), "w") as f:
+            f.write("the task's state\n")
+        link = os.path.join(web.dir, "to-host")
+        os.symlink(canary.root, link)
+        for p in (web.local_dir, os.path.join(web.local_dir, "state"), link):
+            os.lchown(p, 65534, 65534)
+        dst = _alloc(client_root, f"dst-{i}")
+
+        def swap(a=web.local_dir, b=link):
+            exchange(a, b)
+
+        with Racer(swap) as racer:
+            try:
+                dst.move(src, ["web"])
+                moved += 1
+            except AllocDirError:
+                refused += 1
+        swaps += racer.done
+        target = os.path.join(dst.alloc_dir, "web", "local")
+        carried += os.path.islink(target)
+        states = [tree_state(top) for top in (web.dir, os.path.join(dst.alloc_dir, "web"))
+                  if os.path.isdir(top)]
+        assert any(entry[3] for state in states for entry in state.values()), \
+            f"round {i}: the task's state file is gone"
+        src.destroy(), dst.destroy()
+    assert carried == 0, f"{carried} of {rounds} moves carried the link into the new allocation"
+    assert moved + refused == rounds and swaps > rounds * 10, "the task never got to race"
+    assert canary.state() == before
 
 
 def test_a_task_cannot_plant_journal_or_staging(client_root):
