@@ -17,14 +17,23 @@ The rules, in short:
 - move: into an existing alloc dir (Nomad's case: the replacement
   allocation), or a directory that does not exist yet or is empty, to build
   one there. Never into the source or anything inside it, anything holding
-  it, the client root or a data_dir (or anything holding them), a non-empty
-  directory that is not an alloc dir, a directory inside an alloc dir (its
-  tasks could redirect the writes), or a read-only file system.
-- snapshot: to a file in an existing directory outside every alloc dir, on
-  a file system with room for the estimated tar. The tar is written to a
-  temporary file beside the target and renamed into place once complete; a
+  it, the client root or a data_dir (or anything holding them), anything
+  deeper in a client root than its own alloc dirs, a non-empty directory
+  that is not an alloc dir, a directory inside an alloc dir or what looks
+  like one or a task dir (its tasks could redirect the writes), a path
+  through a directory or a link someone other than the operator can
+  change, or a read-only file system. The directories it builds in are
+  made through directory fds.
+- snapshot: to a file in an existing directory outside every alloc dir (or
+  what looks like one, or a task dir) and every client root, on a file
+  system with room for the estimated tar and its reserve. The directory is
+  opened from ``/`` without following a link; the tar is written to a
+  temporary file made in it and renamed into place once complete; a file
+  that grows past the room meanwhile stops it before it is written. A
   failed one is removed unless it was checked to end with Nomad's error
-  marker.
+  marker (never when it stopped for room).
+
+Where a path may lead is :mod:`inspector.core.destination`'s to say.
 """
 
 from __future__ import annotations
@@ -32,7 +41,6 @@ from __future__ import annotations
 import os
 import stat
 import tarfile
-import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -50,10 +58,17 @@ from allocdir import (
     recognize,
     snapshot_error_filename,
 )
-from allocdir.plaintext import size_words
+from allocdir.destination import (
+    create_partial_at, open_dir_nofollow, open_owned_dir, trusted_realpath,
+)
 from allocdir.fsops import TreeSize, measure_at
+from allocdir.plaintext import size_words
+from allocdir.room import NoRoomError, RoomCheck, room_of
 
 from .busy import BusyRegistry, busy_reason
+from .destination import (
+    client_roots, enclosing_allocation, holding_client_root, mount_point, read_only, within,
+)
 from .roots import Root
 from .text import printable
 
@@ -103,24 +118,17 @@ def _typed_path(typed: str, cwd: str) -> str | Refused:
     return path
 
 
-def _within(path: str, top: str) -> bool:
-    """True when ``path`` is ``top`` or below it (both absolute, normalised)."""
-    return path == top or path.startswith(top.rstrip("/") + "/")
-
-
-def _parents(path: str) -> Iterable[str]:
-    """The proper ancestors of ``path``, nearest first, up to ``/``."""
-    while True:
-        parent = os.path.dirname(path)
-        if parent == path:
-            return
-        yield parent
-        path = parent
-
-
 def _strerror(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _error_text(exc: BaseException) -> str:
+    """An error as one line that names its path: the message of ours, or
+    "<path>: <reason>" for an OS error."""
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {_strerror(exc)}"
     return str(exc) or type(exc).__name__
 
 
@@ -138,7 +146,7 @@ def _protected_refusal(path: str, root: Root, *, suffix: str = "") -> str | None
         if path == top:
             return f"{printable(path)} is {name}{suffix}"
     for top, name in protected:
-        if _within(top, path):
+        if within(top, path):
             return f"{printable(path)} holds {name} {printable(top)}"
     return None
 
@@ -147,26 +155,6 @@ def _kind_phrase(kind: PathKind) -> str:
     if kind is PathKind.OTHER:
         return "is not an alloc dir"
     return f"is {kind.value}, not an alloc dir"
-
-
-def _enclosing_alloc_dir(path: str) -> str | None:
-    """The nearest proper ancestor of ``path`` that is an alloc dir, if any."""
-    for parent in _parents(path):
-        if is_alloc_dir(parent):
-            return parent
-    return None
-
-
-def _read_only(path: str) -> bool:
-    return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
-
-
-def mount_point(path: str) -> str:
-    """The mount point of the file system ``path`` (an existing directory) is on."""
-    path = os.path.realpath(path)
-    while not os.path.ismount(path):
-        path = os.path.dirname(path)
-    return path
 
 
 # ------------------------------------------------------------------ destroy
@@ -321,7 +309,10 @@ def move_target(source: AllocDir, typed: str, root: Root, cwd: str,
     path = _typed_path(typed, cwd)
     if isinstance(path, Refused):
         return path
-    path = os.path.realpath(path)
+    try:
+        path = trusted_realpath(path)
+    except (OSError, AllocDirError) as exc:
+        return Refused(printable(_error_text(exc)))
     shown = printable(path)
     source_path = os.path.realpath(source.alloc_dir)
     refusal = _check_busy(busy, [source.alloc_dir, path])
@@ -329,24 +320,39 @@ def move_target(source: AllocDir, typed: str, root: Root, cwd: str,
         return Refused(refusal)
     if path == source_path:
         return Refused(f"{shown} is the allocation being moved")
-    if _within(path, source_path):
+    if within(path, source_path):
         return Refused(f"{shown} is inside the allocation being moved")
     refusal = _protected_refusal(path, root)
     if refusal:
         return Refused(refusal)
-    if _within(source_path, path):
+    if within(source_path, path):
         return Refused(f"{shown} holds the allocation being moved")
-    enclosing = _enclosing_alloc_dir(path)
-    if enclosing is not None:
-        return Refused(f"{shown} is inside the alloc dir {printable(enclosing)}: its tasks "
-                       "can change what is there")
     try:
+        refusal = _move_layout_refusal(path, source, root)
+        if refusal:
+            return Refused(refusal)
         if not is_alloc_dir(source.alloc_dir):
             return Refused(f"the allocation {printable(source.alloc_dir)} is no longer "
                            "an alloc dir")
         return _move_destination(path)
     except OSError as exc:
         return Refused(f"{shown} cannot be looked at: {printable(_strerror(exc))}")
+
+
+def _move_layout_refusal(path: str, source: AllocDir, root: Root) -> str | None:
+    """Why ``path`` lies where a task can change what is on the way: inside
+    an allocation, or below a client root other than directly in it."""
+    enclosing = enclosing_allocation(path, itself=False)
+    if enclosing is not None:
+        return f"{printable(path)} is {enclosing}: its tasks can change what is there"
+    top = holding_client_root(path, client_roots(source, root), direct_child_ok=True)
+    if top == path:
+        return f"{printable(path)} is the client alloc root"
+    if top is not None:
+        return (f"{printable(path)} is inside the client alloc root {printable(top)}: its "
+                "tasks can change what is there; only an alloc dir directly in it can take "
+                "a move")
+    return None
 
 
 def _move_destination(path: str) -> MoveTarget | Refused:
@@ -367,20 +373,35 @@ def _move_destination(path: str) -> MoveTarget | Refused:
     parent = existing if missing else os.path.dirname(path)
     if parent != path and recognize(parent).kind is PathKind.DATA_DIR:
         return Refused(f"{shown} is inside the Nomad data_dir {printable(parent)}")
-    if _read_only(existing):
+    if read_only(existing):
         return Refused(f"{shown} is on a read-only file system "
                        f"({printable(mount_point(existing))})")
+    refusal = _owned_refusal(existing)
+    if refusal:
+        return Refused(refusal)
     if missing:
         return MoveTarget(path, build=True, creates=tuple(missing[:-1]))
     return MoveTarget(path, build=kind is PathKind.EMPTY)
+
+
+def _owned_refusal(path: str, *, create: bool = False) -> str | None:
+    """Why the directory ``path`` (made, with ``create``) is not one only
+    the operator can change all the way from ``/``, or None."""
+    try:
+        os.close(open_owned_dir(path, create=create))
+    except (OSError, AllocDirError) as exc:
+        return printable(_error_text(exc))
+    return None
 
 
 def run_move(source: AllocDir, target: MoveTarget, root: Root, cwd: str,
              busy: BusyRegistry) -> str | None:
     """Move ``source``'s data into ``target`` unless refused: claims both,
     checks the destination again (it must still be what was confirmed),
-    builds it if asked, moves. Returns the refusal (nothing done) or None;
-    raises what building or ``AllocDir.move`` raises."""
+    makes the directories to build in through directory fds (each one only
+    the operator can change), builds it if asked, moves. Returns the
+    refusal (nothing done) or None; raises what building or
+    ``AllocDir.move`` raises."""
     refusal = busy.claim("a move", source.alloc_dir, target.path)
     if refusal:
         return refusal
@@ -391,6 +412,9 @@ def run_move(source: AllocDir, target: MoveTarget, root: Root, cwd: str,
         if again.build != target.build:
             return (f"{printable(target.path)} changed since it was checked: "
                     "check it again")
+        refusal = _owned_refusal(target.path, create=target.build)
+        if refusal:
+            return refusal
         if target.build:
             dest = AllocDir(target.path)
             dest.build()
@@ -406,10 +430,10 @@ def run_move(source: AllocDir, target: MoveTarget, root: Root, cwd: str,
 
 
 def tar_size_estimate(size: TreeSize) -> int:
-    """An upper bound of the bytes a tar of ``size`` takes: the content, a
-    header and at most a block of padding per entry, the end blocks and the
-    padding to a whole record."""
-    return size.content_bytes + size.entries * 2 * BLOCK + 2 * BLOCK + RECORD
+    """An upper bound of the bytes a tar of ``size`` takes: what it stores
+    of the files (holes left out), a header and at most a block of padding
+    per entry, the end blocks and the padding to a whole record."""
+    return size.archived_bytes + size.entries * 2 * BLOCK + 2 * BLOCK + RECORD
 
 
 @dataclass(frozen=True)
@@ -428,10 +452,10 @@ class SnapshotTarget:
     mount: str
 
 
-def snapshot_target(alloc: AllocDir, typed: str, cwd: str,
+def snapshot_target(alloc: AllocDir, typed: str, root: Root, cwd: str,
                     busy: BusyRegistry | None = None) -> SnapshotTarget | Refused:
     """Check the file a user typed for a snapshot of ``alloc``, and whether
-    the estimated tar fits on its file system."""
+    the estimated tar fits on its file system, its reserve left free."""
     if not typed.strip():
         return Refused("Name the file to write")
     path = _typed_path(typed, cwd)
@@ -442,17 +466,19 @@ def snapshot_target(alloc: AllocDir, typed: str, cwd: str,
     refusal = _check_busy(busy, [alloc.alloc_dir])
     if refusal:
         return Refused(refusal)
-    parent = os.path.realpath(os.path.dirname(path))
+    try:
+        parent = trusted_realpath(os.path.dirname(path))
+    except (OSError, AllocDirError) as exc:
+        return Refused(printable(_error_text(exc)))
     path = os.path.join(parent, os.path.basename(path))
     shown = printable(path)
     try:
         if not os.path.isdir(parent):
             what = "is not a directory" if os.path.lexists(parent) else "does not exist"
             return Refused(f"the directory {printable(parent)} {what}")
-        enclosing = parent if is_alloc_dir(parent) else _enclosing_alloc_dir(parent)
-        if enclosing is not None:
-            return Refused(f"{shown} is inside the alloc dir {printable(enclosing)}: its "
-                           "tasks could redirect the write; write the snapshot elsewhere")
+        refusal = snapshot_place_refusal(alloc, path, root)
+        if refusal:
+            return Refused(refusal)
         exists = os.path.lexists(path)
         if exists:
             st = os.lstat(path)
@@ -462,21 +488,35 @@ def snapshot_target(alloc: AllocDir, typed: str, cwd: str,
                 return Refused(f"{shown} is a symbolic link: name the file itself")
             if not stat.S_ISREG(st.st_mode):
                 return Refused(f"{shown} exists and is not a regular file")
-        if _read_only(parent):
+        if read_only(parent):
             return Refused(f"{shown} is on a read-only file system "
                            f"({printable(mount_point(parent))})")
         estimate = alloc.snapshot_estimate()
         needs = tar_size_estimate(estimate)
-        vfs = os.statvfs(parent)
-        # root may use the blocks a file system keeps in reserve
-        free = (vfs.f_bfree if os.geteuid() == 0 else vfs.f_bavail) * vfs.f_frsize
+        room = room_of(os.statvfs(parent))
         mount = mount_point(parent)
     except (OSError, AllocDirError) as exc:
         return Refused(f"{shown} cannot be checked: {printable(_strerror(exc))}")
-    if needs > free:
+    if needs > room.usable:
         return Refused(f"Not enough space: the snapshot needs ~{size_words(needs)}, "
-                       f"{size_words(free)} free on {printable(mount)}")
-    return SnapshotTarget(path, cwd, exists, estimate, needs, free, mount)
+                       f"{printable(room.describe(mount))}")
+    return SnapshotTarget(path, cwd, exists, estimate, needs, room.free, mount)
+
+
+def snapshot_place_refusal(alloc: AllocDir, path: str, root: Root) -> str | None:
+    """Why the file ``path`` (absolute, its directory real) is no place for
+    a snapshot of ``alloc``: inside an allocation or below a client root,
+    where a task can change what is on the way; None if it is not."""
+    directory, shown = os.path.dirname(path), printable(path)
+    enclosing = enclosing_allocation(directory, itself=True)
+    if enclosing is not None:
+        return (f"{shown} is {enclosing}: its tasks could redirect the write; write the "
+                "snapshot elsewhere")
+    top = holding_client_root(directory, client_roots(alloc, root), direct_child_ok=False)
+    if top is not None:
+        return (f"{shown} is in the client alloc root {printable(top)}, where tasks can "
+                "change what is on the way; write the snapshot elsewhere")
+    return None
 
 
 class SnapshotCancelled(Exception):
@@ -564,24 +604,34 @@ class _CheckedWriter:
 
     def write(self, data) -> int:
         """Write all of ``data`` or raise."""
-        view = memoryview(data)
-        try:
-            while view:
-                view = view[os.write(self._fd, view):]
-        except OSError as exc:
-            if self.error is None:
-                self.error = exc
-            raise
+        # Released however it ends: a view the traceback keeps alive would
+        # pin the caller's buffer (it could not be resized or reused).
+        with memoryview(data) as whole:
+            view = whole
+            try:
+                while view:
+                    view = view[os.write(self._fd, view):]
+            except OSError as exc:
+                if self.error is None:
+                    self.error = exc
+                raise
+            finally:
+                view.release()
         return len(data)
 
     def flush(self) -> None:
         """Nothing is buffered here."""
 
 
-def _ends_with_marker(path: str, marker: str) -> bool:
-    """True when ``path`` is a whole tar whose last entry is ``marker``."""
+def _ends_with_marker(dir_fd: int, name: str, marker: str) -> bool:
+    """True when ``name`` in ``dir_fd`` is a whole tar whose last entry is
+    ``marker``."""
     try:
-        with open(path, "rb") as f:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        return False
+    try:
+        with os.fdopen(fd, "rb") as f:
             with tarfile.open(fileobj=f, mode="r:") as tar:
                 last = None
                 for member in tar:
@@ -594,72 +644,101 @@ def _ends_with_marker(path: str, marker: str) -> bool:
         return False
 
 
-def run_snapshot(alloc: AllocDir, target: SnapshotTarget, busy: BusyRegistry, *,
+def run_snapshot(alloc: AllocDir, target: SnapshotTarget, root: Root, busy: BusyRegistry, *,
                  progress: Callable[[int], None] | None = None,
                  cancel: threading.Event | None = None) -> SnapshotOutcome | Refused:
     """Write the snapshot of ``alloc`` to ``target``.
 
-    The tar goes to a temporary file beside the target (mode 0600: it holds
-    the tasks' data) and is renamed into place once complete, so an existing
-    file is replaced only by a whole snapshot. On a failure the temporary
-    file is removed, unless nothing failed to write and it was checked to be
-    a whole tar ending with Nomad's error marker: that one is kept at the
+    The place is checked again first. The directory is opened from ``/``
+    without following a symlink, and the tar goes to a temporary file made
+    in it (mode 0600: it holds the tasks' data), renamed into place once
+    complete, so an existing file is replaced only by a whole snapshot.
+    Before each file's bytes are written the free space is looked at again:
+    one that grew since the estimate and would take the file system below
+    its reserve stops the snapshot, named. On a failure the temporary file
+    is removed, unless nothing failed to write and it was checked to be a
+    whole tar ending with Nomad's error marker: that one is kept at the
     target, as Nomad does. ``progress`` gets the content bytes archived so
     far; setting ``cancel`` stops the snapshot and removes what was written.
     """
     refusal = busy.claim("a snapshot", alloc.alloc_dir)
     if refusal:
         return Refused(refusal)
-    outcome = SnapshotOutcome(target.path, alloc.alloc_id, replaced=target.exists)
     try:
+        refusal = snapshot_place_refusal(alloc, target.path, root)
+        if refusal:
+            return Refused(refusal)
         directory, name = os.path.split(target.path)
+        outcome = SnapshotOutcome(target.path, alloc.alloc_id, replaced=target.exists)
         try:
-            fd, outcome.partial = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial",
-                                                   dir=directory)
-        except OSError as exc:
+            dir_fd = open_dir_nofollow(directory)
+        except (OSError, AllocDirError) as exc:
             outcome.error = _strerror(exc)
             return outcome
-
-        def report(done: int) -> None:
-            if cancel is not None and cancel.is_set():
-                raise SnapshotCancelled()
-            if progress is not None:
-                progress(done)
-
-        writer = _CheckedWriter(fd)
         try:
-            try:
-                outcome.result = alloc.snapshot(writer, progress=report)
-                outcome.size = os.fstat(fd).st_size
-            finally:
-                try:
-                    os.close(fd)
-                except OSError as exc:  # a late write error (e.g. NFS)
-                    writer.error = writer.error or exc
-            if writer.error is not None:
-                raise writer.error
-            os.replace(outcome.partial, target.path)
-        except Exception as exc:
-            _failed(outcome, exc, writer)
-            return outcome
-        outcome.written = True
-        outcome.partial = ""
-        outcome.skipped = list(outcome.result.skipped)
+            _write_snapshot(alloc, target, outcome, dir_fd, name, progress, cancel)
+        finally:
+            os.close(dir_fd)
         return outcome
     finally:
         busy.release(alloc.alloc_dir)
 
 
-def _failed(outcome: SnapshotOutcome, exc: BaseException, writer: _CheckedWriter) -> None:
+def _write_snapshot(alloc: AllocDir, target: SnapshotTarget, outcome: SnapshotOutcome,
+                    dir_fd: int, name: str, progress: Callable[[int], None] | None,
+                    cancel: threading.Event | None) -> None:
+    """The body of :func:`run_snapshot`, in the opened directory ``dir_fd``."""
+    try:
+        fd, partial = create_partial_at(dir_fd, name)
+    except OSError as exc:
+        outcome.error = _strerror(exc)
+        return
+    outcome.partial = os.path.join(os.path.dirname(target.path), partial)
+
+    def report(done: int) -> None:
+        if cancel is not None and cancel.is_set():
+            raise SnapshotCancelled()
+        if progress is not None:
+            progress(done)
+
+    writer = _CheckedWriter(fd)
+    try:
+        try:
+            outcome.result = alloc.snapshot(writer, progress=report,
+                                            room=RoomCheck(fd, target.mount))
+            outcome.size = os.fstat(fd).st_size
+        finally:
+            try:
+                os.close(fd)
+            except OSError as exc:  # a late write error (e.g. NFS)
+                writer.error = writer.error or exc
+        if writer.error is not None:
+            raise writer.error
+        os.rename(partial, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except Exception as exc:
+        _failed(outcome, exc, writer, target, dir_fd, partial)
+        return
+    outcome.written = True
+    outcome.partial = ""
+    outcome.skipped = list(outcome.result.skipped)
+
+
+def _failed(outcome: SnapshotOutcome, exc: BaseException, writer: _CheckedWriter,
+            target: SnapshotTarget, dir_fd: int, partial: str) -> None:
     """Record why a snapshot failed; keep its file only if it is known good."""
     outcome.cancelled = cancel_requested(exc)
-    cause = writer.error or _root_cause(exc)
+    no_room = _no_room(exc)
+    cause = writer.error or no_room or _root_cause(exc)
     outcome.error = _strerror(cause)
+    if no_room is not None and _written(dir_fd, partial) + no_room.needed > target.needs:
+        outcome.error += (f" (the allocation grew after the snapshot was estimated at "
+                          f"~{size_words(target.needs)})")
     marker = snapshot_error_filename(outcome.alloc_id)
-    if (not outcome.cancelled and writer.error is None
-            and _ends_with_marker(outcome.partial, marker)):
+    name = os.path.basename(outcome.path)
+    if (not outcome.cancelled and writer.error is None and no_room is None
+            and _ends_with_marker(dir_fd, partial, marker)):
         try:
-            os.replace(outcome.partial, outcome.path)
+            os.rename(partial, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         except OSError as error:
             outcome.error += f" (and keeping the tar failed: {_strerror(error)})"
         else:
@@ -667,13 +746,31 @@ def _failed(outcome: SnapshotOutcome, exc: BaseException, writer: _CheckedWriter
             outcome.partial = ""
             return
     try:
-        os.unlink(outcome.partial)
+        os.unlink(partial, dir_fd=dir_fd)
     except FileNotFoundError:
         outcome.removed = True
     except OSError as error:
         outcome.removal_error = _strerror(error)
     else:
         outcome.removed = True
+
+
+def _written(dir_fd: int, partial: str) -> int:
+    """The size of the partial file (0 if it cannot be looked at)."""
+    try:
+        return os.stat(partial, dir_fd=dir_fd, follow_symlinks=False).st_size
+    except OSError:
+        return 0
+
+
+def _no_room(exc: BaseException) -> NoRoomError | None:
+    """The :class:`NoRoomError` that stopped a snapshot, if one did."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, NoRoomError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def cancel_requested(exc: BaseException) -> bool:

@@ -204,18 +204,22 @@ def snapshot(alloc: AllocDir, path: str | os.PathLike[str], *,
     """Write a tar of ``alloc``'s ``alloc/data`` and each task's ``local/``
     to ``path``, with a progress bar and a Cancel button.
 
-    Refused (``ActionRefused``) when the file is inside an alloc dir, names a
-    directory or a link, its file system is read-only or lacks room for the
-    estimated tar, another action runs on the allocation, or the file exists
-    and ``overwrite`` is false. The tar is written beside ``path`` and
-    renamed into place once complete.
+    Refused (``ActionRefused``) when the file is inside an alloc dir (or
+    what looks like one, or a task dir) or anywhere in a client alloc root,
+    names a directory or a link, its file system is read-only or lacks room
+    for the estimated tar, another action runs on the allocation, or the
+    file exists and ``overwrite`` is false. The tar is written beside
+    ``path`` and renamed into place once complete; a file that grows so
+    much meanwhile that the file system would drop below its reserve stops
+    it, named.
     """
     typed = os.fspath(path)
     job = ActionJob(f"Snapshot of {alloc.alloc_id} to {typed}", cancellable=True)
 
     def work(job: ActionJob):
         job._say("checking the destination and measuring the allocation…")
-        target = core.snapshot_target(alloc, typed, os.getcwd(), BUSY)
+        root = root_for(alloc)
+        target = core.snapshot_target(alloc, typed, root, os.getcwd(), BUSY)
         if isinstance(target, Refused):
             raise ActionRefused(target.reason)
         if target.exists and not overwrite:
@@ -232,7 +236,7 @@ def snapshot(alloc: AllocDir, path: str | os.PathLike[str], *,
                               f"archived {size_words(done)} of ~{size_words(total)}")
 
         job._progress(0, f"archived 0 B of ~{size_words(total)}")
-        outcome = core.run_snapshot(alloc, target, BUSY, progress=progress,
+        outcome = core.run_snapshot(alloc, target, root, BUSY, progress=progress,
                                     cancel=job.cancel_event)
         if isinstance(outcome, Refused):
             raise ActionRefused(outcome.reason)
@@ -252,9 +256,11 @@ def move(dst: AllocDir | str | os.PathLike[str], src: AllocDir,
     one is built. The job's result is the destination ``AllocDir``.
 
     Refused (``ActionRefused``) into the source or anything inside or above
-    it, the client alloc root or a data_dir, a non-empty directory that is
-    not an alloc dir, a directory inside an alloc dir, a read-only file
-    system, or while another action runs on either side.
+    it, the client alloc root or a data_dir, anything deeper in a client
+    root than its own alloc dirs, a non-empty directory that is not an
+    alloc dir, a directory inside an alloc dir (or what looks like one, or
+    a task dir), a path through a directory someone else can change, a
+    read-only file system, or while another action runs on either side.
     """
     names = list(src.task_dirs) if tasks is None else [str(t) for t in tasks]
     # The core moves every task of the source it is given: give it a copy

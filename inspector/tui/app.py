@@ -334,7 +334,7 @@ class InspectorApp(App[None]):
         if (alloc := self._need_alloc("snapshot")) is not None:
             from .snapshot_screen import SnapshotScreen
 
-            self.push_screen(SnapshotScreen(alloc, self.busy), self._after_change)
+            self.push_screen(SnapshotScreen(alloc, self.alloc_root, self.busy), self._after_change)
 
     def action_move(self) -> None:
         """Move the current allocation's data and task local dirs to another alloc dir."""

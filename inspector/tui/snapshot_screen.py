@@ -21,6 +21,7 @@ from allocdir.plaintext import size_words
 
 from ..core import actions
 from ..core.actions import BusyRegistry, Refused, SnapshotOutcome, SnapshotTarget
+from ..core.roots import Root
 from ..core.text import plain, printable
 from .dialog import ActionDialog, current_dir, shown_lines
 
@@ -39,9 +40,10 @@ class SnapshotScreen(ActionDialog):
     SnapshotScreen ProgressBar { margin: 1 0 0 0; }
     """
 
-    def __init__(self, alloc: AllocDir, busy: BusyRegistry | None = None) -> None:
+    def __init__(self, alloc: AllocDir, root: Root, busy: BusyRegistry | None = None) -> None:
         super().__init__(f"Snapshot {alloc.alloc_id}")
         self.alloc = alloc
+        self.root = root
         self.busy = busy if busy is not None else BusyRegistry()
         self.cwd: str | None = None
         self._cancel = threading.Event()
@@ -101,8 +103,8 @@ class SnapshotScreen(ActionDialog):
         typed = self.query_one("#path", Input).value
         cwd = self.cwd if self.cwd is not None else current_dir()
         self.say("checking the destination and measuring the allocation…")
-        self.run_check(("target", typed), actions.snapshot_target, self.alloc, typed, cwd,
-                       self.busy, then=self._checked_target)
+        self.run_check(("target", typed), actions.snapshot_target, self.alloc, typed,
+                       self.root, cwd, self.busy, then=self._checked_target)
 
     def _checked_target(self, result: SnapshotTarget | Refused) -> None:
         if isinstance(result, Refused):
@@ -145,8 +147,8 @@ class SnapshotScreen(ActionDialog):
                 if not self.deliver(self._progress, done, total):
                     self._cancel.set()  # the app is gone: stop, remove the partial file
 
-        outcome = actions.run_snapshot(self.alloc, target, self.busy, progress=progress,
-                                       cancel=self._cancel)
+        outcome = actions.run_snapshot(self.alloc, target, self.root, self.busy,
+                                       progress=progress, cancel=self._cancel)
         self.deliver(self._ended, outcome)
 
     def _progress(self, done: int, total: int) -> None:

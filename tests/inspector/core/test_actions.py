@@ -4,13 +4,15 @@ snapshot that cannot be written is cleaned up (no Textual here)."""
 from __future__ import annotations
 
 import os
+import stat
 import tarfile
 import threading
 from pathlib import Path
 
 import pytest
 
-from allocdir import AllocDir, PathKind
+from allocdir import AllocDir, AllocDirError, PathKind
+from allocdir.plaintext import size_words
 from inspector.core import actions
 from inspector.core.actions import (
     BusyRegistry, MoveTarget, Refused, SnapshotOutcome, SnapshotTarget, destroy_refusal,
@@ -241,14 +243,14 @@ def test_move_parts_measure_data_and_each_local(alloc):
 # ------------------------------------------------------------------ snapshot
 
 
-def test_snapshot_target_resolves_against_the_cwd(alloc, elsewhere):
-    target = snapshot_target(alloc, "out.tar", str(elsewhere))
+def test_snapshot_target_resolves_against_the_cwd(alloc, root, elsewhere):
+    target = snapshot_target(alloc, "out.tar", root, str(elsewhere))
     assert isinstance(target, SnapshotTarget)
     assert target.path == str(elsewhere / "out.tar") and not target.exists
     assert target.needs == tar_size_estimate(target.estimate) and target.free > target.needs
 
 
-def test_snapshot_target_refusals(alloc, alloc_root, elsewhere):
+def test_snapshot_target_refusals(alloc, root, alloc_root, elsewhere):
     (elsewhere / "dir").mkdir()
     (elsewhere / "link").symlink_to(elsewhere / "dir")
     os.mkfifo(elsewhere / "fifo")
@@ -264,8 +266,8 @@ def test_snapshot_target_refusals(alloc, alloc_root, elsewhere):
         str(alloc_root / ALLOC_B / "x.tar"): f"is inside the alloc dir {alloc_root / ALLOC_B}",
     }
     for typed, reason in cases.items():
-        assert reason in refused(snapshot_target(alloc, typed, cwd)), typed
-    assert "type an absolute path" in refused(snapshot_target(alloc, "out.tar", ""))
+        assert reason in refused(snapshot_target(alloc, typed, root, cwd)), typed
+    assert "type an absolute path" in refused(snapshot_target(alloc, "out.tar", root, ""))
 
 
 def test_tar_size_estimate_is_an_upper_bound(alloc, tmp_path):
@@ -277,35 +279,43 @@ def test_tar_size_estimate_is_an_upper_bound(alloc, tmp_path):
 
 
 @needs_root
-def test_snapshot_that_cannot_fit_is_refused_with_numbers(alloc, alloc_root, mounted):
+def test_snapshot_that_cannot_fit_is_refused_with_numbers(alloc, root, alloc_root, mounted):
     small = mounted("small", "1m")
     (alloc_root / ALLOC_A / "web/local/big.bin").write_bytes(os.urandom(3 << 20))
-    reason = refused(snapshot_target(alloc, "out.tar", str(small)))
-    assert reason == f"Not enough space: the snapshot needs ~3.0 MiB, 1.0 MiB free on {small}"
+    reason = refused(snapshot_target(alloc, "out.tar", root, str(small)))
+    assert reason == (f"Not enough space: the snapshot needs ~3.0 MiB, 1.0 MiB free on {small}, "
+                      "10.2 KiB of it kept free")
     assert os.listdir(small) == []
 
 
 @needs_root
-def test_snapshot_failing_to_write_removes_the_partial_file(alloc, alloc_root, mounted):
+def test_snapshot_stops_before_a_file_that_grew_and_removes_the_partial_file(
+        alloc, root, alloc_root, mounted):
+    """Issue 16 item 9: a file that grows after the check no longer fills
+    the destination until ENOSPC: the snapshot stops before writing it,
+    names it, and removes what it wrote."""
     small = mounted("small", "1m")
-    target = snapshot_target(alloc, "out.tar", str(small))
+    target = snapshot_target(alloc, "out.tar", root, str(small))
     assert isinstance(target, SnapshotTarget)
     # the task writes more after the check: the tar no longer fits
     (alloc_root / ALLOC_A / "web/local/big.bin").write_bytes(os.urandom(2 << 20))
-    outcome = run_snapshot(alloc, target, BusyRegistry())
+    outcome = run_snapshot(alloc, target, root, BusyRegistry())
     assert isinstance(outcome, SnapshotOutcome) and not outcome.ok and outcome.removed
-    assert outcome.error == "No space left on device"
+    assert outcome.error.startswith(
+        "web/local/big.bin needs 2.0 MiB, more than there is room for: ")
+    assert outcome.error.endswith(
+        f"free on {small}, 10.2 KiB of it kept free; stopped before writing it (the allocation "
+        f"grew after the snapshot was estimated at ~{size_words(target.needs)})")
     assert outcome.message() == (
-        f"Snapshot failed: No space left on device; the partial file {outcome.partial} "
-        "was removed")
+        f"Snapshot failed: {outcome.error}; the partial file {outcome.partial} was removed")
     assert outcome.partial.startswith(f"{small}/.out.tar.")
     assert os.listdir(small) == []
 
 
-def test_snapshot_says_when_the_partial_file_cannot_be_removed(alloc, elsewhere, monkeypatch):
-    target = snapshot_target(alloc, "out.tar", str(elsewhere))
+def test_snapshot_says_when_the_partial_file_cannot_be_removed(alloc, root, elsewhere, monkeypatch):
+    target = snapshot_target(alloc, "out.tar", root, str(elsewhere))
 
-    def broken(self, w, *, progress=None):
+    def broken(self, w, *, progress=None, room=None):
         w.write(b"x" * 1000)
         raise OSError(28, "No space left on device")
 
@@ -314,7 +324,7 @@ def test_snapshot_says_when_the_partial_file_cannot_be_removed(alloc, elsewhere,
 
     monkeypatch.setattr(AllocDir, "snapshot", broken)
     monkeypatch.setattr(actions.os, "unlink", unlink)
-    outcome = run_snapshot(alloc, target, BusyRegistry())
+    outcome = run_snapshot(alloc, target, root, BusyRegistry())
     monkeypatch.undo()
     assert outcome.message() == (
         f"Snapshot failed: No space left on device; the partial file {outcome.partial} could "
@@ -322,22 +332,22 @@ def test_snapshot_says_when_the_partial_file_cannot_be_removed(alloc, elsewhere,
     os.unlink(outcome.partial)
 
 
-def test_snapshot_replaces_an_existing_file_only_when_complete(alloc, elsewhere, monkeypatch):
+def test_snapshot_replaces_an_existing_file_only_when_complete(alloc, root, elsewhere, monkeypatch):
     out = elsewhere / "out.tar"
     out.write_bytes(b"old snapshot")
-    target = snapshot_target(alloc, str(out), "/")
+    target = snapshot_target(alloc, str(out), root, "/")
     assert target.exists
 
-    def broken(self, w, *, progress=None):
+    def broken(self, w, *, progress=None, room=None):
         w.write(b"garbage")
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(AllocDir, "snapshot", broken)
-    outcome = run_snapshot(alloc, target, BusyRegistry())
+    outcome = run_snapshot(alloc, target, root, BusyRegistry())
     assert outcome.message().endswith(f"was removed; {out} was not changed")
     assert out.read_bytes() == b"old snapshot"
     monkeypatch.undo()
-    outcome = run_snapshot(alloc, target, BusyRegistry())
+    outcome = run_snapshot(alloc, target, root, BusyRegistry())
     assert outcome.ok and outcome.written
     with tarfile.open(out) as tar:
         assert "web/local/notes.txt" in tar.getnames()
@@ -345,32 +355,32 @@ def test_snapshot_replaces_an_existing_file_only_when_complete(alloc, elsewhere,
     assert (out.stat().st_mode & 0o777) == 0o600
 
 
-def test_snapshot_cancel_removes_the_partial_file(alloc, elsewhere):
-    target = snapshot_target(alloc, "out.tar", str(elsewhere))
+def test_snapshot_cancel_removes_the_partial_file(alloc, root, elsewhere):
+    target = snapshot_target(alloc, "out.tar", root, str(elsewhere))
     cancel = threading.Event()
     cancel.set()
-    outcome = run_snapshot(alloc, target, BusyRegistry(), cancel=cancel)
+    outcome = run_snapshot(alloc, target, root, BusyRegistry(), cancel=cancel)
     assert outcome.cancelled and outcome.removed and not outcome.marker
     assert outcome.message().startswith("Snapshot cancelled; the partial file")
     assert os.listdir(elsewhere) == []
 
 
-def test_snapshot_refuses_while_busy(alloc, elsewhere):
+def test_snapshot_refuses_while_busy(alloc, root, elsewhere):
     busy = BusyRegistry()
-    target = snapshot_target(alloc, "out.tar", str(elsewhere))
+    target = snapshot_target(alloc, "out.tar", root, str(elsewhere))
     busy.claim("a move", alloc.alloc_dir)
-    assert refused(run_snapshot(alloc, target, busy)).startswith("a move of")
-    assert refused(snapshot_target(alloc, "out.tar", str(elsewhere), busy)).startswith(
+    assert refused(run_snapshot(alloc, target, root, busy)).startswith("a move of")
+    assert refused(snapshot_target(alloc, "out.tar", root, str(elsewhere), busy)).startswith(
         "a move of")
     assert os.listdir(elsewhere) == []
 
 
 @needs_root
-def test_snapshot_names_what_it_left_out(alloc, alloc_root, elsewhere, mounted):
+def test_snapshot_names_what_it_left_out(alloc, root, alloc_root, elsewhere, mounted):
     point = mounted(f"alloc/{ALLOC_A}/web/local/mnt", "1m")
     (point / "inside.txt").write_text("not archived")
-    target = snapshot_target(alloc, "out.tar", str(elsewhere))
-    outcome = run_snapshot(alloc, target, BusyRegistry())
+    target = snapshot_target(alloc, "out.tar", root, str(elsewhere))
+    outcome = run_snapshot(alloc, target, root, BusyRegistry())
     assert outcome.ok
     assert outcome.message().endswith(
         "\n1 entry was left out: web/local/mnt (a mount point: its content is not archived)")
@@ -392,3 +402,95 @@ def test_tmp_like_directory_is_not_a_root(tmp_path):
     (tmp_path / "x.log").write_text("x")
     with pytest.raises(RootError, match="not an alloc dir"):
         Root.open(tmp_path)
+
+
+# ------------------------------------------------------------------ where root may write
+
+
+def test_move_refuses_anything_deeper_in_the_client_root_than_its_alloc_dirs(alloc, root,
+                                                                           alloc_root):
+    """Item 11 of issue 16: below the client root only its own alloc dirs
+    (new or existing) take a move, whatever the layout says."""
+    reason = refused(move_target(alloc, str(alloc_root / "not-an-alloc" / "new"), root, "/"))
+    assert reason == (f"{alloc_root / 'not-an-alloc' / 'new'} is inside the client alloc root "
+                      f"{alloc_root}: its tasks can change what is there; only an alloc dir "
+                      "directly in it can take a move")
+    assert move_target(alloc, str(alloc_root / "c0c0c0c0-new"), root, "/") == MoveTarget(
+        str(alloc_root / "c0c0c0c0-new"), True)
+    assert move_target(alloc, str(alloc_root / ALLOC_B), root, "/") == MoveTarget(
+        str(alloc_root / ALLOC_B), False)
+
+
+def test_snapshot_refuses_the_client_root_even_when_one_alloc_dir_is_open(alloc, root,
+                                                                         alloc_root):
+    single = Root.open(alloc_root / ALLOC_A)
+    assert single.single
+    for opened in (root, single):
+        reason = refused(snapshot_target(alloc, str(alloc_root / "x.tar"), opened, "/"))
+        assert reason == (f"{alloc_root / 'x.tar'} is in the client alloc root {alloc_root}, "
+                          "where tasks can change what is on the way; write the snapshot "
+                          "elsewhere")
+    assert f"is inside the client alloc root {alloc_root}:" in refused(
+        move_target(alloc, str(alloc_root / "x" / "y"), single, "/"))
+
+
+def test_what_looks_like_a_task_or_alloc_dir_is_no_destination(alloc, root, elsewhere):
+    """Outside any client root, a directory with a task dir's signs (local/
+    beside secrets/) or an alloc dir's (an alloc/ holding logs/) is still
+    refused, recognised as an alloc dir or not."""
+    job = elsewhere / "job"
+    (job / "local").mkdir(parents=True)
+    (job / "secrets").mkdir()
+    old = elsewhere / "old"
+    (old / "alloc" / "logs").mkdir(parents=True)
+    (old / "web").mkdir()
+    cases = {job / "local": f"is inside the task dir {job}",
+             old / "web": f"is inside what looks like an alloc dir {old}"}
+    for directory, reason in cases.items():
+        assert reason in refused(snapshot_target(alloc, str(directory / "x.tar"), root, "/"))
+        assert reason in refused(move_target(alloc, str(directory / "new"), root, "/"))
+
+
+def test_move_refuses_a_path_through_a_directory_others_can_change(alloc, root, elsewhere):
+    """A new alloc dir is built only where every directory on the way is the
+    operator's: one anyone can write (not sticky) could be swapped."""
+    shared = elsewhere / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    assert refused(move_target(alloc, str(shared / "new"), root, "/")) == (
+        f"{shared} can be written by other users: someone else could redirect the write; "
+        "choose a destination only you (or root) can change")
+    os.chmod(shared, 0o1777)  # sticky, as /tmp: no one else can rename what is ours in it
+    assert move_target(alloc, str(shared / "new"), root, "/") == MoveTarget(
+        str(shared / "new"), True)
+    (shared / "link").symlink_to(elsewhere)
+    os.chmod(shared, 0o777)
+    reason = "is a symbolic link in a directory other users can change"
+    assert reason in refused(move_target(alloc, str(shared / "link" / "new"), root, "/"))
+    assert reason in refused(snapshot_target(alloc, str(shared / "link" / "x.tar"), root, "/"))
+
+
+def test_run_move_makes_the_parents_it_names(alloc, root, elsewhere):
+    target = move_target(alloc, str(elsewhere / "a" / "b" / "new"), root, "/")
+    assert target.creates == (str(elsewhere / "a"), str(elsewhere / "a" / "b"))
+    assert run_move(alloc, target, root, "/", BusyRegistry()) is None
+    assert (elsewhere / "a" / "b" / "new" / "web" / "local" / "notes.txt").read_text() == (
+        "hello from the web task\n")
+    for made in target.creates:
+        st = os.stat(made)
+        assert st.st_uid == os.geteuid() and stat.S_IMODE(st.st_mode) == 0o755
+
+
+def test_a_failed_write_is_reported_as_itself_not_as_a_buffer_error(alloc, caplog):
+    """The writer a snapshot writes to releases its view of the buffer when
+    a write fails: the error is the write's (a closed pipe here), and the
+    marker that follows is tried on the same writer without a BufferError."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        with pytest.raises(AllocDirError, match="Broken pipe"):
+            alloc.snapshot(actions._CheckedWriter(write_end))
+    finally:
+        os.close(write_end)
+    assert "exports" not in caplog.text and "re-sized" not in caplog.text
+    assert "Broken pipe" in caplog.text  # the marker could not be written either, and says why

@@ -118,7 +118,7 @@ async def test_destroy_while_a_snapshot_runs_is_refused(alloc_root, tmp_path, mo
     started = threading.Event()
     real = AllocDir.snapshot
 
-    def slow(self, w, *, progress=None):
+    def slow(self, w, *, progress=None, room=None):
         started.set()
         release.wait(20)
         return real(self, w, progress=progress)
@@ -287,14 +287,14 @@ async def test_snapshot_to_a_tiny_tmpfs_is_refused_with_numbers(alloc_root, moun
         await type_into(pilot, app, "#path", str(small / "out.tar"))
         await pilot.press("enter")
         await wait_message(pilot, screen, f"Not enough space: the snapshot needs ~3.0 MiB, "
-                           f"1.0 MiB free on {small}")
+                           f"1.0 MiB free on {small}, 10.2 KiB of it kept free")
         assert not screen.running
     assert os.listdir(small) == []
     assert disk_state(alloc_root) == before
 
 
 @needs_root
-async def test_snapshot_that_fills_the_disk_anyway_is_removed(alloc_root, mounted, monkeypatch):
+async def test_snapshot_stops_before_a_file_that_grew_and_is_removed(alloc_root, mounted, monkeypatch):
     small = mounted("small", "1m")
     real = AllocDir.snapshot_estimate
 
@@ -315,8 +315,12 @@ async def test_snapshot_that_fills_the_disk_anyway_is_removed(alloc_root, mounte
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.finished, timeout=30, message="failure shown")
         message = message_of(screen)
-        assert message.startswith(f"Snapshot failed: No space left on device; the partial file "
-                                  f"{small}/.out.tar.")
+        # stopped before the file that grew, not when the file system was full
+        assert message.startswith("Snapshot failed: web/local/grown.bin needs 2.0 MiB, more "
+                                  "than there is room for: ")
+        assert "stopped before writing it (the allocation grew after the snapshot was " \
+               "estimated at ~" in message
+        assert f"; the partial file {small}/.out.tar." in message
         assert message.endswith(".partial was removed")
         assert "ERROR.log" not in message
         assert any(m == message for m in notifications(app))

@@ -102,7 +102,7 @@ async def test_snapshot_read_error_keeps_a_tar_ending_with_the_marker(alloc_root
     out = tmp_path / "out.tar"
     real = RealAllocDir.snapshot
 
-    def failing_read(self, w, *, progress=None):
+    def failing_read(self, w, *, progress=None, room=None):
         def boom(done):
             raise OSError(5, "Input/output error")
         return real(self, w, progress=boom)
@@ -128,7 +128,7 @@ async def test_snapshot_read_error_keeps_a_tar_ending_with_the_marker(alloc_root
 async def test_snapshot_garbage_is_removed_not_claimed(alloc_root, tmp_path, monkeypatch):
     """A failure that leaves no valid tar: the file is removed and the
     dialog never claims an error marker."""
-    def broken(self, w, *, progress=None):
+    def broken(self, w, *, progress=None, room=None):
         w.write(b"partial")
         raise OSError(5, "Input/output error")
 
