@@ -319,6 +319,41 @@ def run_as_nobody(fn: Callable[[], object], timeout: float = 60.0) -> object:
     return eval(text[3:])  # noqa: S307 - a repr of builtins we wrote ourselves
 
 
+def nobody_dir(base) -> str:
+    """A new directory ``base/nobody`` that nobody owns (to work in as nobody)."""
+    path = os.path.join(base, "nobody")
+    os.mkdir(path)
+    os.chown(path, NOBODY, NOBODY)
+    return path
+
+
+def alloc_with_a_secret(work: str):
+    """Run as nobody (without root secrets/ is a plain directory): an alloc
+    dir ``work/alloc/a1`` with a task ``web`` whose ``secrets/token`` holds
+    ``s.secret-token``; the alloc dir and the task dir."""
+    from allocdir import AllocDir
+
+    alloc = AllocDir(os.path.join(work, "alloc", "a1"))
+    alloc.build()
+    web = alloc.new_task_dir("web")
+    web.build()
+    with open(os.path.join(web.secrets_dir, "token"), "w") as f:
+        f.write("s.secret-token\n")
+    return alloc, web
+
+
+def holey_file(path: str, size: int, pieces: dict[int, bytes]) -> None:
+    """A file of ``size`` bytes that holds ``pieces`` (offset -> bytes) and
+    holes everywhere else, as ``truncate`` makes them in a moment."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        for offset, data in pieces.items():
+            os.pwrite(fd, data, offset)
+        os.ftruncate(fd, size)
+    finally:
+        os.close(fd)
+
+
 def make_deep(top: str, depth: int, name: str = "d") -> None:
     """``top/d/d/.../d`` ``depth`` levels deep, with a file at the bottom,
     made through fds (the path is longer than PATH_MAX)."""

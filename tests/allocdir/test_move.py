@@ -12,6 +12,8 @@ import pytest
 
 from allocdir import AllocDir, AllocDirError, NotBuiltError
 
+from tests.hostile import holey_file
+
 
 def _tree_digest(root: str) -> dict[str, tuple]:
     """Relative path -> (kind, mode, content hash or link target, mtime)."""
@@ -236,16 +238,6 @@ def test_move_across_file_systems_second_step_fails_loses_nothing(client_root, o
 # ---------------------------------------------------------------- room and holes (issue 16 item 10)
 
 
-def _holey(path: str, size: int, pieces: dict[int, bytes]) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        for offset, data in pieces.items():
-            os.pwrite(fd, data, offset)
-        os.ftruncate(fd, size)
-    finally:
-        os.close(fd)
-
-
 @pytest.mark.root
 def test_move_across_file_systems_keeps_holes(client_root, tmp_path, mounts):
     """A 256 MiB file with two small data regions takes a few blocks, and
@@ -257,8 +249,8 @@ def test_move_across_file_systems_keeps_holes(client_root, tmp_path, mounts):
     src.build()
     td = _fill(src)
     pieces = {4096: b"start", (200 << 20) + 7: b"late"}
-    _holey(os.path.join(td.local_dir, "sparse.db"), 256 << 20, pieces)
-    _holey(os.path.join(td.local_dir, "all-hole"), 64 << 20, {})
+    holey_file(os.path.join(td.local_dir, "sparse.db"), 256 << 20, pieces)
+    holey_file(os.path.join(td.local_dir, "all-hole"), 64 << 20, {})
     before = _tree_digest(td.local_dir)
     dst = AllocDir(small / "dst")
     dst.build()

@@ -19,6 +19,8 @@ import pytest
 
 from allocdir import SNAPSHOT_ERROR_TIME, AllocDirError, snapshot_error_filename
 
+from tests.hostile import holey_file
+
 
 def _members(buf: bytes) -> dict[str, tuple[tarfile.TarInfo, bytes | None]]:
     """Every member of a tar (stream-parsed, so a size mismatch breaks it)."""
@@ -410,26 +412,14 @@ def test_snapshot_memory_is_constant(tmp_path, measured):
 # files with holes, and the room hook (issue 16 item 9)
 
 
-def _holey(path: str, size: int, pieces: dict[int, bytes]) -> None:
-    """A file of ``size`` bytes that holds ``pieces`` (offset -> bytes) and
-    holes everywhere else."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        for offset, data in pieces.items():
-            os.pwrite(fd, data, offset)
-        os.ftruncate(fd, size)
-    finally:
-        os.close(fd)
-
-
 def test_a_file_with_holes_is_archived_as_its_data(alloc_with_task, tmp_path):
     """A task truncates a file to 1 TiB: the tar holds its data regions only
     (GNU tar's PAX sparse format 1.0), and Python's tarfile and GNU tar
     both read it back whole, holes restored."""
     local = alloc_with_task.task_dirs["web"].local_dir
     pieces = {0: b"head", 1 << 30: b"middle", (1 << 40) - 3: b"end"}
-    _holey(os.path.join(local, "huge.bin"), 1 << 40, pieces)
-    _holey(os.path.join(local, "only-hole"), 5 << 30, {})
+    holey_file(os.path.join(local, "huge.bin"), 1 << 40, pieces)
+    holey_file(os.path.join(local, "only-hole"), 5 << 30, {})
     out = tmp_path / "out.tar"
     with open(out, "wb") as f:
         result = alloc_with_task.snapshot(f)
@@ -467,7 +457,7 @@ def test_a_file_with_holes_keeps_its_data_and_long_names(alloc_with_task):
     local = alloc_with_task.task_dirs["web"].local_dir
     name = "ü" * 80 + ".db"
     pieces = {n * (1 << 20): os.urandom(5000) for n in range(40)}
-    _holey(os.path.join(local, name), 41 << 20, pieces)
+    holey_file(os.path.join(local, name), 41 << 20, pieces)
     members = _members(_snap(alloc_with_task))
     member, data = members[f"web/local/{name}"]
     assert member.sparse and member.size == 41 << 20

@@ -16,11 +16,13 @@ import time
 import pytest
 
 from allocdir import (
-    AllocDir, AllocDirError, AllocFileInfo, ChangeEvent, PathEscapesError, SecretReadError,
+    AllocDirError, AllocFileInfo, ChangeEvent, PathEscapesError, SecretReadError,
 )
 from allocdir.layout import snapshot_error_filename
 
-from tests.hostile import NOBODY, at_every_step, exchange, run_as_nobody
+from tests.hostile import (
+    NOBODY, alloc_with_a_secret, at_every_step, exchange, nobody_dir, run_as_nobody,
+)
 
 F_SETLEASE = 1024
 
@@ -114,25 +116,13 @@ def test_a_lease_held_by_the_task_blocks_nothing(alloc):
         assert "web/local/free.txt" in names and rel not in names
 
 
-def _nobody_dir(base) -> str:
-    path = os.path.join(base, "nobody")
-    os.mkdir(path)
-    os.chown(path, NOBODY, NOBODY)
-    return path
-
-
 def test_nonroot_hard_link_to_a_secret_is_refused(base):
     """Case 13: without root, secrets/ is a plain directory; a hard link from
     it into local/ must not carry the secret out."""
-    work = _nobody_dir(base)
+    work = nobody_dir(base)
 
     def scenario():
-        a = AllocDir(os.path.join(work, "alloc", "a1"))
-        a.build()
-        web = a.new_task_dir("web")
-        web.build()
-        with open(os.path.join(web.secrets_dir, "token"), "w") as f:
-            f.write("s.secret-token\n")
+        a, web = alloc_with_a_secret(work)
         os.makedirs(os.path.join(web.secrets_dir, "nested"))
         with open(os.path.join(web.secrets_dir, "nested", "key"), "w") as f:
             f.write("s.nested\n")

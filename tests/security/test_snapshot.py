@@ -12,10 +12,12 @@ import tarfile
 
 import pytest
 
-from allocdir import AllocDir, AllocDirError
+from allocdir import AllocDirError
 from allocdir.snapshot import SECRET_LINK
 
-from tests.hostile import Canary, Racer, exchange, make_deep, run_as_nobody
+from tests.hostile import (
+    Canary, Racer, alloc_with_a_secret, exchange, make_deep, nobody_dir, run_as_nobody,
+)
 
 SECRET = b"s.the-task-secret-token"
 
@@ -150,17 +152,10 @@ def test_nonroot_snapshot_leaves_out_a_secret_hard_linked_into_local(base):
     """Item 14 of issue 16: without root, secrets/ is a plain directory and a
     task can hard-link a secret into local/. read_at of the link refuses it;
     the snapshot does the same, and says so in what it left out."""
-    work = os.path.join(base, "nobody")
-    os.mkdir(work)
-    os.chown(work, 65534, 65534)
+    work = nobody_dir(base)
 
     def scenario():
-        a = AllocDir(os.path.join(work, "alloc", "a1"))
-        a.build()
-        web = a.new_task_dir("web")
-        web.build()
-        with open(os.path.join(web.secrets_dir, "token"), "w") as f:
-            f.write("s.secret-token\n")
+        a, web = alloc_with_a_secret(work)
         os.link(os.path.join(web.secrets_dir, "token"), os.path.join(web.local_dir, "tok"))
         with open(os.path.join(web.local_dir, "plain"), "w") as f:
             f.write("plain\n")
