@@ -30,7 +30,7 @@ from . import dirfd
 from .errors import AllocDirError
 from .layout import SNAPSHOT_ERROR_TIME
 from .room import Allowance, RoomHook
-from .sparse import Extents, data_extents, data_length, may_have_holes
+from .sparse import Extents, data_extents, data_length
 
 BLOCK = tarfile.BLOCKSIZE
 RECORD = tarfile.RECORDSIZE
@@ -256,6 +256,7 @@ class TarStream:
         self._out_fd = _fileno(out)
         self._progress = progress
         self._allowance = Allowance(room)
+        self._checked = room is not None  # tested inline: the per-file cost of small files
         self._pending = bytearray()  # small entries gathered into large writes
         self._remaining = 0  # content bytes still owed to the range being written
         self.written = 0  # bytes written to ``out``
@@ -285,6 +286,7 @@ class TarStream:
     def unlimited(self) -> None:
         """Stop asking for room: what follows is bounded (the error marker)."""
         self._allowance.hook = None
+        self._checked = False
 
     def _advance(self, n: int) -> None:
         self.content_bytes += n
@@ -293,7 +295,8 @@ class TarStream:
 
     def add_header(self, name: str, header: bytes) -> None:
         """Write the header block(s) of the entry ``name``, without content."""
-        self._allow(name, len(header))
+        if self._checked:
+            self._allow(name, len(header))
         self._write(header)
 
     def add_bytes(self, info: tarfile.TarInfo, data: bytes) -> None:
@@ -306,7 +309,8 @@ class TarStream:
         """Write ``header`` and exactly ``size`` bytes read from ``fd``:
         padded with zeros if the file shrank (or a read failed: the entry
         stays whole so the error marker can follow), cut if it grew."""
-        self._allow(name, len(header) + size + (-size % BLOCK))
+        if self._checked:
+            self._allow(name, len(header) + size + (-size % BLOCK))
         if size <= SMALL_FILE:
             data = os.read(fd, size) if size else b""
             if len(data) < size:
@@ -494,7 +498,8 @@ def _archive_file(archive: _Archive, dir_fd: int, name: str, tar_name: str) -> b
         if st.st_nlink > 1 and archive.linked_secret is not None and archive.linked_secret(st):
             result.skipped.append((tar_name, SECRET_LINK))
             return True
-        extents = data_extents(fd, st.st_size) if may_have_holes(st) else None
+        # may_have_holes(st), inline: this runs for every file
+        extents = data_extents(fd, st.st_size) if st.st_blocks * 512 < st.st_size else None
         if extents is None:
             archive.tar.add_file(tar_name, entry_header(tar_name, st), st.st_size, fd)
         else:
