@@ -107,34 +107,47 @@ def move_dir(m: Move) -> None:
 def source_refusal(source: str, st: os.stat_result, dir_fd: int, name: str) -> str:
     """Why the source ``name`` of ``dir_fd`` (``st`` its lstat), which is
     not a directory, is not moved."""
+    what = _kind_of(st, dir_fd, name)
     if stat.S_ISLNK(st.st_mode):
-        try:
-            target = os.readlink(name, dir_fd=dir_fd)
-        except OSError:
-            target = "?"
-        return (f"{source} is a symbolic link (to {target}), not a directory: only real "
-                "directories move (a link in the new allocation would lead its writes "
-                "elsewhere); nothing was moved")
-    return f"{source} is not a directory; nothing was moved"
+        return (f"{source} is {what}, not a directory: only real directories move (a link "
+                "in the new allocation would lead its writes elsewhere); nothing was moved")
+    return f"{source} is {what}, not a directory; nothing was moved"
+
+
+def _kind_of(st: os.stat_result, dir_fd: int, name: str) -> str:
+    """E.g. "a symbolic link (to /etc)", "a regular file"."""
+    if not stat.S_ISLNK(st.st_mode):
+        return "a regular file" if stat.S_ISREG(st.st_mode) else "a special file"
+    try:
+        return f"a symbolic link (to {os.readlink(name, dir_fd=dir_fd)})"
+    except OSError:
+        return "a symbolic link"
 
 
 def _check_renamed(m: Move, ident: tuple[int, int]) -> None:
     """After a rename by name: if a task swapped something else in for the
     checked directory just before it, and that is not a real directory,
-    put it back (or, a link being only a name, remove it) and refuse."""
+    give it back to the source and refuse. (A link no name is left for is
+    removed: its target, all it holds, is in the message.)"""
     try:
         st = dirfd.lstat_at(m.dst_fd, m.dst_name)
     except FileNotFoundError:
         return
     if dirfd.identity(st) == ident or stat.S_ISDIR(st.st_mode):
         return  # the directory checked, or another real directory of the task's
-    if _rename_noreplace(m.dst_fd, m.dst_name, m.src_fd, m.src_name):
-        fate = "it was put back"
+    what = f"{m.source} was {_kind_of(st, m.dst_fd, m.dst_name)}"
+    for name in (m.src_name, f"{m.src_name}.swapped-{os.urandom(3).hex()}"):
+        if _rename_noreplace(m.dst_fd, m.dst_name, m.src_fd, name):
+            fate = f"it was put back as {name}"
+            break
     else:
+        if not stat.S_ISLNK(st.st_mode):
+            raise AllocDirError(f"error moving {m.what}: {what}, swapped in while being moved; "
+                                f"it could not be put back and is at {m.target}")
         os.unlink(m.dst_name, dir_fd=m.dst_fd)
         fate = "it was removed from the target"
-    raise AllocDirError(f"error moving {m.what}: {m.source} was swapped for a symbolic link "
-                        f"or a file while being moved; {fate}, and the directory was not moved")
+    raise AllocDirError(f"error moving {m.what}: {what}, swapped in while being moved; {fate}, "
+                        "and the directory was not moved")
 
 
 _RENAME_NOREPLACE = 1
