@@ -16,6 +16,7 @@ from . import dirfd
 from .errors import AllocDirError, NotAnAllocDirError, NotBuiltError
 from .fileinfo import AllocFileInfo, FileList, scan_dir
 from .fsops import TreeSize, measure_at, remove_tree_at
+from .hardlinks import secret_link
 from .layout import (
     ALLOC_DIR_MODE, SHARED_ALLOC_DIRS, SHARED_ALLOC_NAME, SHARED_DATA_DIR, SHARED_DIR_MODE,
     TASK_LOCAL, snapshot_error_filename,
@@ -261,8 +262,8 @@ class AllocDir:
         result = SnapshotResult()
         root = real_root(self.alloc_dir)
 
-        def linked_secret(st: os.stat_result) -> bool:
-            return linked_into_secrets(root, st)
+        def linked_secret(st: os.stat_result) -> str:
+            return secret_link(root, st)
 
         try:
             alloc_fd = dirfd.open_dir(self.alloc_dir)

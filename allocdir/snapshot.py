@@ -388,11 +388,9 @@ class TarStream:
         self._flush_out()
 
 
-SECRET_LINK = "a hard link to a file in a task's secrets: not archived"
-"""Why a snapshot leaves out a file that is also in a secrets dir."""
-
-LinkedSecret = Callable[[os.stat_result], bool]
-"""Says whether a file (with more than one link) is also in a secrets dir."""
+LinkedSecret = Callable[[os.stat_result], str]
+"""Why a file with more than one link must be treated as a secret (it is
+also in a secrets dir, or that could not be ruled out), or ""."""
 
 
 @dataclass
@@ -426,7 +424,7 @@ def archive_tree(tar: TarStream, dir_fd: int, name: str, prefix: str,
     (:func:`dirfd.walk`): a directory swapped for a symlink mid-walk is
     archived as the link, never read through. Entries that vanish while
     being walked are skipped; so is a file with several links for which
-    ``linked_secret`` says it is also in a secrets dir."""
+    ``linked_secret`` gives a reason to treat it as a secret."""
     archive = _Archive(tar, result, linked_secret)
     for step in dirfd.walk(dir_fd, name, sort=True, where=prefix, runs=True):
         tar_name = f"{prefix}/{step.rel}" if step.rel else prefix
@@ -495,8 +493,10 @@ def _archive_file(archive: _Archive, dir_fd: int, name: str, tar_name: str) -> b
             raise
         return False  # swapped for a symlink since listed
     try:
-        if st.st_nlink > 1 and archive.linked_secret is not None and archive.linked_secret(st):
-            result.skipped.append((tar_name, SECRET_LINK))
+        secret = st.st_nlink > 1 and archive.linked_secret is not None \
+            and archive.linked_secret(st)
+        if secret:
+            result.skipped.append((tar_name, f"{secret}: not archived"))
             return True
         # may_have_holes(st), inline: this runs for every file
         extents = data_extents(fd, st.st_size) if st.st_blocks * 512 < st.st_size else None
