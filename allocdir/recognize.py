@@ -7,7 +7,12 @@ taken for one of them and acted on.
   A chroot task dir, whose ``alloc/`` is the shared dir bind-mounted, is not
   one.
 - A **client alloc root** (``<data_dir>/alloc``) is a directory whose
-  entries include alloc dirs.
+  entries include alloc dirs, or directories named by an alloc id (a UUID)
+  holding an ``alloc/``: a task owns ``alloc/`` and can rename ``data`` and
+  ``tmp`` away, but neither the alloc dir's name nor its ``alloc/`` (root
+  owns the client root and the alloc dir), so a client root whose only
+  allocation was tampered with is still one (its allocation is then shown
+  as "not an allocation" with :func:`why_not_alloc_dir`'s reason).
 - A **Nomad data_dir** has an ``alloc/`` that is a client alloc root, or an
   empty ``alloc/`` beside ``client/``, ``server/`` or ``plugins/``.
 
@@ -18,7 +23,9 @@ directories, and no symlink is followed below the path given.
 from __future__ import annotations
 
 import enum
+import errno
 import os
+import re
 import stat
 from dataclasses import dataclass
 
@@ -28,6 +35,9 @@ from .layout import SHARED_ALLOC_DIRS, SHARED_ALLOC_NAME
 # How many of alloc/'s data, logs, tmp an alloc dir must hold: a move to a
 # newer allocation takes data away; an alloc id is never one of these names.
 _SHARED_DIRS_NEEDED = 2
+
+#: What Nomad names an allocation's directory: its id, a UUID.
+ALLOC_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
 #: Entries beside ``alloc/`` that only a Nomad data_dir has.
 DATA_DIR_MARKERS = ("client", "server", "plugins")
@@ -81,22 +91,40 @@ def _open(path: str | os.PathLike, dir_fd: int | None = None) -> int:
 
 def _alloc_dir_at(dir_fd: int, name: str | None) -> bool:
     """Whether ``name`` in ``dir_fd`` (or ``dir_fd`` itself) is an alloc dir."""
+    return _problem_at(dir_fd, name) is None
+
+
+def _problem_at(dir_fd: int, name: str | None) -> str | None:
+    """Why ``name`` in ``dir_fd`` (or ``dir_fd`` itself) is not an alloc dir,
+    in words; None when it is one."""
     try:
         fd = _open(name, dir_fd) if name is not None else os.dup(dir_fd)
-    except OSError:
-        return False
+    except OSError as exc:
+        return f"cannot be opened ({_strerror(exc)})"
     try:
         shared = _open(SHARED_ALLOC_NAME, fd)
-    except OSError:
-        return False
+    except FileNotFoundError:
+        return f"no {SHARED_ALLOC_NAME}/ in it"
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            return f"{SHARED_ALLOC_NAME} is not a directory"
+        return f"{SHARED_ALLOC_NAME}/ cannot be opened ({_strerror(exc)})"
     finally:
         os.close(fd)
     try:
         if is_mount_root(shared):
-            return False  # a chroot task dir: its alloc/ is the shared dir bind-mounted
-        return sum(_exists_at(shared, sub) for sub in SHARED_ALLOC_DIRS) >= _SHARED_DIRS_NEEDED
+            # a chroot task dir: its alloc/ is the shared dir bind-mounted
+            return f"{SHARED_ALLOC_NAME}/ is a mount point (a task dir's)"
+        missing = [sub for sub in SHARED_ALLOC_DIRS if not _exists_at(shared, sub)]
+        if len(SHARED_ALLOC_DIRS) - len(missing) >= _SHARED_DIRS_NEEDED:
+            return None
+        return f"{SHARED_ALLOC_NAME}/ lacks {', '.join(sorted(missing))}"
     finally:
         os.close(shared)
+
+
+def _strerror(exc: OSError) -> str:
+    return os.strerror(exc.errno).lower() if exc.errno else str(exc)
 
 
 def _exists_at(dir_fd: int, name: str) -> bool:
@@ -111,15 +139,22 @@ def _exists_at(dir_fd: int, name: str) -> bool:
 def is_alloc_dir(path: str | os.PathLike) -> bool:
     """True when ``path`` is an alloc dir: its ``alloc/`` holds (two of)
     ``data``, ``logs`` and ``tmp``, and it is not itself named ``alloc``."""
+    return why_not_alloc_dir(path) is None
+
+
+def why_not_alloc_dir(path: str | os.PathLike) -> str | None:
+    """Why ``path`` is not an alloc dir, in words an operator reads after
+    "not an allocation: " (e.g. "alloc/ lacks data, tmp"); None when it is
+    one. Only names and types are looked at, as :func:`is_alloc_dir` does."""
     path = os.path.abspath(os.fspath(path))
     if os.path.basename(path) == SHARED_ALLOC_NAME:
-        return False
+        return f"named {SHARED_ALLOC_NAME}"
     try:
         fd = _open(path)
-    except OSError:
-        return False
+    except OSError as exc:
+        return f"cannot be opened ({_strerror(exc)})"
     try:
-        return _alloc_dir_at(fd, None)
+        return _problem_at(fd, None)
     finally:
         os.close(fd)
 
@@ -128,7 +163,28 @@ def _holds_alloc_dir(dir_fd: int) -> bool:
     with os.scandir(dir_fd) as entries:
         names = [e.name for e in entries
                  if e.name != SHARED_ALLOC_NAME and e.is_dir(follow_symlinks=False)]
-    return any(_alloc_dir_at(dir_fd, name) for name in names)
+    return any(_alloc_dir_at(dir_fd, name) for name in names) or \
+        any(_tampered_alloc_dir_at(dir_fd, name) for name in names if ALLOC_ID.match(name))
+
+
+def _tampered_alloc_dir_at(dir_fd: int, name: str) -> bool:
+    """Whether ``name`` (an alloc id) holds an ``alloc/`` directory that is
+    not a mount (a chroot task dir's): what a task cannot take away from its
+    allocation."""
+    try:
+        fd = _open(name, dir_fd)
+    except OSError:
+        return False
+    try:
+        shared = _open(SHARED_ALLOC_NAME, fd)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    try:
+        return not is_mount_root(shared)
+    finally:
+        os.close(shared)
 
 
 def recognize(path: str | os.PathLike) -> Recognized:

@@ -20,6 +20,9 @@ from allocdir import (
     recognize,
 )
 
+from allocdir.recognize import why_not_alloc_dir
+
+from .strays import StrayDirs
 from .text import printable
 
 
@@ -36,10 +39,13 @@ def _reason(exc: OSError) -> str:
 
 @dataclass
 class Discovery:
-    """The allocations found under a root, and those that could not be read."""
+    """The allocations found under a root, the directories there that are
+    not allocations (see ``inspector.core.strays``), and those that could
+    not be read."""
 
     allocs: list[AllocDir] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)  # alloc id -> reason
+    strays: StrayDirs = field(default_factory=StrayDirs)
 
 
 @dataclass(frozen=True)
@@ -108,11 +114,14 @@ class Root:
     def discover(self) -> Discovery:
         """Read the allocations from disk (blocking: call it from a worker).
 
-        Under a root only entries recognised as alloc dirs are listed; a
-        symlink is never followed to one, and a directory that cannot be
-        looked into is reported rather than silently left out.
+        Under a root, entries recognised as alloc dirs are allocations and
+        every other directory is a stray, with the reason (a task can hide
+        its allocation by renaming its ``alloc/data``); a symlink is never
+        followed, and a directory that cannot be looked into is reported
+        rather than silently left out.
         """
-        found = Discovery()
+        found = Discovery(strays=StrayDirs(
+            os.path.dirname(self.path) if self.single else self.path))
         if self.single:
             self._add(found, self.path)
             return found
@@ -126,8 +135,12 @@ class Root:
             path = os.path.join(self.path, name)
             if not os.access(path, os.R_OK | os.X_OK):
                 found.errors[name] = "permission denied"
-            elif is_alloc_dir(path):
+                continue
+            problem = why_not_alloc_dir(path)
+            if problem is None:
                 self._add(found, path)
+            else:
+                found.strays.add(name, problem)
         return found
 
     @staticmethod
@@ -136,7 +149,7 @@ class Root:
         try:
             found.allocs.append(AllocDir.discover(path))
         except NotAnAllocDirError:
-            pass  # changed since it was recognised
+            found.strays.add(name, "changed while being looked at")
         except FileNotFoundError:
             found.errors[name] = "no longer exists"
         except OSError as exc:
