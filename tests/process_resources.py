@@ -57,3 +57,20 @@ class Resources:
             if time.monotonic() > deadline:
                 return now
             time.sleep(0.05)
+
+
+def process_cpu() -> float:
+    """CPU seconds this process has used, every thread (user + system)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def rss_mb() -> float:
+    """This process's resident memory now (VmRSS), in MB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0

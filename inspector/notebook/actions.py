@@ -30,6 +30,7 @@ from ..core import actions as core
 from ..core.actions import BusyRegistry, Refused
 from .html import name_html
 from ..core.roots import Root, RootError
+from ..core.strays import NonAllocDir
 from ..core.text import printable
 from ._ui import UiScheduler, Widget, widgets
 from .roots import root_of
@@ -181,6 +182,14 @@ class ActionJob(Widget):
         return f"{printable(self._title_text)} [{state}] {printable(self.message)}"
 
 
+def _refuse_non_alloc(verb: str, *targets) -> None:
+    """Raise ActionRefused, at once, when a target is a directory of the root
+    that is not an allocation (``root.lookup`` hands those out, read-only)."""
+    for target in targets:
+        if isinstance(target, NonAllocDir):
+            raise ActionRefused(target.refusal(verb))
+
+
 def root_for(alloc: AllocDir) -> Root:
     """What protects ``alloc``'s surroundings: the root it was opened from
     with ``open_root``; else its client alloc root (and the Nomad data_dir
@@ -213,6 +222,7 @@ def snapshot(alloc: AllocDir, path: str | os.PathLike[str], *,
     much meanwhile that the file system would drop below its reserve stops
     it, named.
     """
+    _refuse_non_alloc("snapshot", alloc)
     typed = os.fspath(path)
     job = ActionJob(f"Snapshot of {alloc.alloc_id} to {typed}", cancellable=True)
 
@@ -262,6 +272,7 @@ def move(dst: AllocDir | str | os.PathLike[str], src: AllocDir,
     a task dir), a path through a directory someone else can change, a
     read-only file system, or while another action runs on either side.
     """
+    _refuse_non_alloc("move", src, dst)
     names = list(src.task_dirs) if tasks is None else [str(t) for t in tasks]
     # The core moves every task of the source it is given: give it a copy
     # that knows only the tasks asked for (names checked here, at once).
@@ -302,6 +313,7 @@ def destroy(alloc: AllocDir, *, confirm: str | None = None) -> ActionJob:
     alloc dir, the client alloc root or a data_dir, a mount point, or while
     another action runs on it.
     """
+    _refuse_non_alloc("destroy", alloc)
     if confirm != alloc.alloc_id:
         given = "no confirm=" if confirm is None else f"confirm={printable(confirm)!r}"
         raise ConfirmationError(

@@ -10,6 +10,12 @@ never becomes 100k options at once; a task's ``secrets/`` (and
 ``private/``) is shown locked and never listed; FIFOs, sockets and devices
 are marked and never opened. Names go through ``printable``: what a task
 names its files cannot break the list.
+
+Directories of a client root that are not allocations (a task can hide
+its allocation by renaming its ``alloc/data``) are listed after the
+allocations with the reason, in batches too, and browse read-only
+(:mod:`inspector.core.strays`). Whatever a listing raises, it is shown on
+its entry (or below the tree), and the rest of the tree is still listed.
 """
 
 from __future__ import annotations
@@ -17,11 +23,13 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
-from allocdir import SHARED_ALLOC_NAME, AllocDir, AllocDirError, AllocFileInfo, PathEscapesError
+from allocdir import SHARED_ALLOC_NAME, AllocDir, AllocFileInfo
 from allocdir.display import kind_of, size_words
 
 from .html import name_html
+from ..core.failure import failure_text
 from ..core.listing import link_target
+from ..core.strays import NonAllocDir, StrayDirs
 from ..core.text import printable
 from ._ui import SerialQueue, UiScheduler, Widget, await_until, widgets
 from .roots import NotebookRoot
@@ -33,8 +41,9 @@ SECRET_DIRS = ("secrets", "private")
 INDENT = "\u00a0\u00a0\u00a0"  # no-break spaces: a list box collapses plain ones
 ROWS = 30
 
-ALLOC, DIR, FILE, SPECIAL, SECRET, MORE, NOTE = (
-    "alloc", "dir", "file", "special", "secret", "more", "note")
+ALLOC, STRAY, DIR, FILE, SPECIAL, SECRET, MORE, NOTE = (
+    "alloc", "stray", "dir", "file", "special", "secret", "more", "note")
+_DIRS = (ALLOC, STRAY, DIR)
 
 
 def is_secret_dir(rel: str) -> bool:
@@ -59,7 +68,7 @@ class Node:
     loaded: bool = False
     loading: bool = False
     children: list[int] = field(default_factory=list)
-    rest: list[AllocFileInfo] = field(default_factory=list)  # MORE: not yet added
+    rest: list = field(default_factory=list)  # MORE: entries (or stray indices) not yet added
 
 
 def _listing(alloc: AllocDir, rel: str) -> list[AllocFileInfo]:
@@ -84,8 +93,9 @@ class Browser(Widget):
         self.target = target
         self._ui = UiScheduler()
         self._queue = SerialQueue()
-        self._nodes: dict[int, Node] = {}  # worker-owned, as is _top
+        self._nodes: dict[int, Node] = {}  # worker-owned, as are _top and _strays
         self._top: list[int] = []
+        self._strays = StrayDirs()
         self._next_key = 0
         self._syncing = False
 
@@ -109,7 +119,7 @@ class Browser(Widget):
 
     def refresh(self) -> None:
         """Look at the disk again: the allocations and the expanded directories."""
-        self._queue.submit(self._load_top)
+        self._submit(self._load_top, "listing the allocations")
 
     def labels(self) -> list[str]:
         """The tree's lines, as shown."""
@@ -127,13 +137,13 @@ class Browser(Widget):
                 self._say(f"{name_html(rel)} is not in the tree: expand its parent first")
             elif not node.expanded:
                 self._toggle(node)
-        self._queue.submit(op)
+        self._submit(op, f"expanding {rel or target.alloc_id}")
         return self
 
     def open(self, rel: str, alloc: AllocDir | str | None = None, **options) -> Viewer:
         """Open the file ``rel`` of ``alloc`` in the pane (as choosing it does)."""
         target = self._alloc(alloc)
-        self._queue.submit(lambda: self.viewer.open(target, rel, **options))
+        self._submit(lambda: self.viewer.open(target, rel, **options), f"opening {rel}")
         return self.viewer
 
     def wait(self, timeout: float = 10.0) -> Browser:
@@ -154,11 +164,21 @@ class Browser(Widget):
 
     # -- the tree (worker thread) ---------------------------------------------
 
-    def _allocs(self) -> tuple[list[AllocDir], str]:
+    def _submit(self, op, doing: str) -> None:
+        """Queue ``op``; whatever it raises is said below the tree, and the
+        operations after it still run."""
+        def guarded() -> None:
+            try:
+                op()
+            except Exception as exc:
+                self._say(f"{name_html(doing)} failed: {name_html(failure_text(exc, doing))}")
+        self._queue.submit(guarded)
+
+    def _allocs(self) -> tuple[list[AllocDir], StrayDirs, str]:
         if isinstance(self.target, NotebookRoot):
             self.target.refresh()
-            return self.target.allocs, self.target.description
-        return [self.target], f"alloc dir {printable(self.target.alloc_dir)}"
+            return self.target.allocs, self.target.strays, self.target.description
+        return [self.target], StrayDirs(), f"alloc dir {printable(self.target.alloc_dir)}"
 
     def _single(self, allocs: list[AllocDir]) -> bool:
         return not isinstance(self.target, NotebookRoot) or (
@@ -168,9 +188,9 @@ class Browser(Widget):
         expanded = {(n.alloc.alloc_dir if n.alloc else "", n.rel)
                     for n in self._nodes.values() if n.expanded}
         try:
-            allocs, description = self._allocs()
+            allocs, strays, description = self._allocs()
         except Exception as exc:
-            self._say(f"cannot list: {name_html(exc)}")
+            self._say(f"cannot list: {name_html(failure_text(exc, 'listing the allocations'))}")
             return
         nodes: dict[int, Node] = {}
         top: list[int] = []
@@ -183,19 +203,22 @@ class Browser(Widget):
             nodes[key] = Node(key, ALLOC, alloc, "", 0,
                               f"{printable(alloc.alloc_id)}  ({tasks})")
             top.append(key)
-        self._nodes, self._top = nodes, top
+        top.extend(self._stray_nodes(nodes, strays, list(range(len(strays)))))
+        self._nodes, self._top, self._strays = nodes, top, strays
         # Open again what was open, as far as it still exists.
         pending = list(top)
         while pending:
             node = nodes[pending.pop(0)]
-            if node.kind in (ALLOC, DIR) and \
+            if node.kind in _DIRS and \
                     (node.alloc.alloc_dir if node.alloc else "", node.rel) in expanded:
                 self._list_into(node)
                 pending.extend(node.children)
         count = len(allocs)
+        others = (f" · {len(strays):,} {'directory' if len(strays) == 1 else 'directories'} "
+                  "that are not allocations") if len(strays) else ""
         header = (f'<span style="font-family:var(--jp-code-font-family,monospace);'
                   f'font-size:12px"><b>{name_html(description)}</b> · {count} '
-                  f'{"allocation" if count == 1 else "allocations"}</span>')
+                  f'{"allocation" if count == 1 else "allocations"}{others}</span>')
         self._ui.call(setattr, self.header, "value", header)
         self._publish()
 
@@ -215,7 +238,7 @@ class Browser(Widget):
             key = self._new_key()
             nodes[key] = Node(key, NOTE, alloc, rel, depth + 1, f"({listing})")
             return [key]
-        keys = [self._entry_node(nodes, alloc, rel, depth + 1, info)
+        keys = [self._safe_entry_node(nodes, alloc, rel, depth + 1, info)
                 for info in listing[:BATCH]]
         if len(listing) > BATCH:
             keys.append(self._more_node(nodes, alloc, rel, depth + 1, listing[BATCH:]))
@@ -225,13 +248,40 @@ class Browser(Widget):
             keys.append(key)
         return keys
 
-    def _more_node(self, nodes: dict[int, Node], alloc: AllocDir, rel: str, depth: int,
-                   rest: list[AllocFileInfo]) -> int:
+    def _more_node(self, nodes: dict[int, Node], alloc: AllocDir | None, rel: str, depth: int,
+                   rest: list) -> int:
         key = self._new_key()
         nodes[key] = Node(key, MORE, alloc, rel, depth,
                           f"… {len(rest):,} more (choose to show {min(BATCH, len(rest))})",
                           rest=rest)
         return key
+
+    def _stray_nodes(self, nodes: dict[int, Node], strays: StrayDirs,
+                     indices: list[int]) -> list[int]:
+        """Top-level nodes for the directories that are not allocations: the
+        first :data:`BATCH` of ``indices``, then a "… N more" node."""
+        keys = []
+        for index in indices[:BATCH]:
+            key = self._new_key()
+            fs = strays.fs(index)
+            nodes[key] = Node(key, STRAY, fs, "", 0,
+                              f"{printable(fs.alloc_id)}  ({printable(fs.description)})")
+            keys.append(key)
+        if len(indices) > BATCH:
+            keys.append(self._more_node(nodes, None, "", 0, indices[BATCH:]))
+        return keys
+
+    def _safe_entry_node(self, nodes: dict[int, Node], alloc: AllocDir, parent: str,
+                         depth: int, info: AllocFileInfo) -> int:
+        """:meth:`_entry_node`, or a note saying why that entry cannot be shown."""
+        try:
+            return self._entry_node(nodes, alloc, parent, depth, info)
+        except Exception as exc:
+            key = self._new_key()
+            rel = posixpath.join(parent, info.name) if parent else info.name
+            nodes[key] = Node(key, NOTE, alloc, rel, depth, f"{printable(info.name)}  "
+                              f"({failure_text(exc, f'looking at {rel}')})")
+            return key
 
     def _entry_node(self, nodes: dict[int, Node], alloc: AllocDir, parent: str, depth: int,
                     info: AllocFileInfo) -> int:
@@ -259,7 +309,7 @@ class Browser(Widget):
         node = self._nodes.get(key)
         if node is None:
             return
-        if node.kind in (ALLOC, DIR):
+        if node.kind in _DIRS:
             self._toggle(node)
         elif node.kind == FILE:
             self.viewer.open(node.alloc, node.rel)
@@ -286,11 +336,15 @@ class Browser(Widget):
     def _more(self, node: Node) -> None:
         parent = next((n for n in self._nodes.values() if node.key in n.children), None)
         siblings = parent.children if parent is not None else self._top
-        batch, rest = node.rest[:BATCH], node.rest[BATCH:]
-        keys = [self._entry_node(self._nodes, node.alloc, node.rel, node.depth, info)
-                for info in batch]
-        if rest:
-            keys.append(self._more_node(self._nodes, node.alloc, node.rel, node.depth, rest))
+        if node.alloc is None:  # directories of the root that are not allocations
+            keys = self._stray_nodes(self._nodes, self._strays, node.rest)
+        else:
+            batch, rest = node.rest[:BATCH], node.rest[BATCH:]
+            keys = [self._safe_entry_node(self._nodes, node.alloc, node.rel, node.depth, info)
+                    for info in batch]
+            if rest:
+                keys.append(self._more_node(self._nodes, node.alloc, node.rel, node.depth,
+                                            rest))
         at = siblings.index(node.key)
         siblings[at:at + 1] = keys
         del self._nodes[node.key]
@@ -315,7 +369,7 @@ class Browser(Widget):
     def _find(self, rel: str, alloc: AllocDir) -> Node | None:
         rel = rel.strip("/")
         for node in self._nodes.values():
-            if node.kind in (ALLOC, DIR) and node.rel == rel and node.alloc is not None \
+            if node.kind in _DIRS and node.rel == rel and node.alloc is not None \
                     and node.alloc.alloc_dir == alloc.alloc_dir:
                 return node
         return None
@@ -323,7 +377,7 @@ class Browser(Widget):
     @staticmethod
     def _label(node: Node) -> str:
         indent = INDENT * max(0, node.depth)
-        if node.kind in (ALLOC, DIR):
+        if node.kind in _DIRS:
             arrow = "▾" if node.expanded else "▸"
             return f"{indent}{arrow} {node.label}"
         return f"{indent}\u00a0\u00a0{node.label}"
@@ -335,7 +389,7 @@ class Browser(Widget):
         if self._syncing or key is None:
             return
         self._set_value(None)  # so that choosing the same line again acts again
-        self._queue.submit(lambda: self._choose(key))
+        self._submit(lambda: self._choose(key), "opening the line chosen")
 
     def _set_options(self, options: list[tuple[str, int]]) -> None:
         self._syncing = True
@@ -357,15 +411,15 @@ class Browser(Widget):
                  if text_html else "")
         self._ui.call(setattr, self.notice, "value", value)
 
-    def _alloc(self, alloc) -> AllocDir:
-        if isinstance(alloc, AllocDir):
+    def _alloc(self, alloc) -> AllocDir | NonAllocDir:
+        if isinstance(alloc, (AllocDir, NonAllocDir)):
             return alloc
         if isinstance(self.target, NotebookRoot):
             if alloc is None:
                 if len(self.target) != 1:
                     raise ValueError("name the allocation: several are browsed")
                 return self.target[0]
-            return self.target[alloc]
+            return self.target.lookup(alloc)
         return self.target
 
     def _plain(self) -> str:
@@ -373,15 +427,12 @@ class Browser(Widget):
 
 
 def _safe_listing(alloc: AllocDir, rel: str):
-    """The listing, or a one-line reason it failed (shown in the tree)."""
+    """The listing, or a one-line reason it failed (shown in the tree):
+    whatever the listing raised, the rest of the tree is still listed."""
     try:
         return _listing(alloc, rel)
-    except PathEscapesError:
-        return "escapes the alloc dir"
-    except FileNotFoundError:
-        return "no longer exists"
-    except (OSError, AllocDirError) as exc:
-        return printable(getattr(exc, "strerror", None) or exc)
+    except Exception as exc:
+        return failure_text(exc, f"listing {rel or alloc.alloc_id}")
 
 
 def browse(target: NotebookRoot | AllocDir, *, rows: int = ROWS) -> Browser:

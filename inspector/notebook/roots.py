@@ -7,7 +7,9 @@ Nomad data_dir (browsed as its ``alloc/``). ``root["5fc98185"]`` is the
 ``.stat``, ``.read_at``… are the library's own.
 
 Display: a :class:`NotebookRoot` shows as a table (allocations, tasks,
-sizes, ages, live logs). The table is gathered when it is displayed, with
+sizes, ages, live logs), then the directories of the root that are not
+allocations, each with the reason (a task can hide its allocation by
+renaming its ``alloc/data``; :mod:`inspector.core.strays`). The table is gathered when it is displayed, with
 ``allocdir.display.summarize_alloc`` for each allocation: bounded listings
 and walks, no file content, no secrets dir, no FIFO. The rendering itself
 (:func:`root_html`) is a pure function of what was gathered.
@@ -25,6 +27,7 @@ from allocdir import display
 from allocdir.display import AllocSummary, age_html, esc, is_live, size_html
 
 from ..core.roots import Discovery, Root, RootError
+from ..core.strays import NOT_AN_ALLOCATION, NonAllocDir, StrayDirs
 
 ROWS_SUMMARIZED = 100
 """Allocations gathered and shown in a root's table; the rest are counted."""
@@ -56,6 +59,9 @@ class RootSummary:
     allocs: tuple[AllocSummary, ...]
     more: int = 0
     errors: tuple[tuple[str, str], ...] = ()
+    strays: tuple[tuple[str, str], ...] = ()
+    """Directories that are not allocations (the first ones): (name, reason)."""
+    more_strays: int = 0
 
 
 class NotebookRoot:
@@ -95,6 +101,12 @@ class NotebookRoot:
         return dict(self._discovery.errors)
 
     @property
+    def strays(self) -> StrayDirs:
+        """The directories of the root that are not allocations, with the
+        reason of each (``.names``, ``.reason(i)``, ``.fs(i)`` to read one)."""
+        return self._discovery.strays
+
+    @property
     def ids(self) -> list[str]:
         """The alloc ids, sorted."""
         return [a.alloc_id for a in self._discovery.allocs]
@@ -131,6 +143,17 @@ class NotebookRoot:
         self.refresh()  # it may have been created since the root was opened
         return self._match(key)
 
+    def lookup(self, key: str | int) -> AllocDir | NonAllocDir:
+        """As ``root[key]``, and also a directory of the root that is not an
+        allocation, by its exact name: read-only, every action refused."""
+        try:
+            return self[key]
+        except AllocLookupError:
+            index = self.strays.find(key) if isinstance(key, str) else None
+            if index is None:
+                raise
+            return self.strays.fs(index)
+
     def _match(self, key: object) -> AllocDir:
         allocs = self._discovery.allocs
         if isinstance(key, int):
@@ -162,9 +185,13 @@ class NotebookRoot:
         now = now or datetime.now(timezone.utc)
         allocs = self._discovery.allocs
         shown = tuple(display.summarize_alloc(a, now=now) for a in allocs[:ROWS_SUMMARIZED])
+        strays = self._discovery.strays
         return RootSummary(self.root.description, self.path, now, shown,
                            max(0, len(allocs) - ROWS_SUMMARIZED),
-                           tuple(sorted(self._discovery.errors.items())))
+                           tuple(sorted(self._discovery.errors.items())),
+                           tuple((strays.names[i], strays.reason(i))
+                                 for i in range(min(len(strays), ROWS_SUMMARIZED))),
+                           max(0, len(strays) - ROWS_SUMMARIZED))
 
     def _repr_html_(self) -> str:
         return root_html(self.summary())
@@ -218,6 +245,13 @@ def root_html(summary: RootSummary) -> str:
     if summary.more:
         rows.append(f'<tr><td colspan="5" style="{td};{dim}">… and {summary.more:,} more '
                     "allocations (index the root to reach them)</td></tr>")
+    for name, reason in summary.strays:
+        rows.append(f'<tr><td style="{td}"><code>{esc(name)}</code></td>'
+                    f'<td colspan="4" style="{td};color:#8a6d00">{NOT_AN_ALLOCATION}: '
+                    f"{esc(reason)}</td></tr>")
+    if summary.more_strays:
+        rows.append(f'<tr><td colspan="5" style="{td};{dim}">… and {summary.more_strays:,} '
+                    "more directories that are not allocations (root.strays)</td></tr>")
     for name, reason in summary.errors:
         rows.append(f'<tr><td style="{td}"><code>{esc(name)}</code></td>'
                     f'<td colspan="4" style="{td};color:#b22b31">{esc(reason)}</td></tr>')
@@ -247,6 +281,10 @@ def root_text(summary: RootSummary) -> str:
                      f"live: {', '.join(live) or 'none'}")
     if summary.more:
         lines.append(f"  … and {summary.more:,} more")
+    for name, reason in summary.strays:
+        lines.append(f"  {display.visible(name)}: {NOT_AN_ALLOCATION}: {display.visible(reason)}")
+    if summary.more_strays:
+        lines.append(f"  … and {summary.more_strays:,} more directories that are not allocations")
     for name, reason in summary.errors:
         lines.append(f"  {display.visible(name)}: {display.visible(reason)}")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from allocdir import AllocDir
 
 from ..core.busy import BusyRegistry
 from ..core.roots import Root
+from ..core.strays import NonAllocDir
 from ..core.text import printable
 from ..core.viewing import FirstScreen
 from . import startup
@@ -314,7 +315,9 @@ class InspectorApp(App[None]):
         """The allocation an action applies to, or None after saying why.
 
         With the cursor on the root node nothing is picked (not even the
-        open file's allocation): the root is not an allocation.
+        open file's allocation): the root is not an allocation. Nor is a
+        directory of the root that lacks an alloc dir's layout: every
+        action on it is refused with the reason.
         """
         cursor = self.alloc_tree.cursor_node
         if cursor is not None and cursor.data is not None and cursor.data.kind == ROOT:
@@ -327,6 +330,9 @@ class InspectorApp(App[None]):
         alloc = self.current_alloc()
         if alloc is None:
             self.notify("Select an allocation first", severity="warning", markup=False)
+        elif isinstance(alloc, NonAllocDir):
+            self.notify(alloc.refusal(verb), severity="warning", markup=False)
+            return None
         return alloc
 
     def action_snapshot(self) -> None:

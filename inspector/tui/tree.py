@@ -10,7 +10,14 @@ Directories are listed through `AllocDirFS.list` in a thread worker when a
 node is first expanded; an expanded directory is watched (inotify, through
 :class:`~inspector.core.dirwatch.DirWatcher`) and listed again when it
 changes, at most four times a second (less often for a directory that takes
-long to list). Ages are redrawn as they tick. Rotated logs
+long to list). Ages are redrawn as they tick; when an allocation's logs were
+last written comes from the same watcher
+(:class:`~inspector.core.logtimes.LogTimes`), not from listing them.
+Directories of a client root that are not allocations are listed after the
+allocations, with the reason, and browse read-only
+(:mod:`inspector.core.strays`). Whatever a worker meets (a task can make a
+listing raise), it ends as a message on the node, never as the app's end.
+Rotated logs
 `<task>.<stream>.0..N` show as one node for the set, expandable to its
 files. `&` narrows every listed directory to the names containing a text;
 `o` orders by name (natural: `.2` before `.10`) or newest first. A task's
@@ -20,6 +27,7 @@ refusal.
 
 from __future__ import annotations
 
+import os
 import time
 import weakref
 from datetime import datetime, timezone
@@ -27,37 +35,35 @@ from typing import Any
 
 from rich.segment import Segment
 from rich.text import Text
-from textual import events, work
+from textual import events, on, work
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.worker import Worker, WorkerState
 
-from allocdir import SHARED_ALLOC_NAME, AllocDir, AllocDirError, AllocFileInfo, PathEscapesError
-from allocdir.fileinfo import utc_from_timestamp
-from allocdir.plaintext import age_words, size_words
+from allocdir import SHARED_ALLOC_NAME, AllocDir, AllocFileInfo
 
-from ..core.listing import K_DIR, K_LINK, K_SPECIAL, MTIME, NAME, Listing, link_target
+from ..core.failure import failure_text
+from ..core.listing import K_DIR, K_SPECIAL, MTIME, NAME, Listing, link_target
 from ..core.roots import Discovery, Root
+from ..core.strays import StrayDirs
 from ..core.text import printable
+from ..core.treewatch import REFRESH_PER_SECOND, TreeWatch
+from .tree_labels import (  # noqa: F401 (special_tag: part of the tree's API)
+    ALLOC, CONTAINERS, DIR, FILE, NOTE, ROOT, SECRET, SECRET_FILE, SET, SPECIAL, STRAY,
+    node_label, special_tag,
+)
 
 SECRET_DIRS = ("secrets", "private")
 """Task subdirectories whose files are locked (Nomad's secrets, newer `private/`)."""
 
-REFRESH_PER_SECOND = 4
-"""At most this many listings again per second of a changed directory."""
 AGE_TICK = 5.0
-"""Seconds between redraws of the ages (and looks at the allocations' logs)."""
+"""Seconds between redraws of the ages (and looks at logs dirs that are due one)."""
 DROP_LISTING_OVER = 5000
 """A collapsed directory with more entries forgets its listing (it is listed again on expand)."""
-
-# Node kinds.
-ROOT, ALLOC, DIR, FILE, SPECIAL, SECRET, SECRET_FILE, SET, NOTE = (
-    "root", "alloc", "dir", "file", "special", "secret", "secret-file", "set", "note"
-)
-_CONTAINERS = (ROOT, ALLOC, DIR, SECRET, SET)
 
 Key = tuple[str, str]
 """Identifies a node across refreshes: (alloc dir path, rel path)."""
@@ -75,16 +81,6 @@ def is_secret_dir(rel: str) -> bool:
         and parts[0] != SHARED_ALLOC_NAME
         and parts[1].lower() in SECRET_DIRS
     )
-
-
-def special_tag(file_mode: str) -> tuple[str, str]:
-    """(suffix, tag) for FIFOs, sockets and devices; ("", "") otherwise."""
-    return {
-        "p": ("|", "fifo"),
-        "s": ("=", "socket"),
-        "c": ("", "char device"),
-        "b": ("", "block device"),
-    }.get(file_mode[:1], ("", ""))
 
 
 def list_dir(alloc: AllocDir, rel: str) -> Listing:
@@ -105,23 +101,15 @@ def load_dir(alloc: AllocDir, rel: str) -> Listing | str:
     """List `rel` for the tree, or return the reason it cannot be listed.
 
     A permission error becomes "permission denied" so the node says why it is
-    empty instead of looking empty. A secrets dir lists its names and sizes
-    (``AllocDir.list`` gives no more); its files stay locked.
+    empty instead of looking empty; any other failure, expected or not (a
+    task can make a listing raise), becomes its message too. A secrets dir
+    lists its names and sizes (``AllocDir.list`` gives no more); its files
+    stay locked.
     """
     try:
         return list_dir(alloc, rel)
-    except PermissionError:
-        return "permission denied"
-    except FileNotFoundError:
-        return "no longer exists"
-    except PathEscapesError:
-        return "escapes the alloc dir"
-    except (AllocDirError, OSError) as exc:
-        return printable(str(exc) or type(exc).__name__)
-
-
-def _age(stamp: float, now: datetime) -> str:
-    return age_words(utc_from_timestamp(stamp), now)
+    except Exception as exc:
+        return failure_text(exc, f"listing {alloc.alloc_dir}/{rel}")
 
 
 class Node:
@@ -195,7 +183,7 @@ class Node:
 
     @property
     def allow_expand(self) -> bool:
-        return self.kind in _CONTAINERS and self.kind != ROOT
+        return self.kind in CONTAINERS and self.kind != ROOT
 
     @property
     def label(self) -> Text:
@@ -205,7 +193,7 @@ class Node:
     @property
     def children(self) -> list[Node]:
         """The child rows that have identity, in the order shown (made on demand)."""
-        if self.kind not in _CONTAINERS:
+        if self.kind not in CONTAINERS:
             return []
         items = self.items()
         if not items:
@@ -246,13 +234,12 @@ class Node:
         return value
 
     def items(self) -> list:
-        """What this container shows, in order: allocation nodes (root),
-        entry indices or set names (directories), member indices (sets)."""
+        """What this container shows, in order: allocation nodes, then stray
+        indices, then notes (root); entry indices or set names (directories),
+        member indices (sets)."""
         tree = self._tree
         if self.kind == ROOT:
-            return self._cached("items", lambda: [
-                a for a in tree._alloc_nodes if tree._matches(a.name) or a.expanded
-            ] + tree._root_notes)
+            return self._cached("items", tree._root_items)
         if self.kind == SET:
             listing = self.owner_listing
             if listing is None:
@@ -304,7 +291,10 @@ class Node:
         if node is not None:
             return node
         tree = self._tree
-        if self.kind == SET:
+        if self.kind == ROOT:  # a directory that is not an allocation
+            node = Node(tree, STRAY, self, alloc=tree._strays.fs(item), rel="",
+                        name=tree._strays.names[item], entry=item)
+        elif self.kind == SET:
             name = self.owner_listing.names[item]
             node = Node(tree, FILE, self, alloc=self.alloc, rel=_join(self.parent.rel, name),
                         name=name, entry=item)
@@ -341,11 +331,12 @@ class Node:
             out = []
             if self.kind == ROOT:
                 for pos, item in enumerate(items):
-                    if isinstance(item, Node) and item.expanded:
+                    if not isinstance(item, Node):
+                        break  # the strays: their expanded nodes are kept below
+                    if item.expanded:
                         out.append((pos, item))
-                return out
             for item, node in self._strong.items():
-                if node.expanded and node.kind in _CONTAINERS:
+                if node.expanded and node.kind in CONTAINERS:
                     try:
                         out.append((items.index(item), node))
                     except ValueError:
@@ -373,7 +364,10 @@ class Node:
         items = self.items()
         if node.kind == NOTE and self.kind != ROOT:
             return 0 if not items else None
-        item = node if self.kind == ROOT else (node.set_name if node.kind == SET else node.entry)
+        if self.kind == ROOT:
+            item = node.entry if node.kind == STRAY else node
+        else:
+            item = node.set_name if node.kind == SET else node.entry
         try:
             return items.index(item)
         except ValueError:
@@ -473,14 +467,12 @@ class AllocTree(ScrollView, can_focus=True):
         self._loaded_root = False
         self.root = Node(self, ROOT, None, name=root.path)
         self.root.expanded = True
+        self._strays = StrayDirs(root.path)
         self._want_expanded: set[Key] = set()
         self._want_cursor: Key | None = None
         self._cursor_key: Key | None = None
-        self._log_times: dict[str, float] = {}
-        self._watcher = None
-        self._dirty: set = set()
-        self._next_refresh: dict[Key, float] = {}
-        self._listing_in_flight: set[Key] = set()
+        self._watching = TreeWatch()
+        self.log_times = self._watching.log_times
 
     # ----------------------------------------------------------- lifecycle
 
@@ -492,9 +484,24 @@ class AllocTree(ScrollView, can_focus=True):
 
     def on_unmount(self) -> None:
         """Remove every watch (no thread or inotify watch outlives the tree)."""
-        if self._watcher is not None:
-            self._watcher.close()
-            self._watcher = None
+        self._watching.close()
+
+    def _deliver(self, callback, *args) -> None:
+        """From a worker: run ``callback(*args)`` on the event loop (nothing
+        once the app is gone)."""
+        try:
+            self.app.call_from_thread(callback, *args)
+        except RuntimeError:
+            pass  # the app is gone
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """The last net under the workers' own handling: a worker that still
+        raised is said, never the end of the app, never silent."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            event.stop()
+            self.notify(f"{event.worker.name}: {failure_text(event.worker.error)}",
+                        severity="error", markup=False)
 
     def _changed(self) -> None:
         """The shape of the tree changed: recount and redraw."""
@@ -567,7 +574,7 @@ class AllocTree(ScrollView, can_focus=True):
     def find(self, key: Key) -> Node | None:
         """The node with this key, if its directories are listed."""
         alloc_dir, rel = key
-        node = next((a for a in self._alloc_nodes if a.alloc.alloc_dir == alloc_dir), None)
+        node = self._top_node(alloc_dir)
         if node is None or not rel:
             return node
         parts = rel.split("/")
@@ -576,6 +583,29 @@ class AllocTree(ScrollView, can_focus=True):
             if node is None:
                 return None
         return node
+
+    def _top_node(self, alloc_dir: str) -> Node | None:
+        """The node of an allocation, or of a directory of the root that is not one."""
+        node = next((a for a in self._alloc_nodes if a.alloc.alloc_dir == alloc_dir), None)
+        if node is None and os.path.dirname(alloc_dir) == self._strays.root:
+            index = self._strays.find(os.path.basename(alloc_dir))
+            if index is not None:
+                node = self.root.child(index)
+        return node
+
+    def _root_items(self) -> list:
+        """The root's rows: allocations, the strays' indices, notes. The
+        strays are a virtual list (indices, nodes made when drawn), as many
+        as a root holds."""
+        allocs = [a for a in self._alloc_nodes if self._matches(a.name) or a.expanded]
+        names = self._strays.names
+        if self.filter_text:
+            kept = self.root._strong
+            strays = [i for i, name in enumerate(names)
+                      if self._matches(name) or (i in kept and kept[i].expanded)]
+        else:
+            strays = list(range(len(names)))
+        return allocs + strays + self._root_notes
 
     def _child_named(self, node: Node, name: str, last: bool) -> Node | None:
         listing = node.listing if node.kind != SET else node.owner_listing
@@ -594,71 +624,9 @@ class AllocTree(ScrollView, can_focus=True):
     # ----------------------------------------------------------- drawing
 
     def label_of(self, node: Node, now: datetime | None = None) -> Text:
-        """The label of a node: name, then size and age, dimmed. Names are
-        shown through `printable` (a task chooses them)."""
-        now = now or datetime.now(timezone.utc)
-        kind = node.kind
-        if isinstance(node, _Note):
-            return Text(printable(node.text), style=node.style, end="")
-        if kind == ROOT:
-            return Text(printable(node.name), style="bold", end="")
-        if kind == ALLOC:
-            label = Text(printable(node.name), style="bold", end="")
-            tasks = sorted(node.alloc.task_dirs) if node.alloc is not None else []
-            details = []
-            if tasks:
-                details.append(printable(", ".join(tasks)))
-            logs = self._log_times.get(node.alloc.alloc_dir) if node.alloc else None
-            if logs is not None:
-                details.append(f"logs {_age(logs, now)}")
-            if details:
-                label.append("  " + " · ".join(details), style="dim")
-            return label
-        listing = node.owner_listing
-        name = printable(node.name)
-        label = Text(end="")
-        if kind == SET:
-            members = listing.sets.get(node.set_name, []) if listing is not None else []
-            numbers = sorted(int(listing.names[i].rsplit(".", 1)[1]) for i in members)
-            span = f"{numbers[0]}–{numbers[-1]}" if numbers else ""
-            label.append(f"{name}.[{span}]", style="bold")
-            if listing is not None and members:
-                label.append(
-                    f"  {len(members)} files · {size_words(listing.set_size(node.set_name))}"
-                    f" · {_age(listing.set_mtime(node.set_name), now)}", style="dim")
-            return label
-        if listing is None or node.entry is None or node.entry >= len(listing):
-            label.append(name)
-            return label
-        i = node.entry
-        mode = listing.modes[i]
-        target = listing.targets.get(i)
-        if kind == SECRET:
-            label.append(f"{name}/", style="bold yellow")
-            label.append(" [locked]", style="yellow")
-            return label
-        if kind == SECRET_FILE:
-            label.append(name, style="yellow")
-            label.append(f"  {size_words(listing.sizes[i])} [locked]", style="dim yellow")
-            return label
-        suffix, tag = special_tag(mode)
-        if target is not None:
-            style = "bold cyan" if target == "dir" else "cyan"
-            label.append(f"{name}@", style=style)
-            label.append(f" → {target}", style="dim cyan")
-        elif kind == DIR:
-            label.append(f"{name}/", style="bold blue")
-        elif tag:
-            label.append(f"{name}{suffix}", style="magenta")
-            label.append(f" {tag}", style="dim magenta")
-        else:
-            label.append(name)
-        details = []
-        if kind == FILE and not target and listing.kinds[i] != K_LINK:
-            details.append(size_words(listing.sizes[i]))
-        details.append(_age(listing.mtimes[i], now))
-        label.append("  " + " · ".join(details), style="dim")
-        return label
+        """The label of a node: name, then size and age, dimmed (see
+        :func:`~inspector.tui.tree_labels.node_label`)."""
+        return node_label(node, now or datetime.now(timezone.utc), self.log_times)
 
     def render_line(self, y: int) -> Strip:
         """One row: indentation, an arrow for what expands, the label."""
@@ -671,7 +639,7 @@ class AllocTree(ScrollView, can_focus=True):
         node, depth = found
         text = Text(no_wrap=True, end="")
         text.append("  " * max(0, depth - 1) if depth else "")
-        if node.kind in _CONTAINERS and node.kind != ROOT:
+        if node.kind in CONTAINERS and node.kind != ROOT:
             text.append("▾ " if node.expanded else "▸ ", style="dim")
         elif node.kind != ROOT:
             text.append("  ")
@@ -749,7 +717,7 @@ class AllocTree(ScrollView, can_focus=True):
         node = self.cursor_node
         if node is None:
             return
-        if node.kind in (ALLOC, DIR, SECRET):
+        if node.kind in (ALLOC, STRAY, DIR, SECRET):
             node.toggle()
         elif node.kind in (FILE, SET, SECRET_FILE) and node.alloc is not None:
             self.post_message(self.FileSelected(node.alloc, node.open_rel, node.info))
@@ -852,35 +820,27 @@ class AllocTree(ScrollView, can_focus=True):
         return False
 
     def _unwatch_below(self, node: Node) -> None:
-        if self._watcher is None:
-            return
         if node.key is not None:
-            self._watcher.unwatch(node.key)
+            self._watching.unwatch(node.key)
         for sub in list(node._strong.values()):
             self._unwatch_below(sub)
 
     def _list(self, node: Node) -> None:
-        key = node.key
-        if key in self._listing_in_flight:
-            return
-        self._listing_in_flight.add(key)
-        self._list_dir(node, node.alloc, node.rel, time.monotonic())
+        if self._watching.start_listing(node.key):
+            self._list_dir(node, node.alloc, node.rel, time.monotonic())
 
-    @work(thread=True, group="list")
+    @work(thread=True, group="list", exit_on_error=False)
     def _list_dir(self, node: Node, alloc: AllocDir, rel: str, asked: float) -> None:
         started = time.monotonic()
-        result = load_dir(alloc, rel)
-        took = time.monotonic() - started
         try:
-            self.app.call_from_thread(self._populate, node, result, took)
-        except RuntimeError:
-            pass  # the app is gone
+            result = load_dir(alloc, rel)
+        except Exception as exc:  # load_dir says what it can; anything else, on the node
+            result = failure_text(exc, f"listing {rel}")
+        self._deliver(self._populate, node, result, time.monotonic() - started)
 
     def _populate(self, node: Node, result: Listing | str, took: float) -> None:
         key = node.key
-        self._listing_in_flight.discard(key)
-        # Listing again is throttled by how long a listing takes.
-        self._next_refresh[key] = time.monotonic() + max(1 / REFRESH_PER_SECOND, 4 * took)
+        self._watching.listed(key, took)  # listing again is throttled by how long it took
         if isinstance(result, str):
             node.listing, node.error = None, result
         else:
@@ -921,55 +881,47 @@ class AllocTree(ScrollView, can_focus=True):
     def _watch(self, node: Node) -> None:
         if node.alloc is None or node.kind in (SET, SECRET) or not node.loaded:
             return
-        from ..core.dirwatch import DirWatcher, real_dir
-
         if node.error is not None:
             return
-        path = real_dir(node.alloc.alloc_dir, node.rel)
-        if path is None:
-            return
-        if self._watcher is None:
-            self._watcher = DirWatcher()
-        self._watcher.watch(node.key, path)
+        self._watching.watch(node.key, node.alloc.alloc_dir, node.rel)
 
     def _take_changes(self) -> None:
-        """Four times a second: list again the watched directories that changed."""
-        if self._watcher is None:
-            return
-        self._dirty |= self._watcher.take()
-        if not self._dirty:
-            return
-        now = time.monotonic()
-        for key in list(self._dirty):
-            if self._next_refresh.get(key, 0) > now or key in self._listing_in_flight:
-                continue
-            self._dirty.discard(key)
+        """Four times a second: list again the watched directories that
+        changed; redraw when a log was written."""
+        due, moved, notice = self._watching.poll()
+        if notice is not None:
+            self.notify(notice, severity="warning", markup=False)
+        if moved:
+            self.refresh()
+        for key in due:
             node = self.find(key)
             if node is not None and node.expanded and node.loaded:
                 self._list(node)
 
     def _tick(self) -> None:
-        """Ages move on: redraw; look again at when the allocations' logs changed."""
+        """Ages move on: redraw; look at the logs dirs that are due a look
+        (events lost, replaced, polled). Nothing else: log writes come as
+        events."""
         self.refresh()
-        if self._alloc_nodes:
-            self._look_at_logs(list(self.allocs))
+        if self.log_times.due():
+            self._look_at_logs()
 
-    @work(thread=True, exclusive=True, group="log-times")
-    def _look_at_logs(self, allocs: list[AllocDir]) -> None:
-        times = _log_times(allocs[:500])
+    @work(thread=True, exclusive=True, group="log-times", exit_on_error=False)
+    def _look_at_logs(self) -> None:
         try:
-            self.app.call_from_thread(self._update_log_times, times)
-        except RuntimeError:
-            pass
+            self.log_times.look_again()
+        except Exception as exc:  # each allocation's own failure is on its node
+            self._deliver(self._say, f"looking at the logs: {failure_text(exc)}")
+            return
+        self._deliver(self.refresh)
 
-    def _update_log_times(self, times: dict[str, float]) -> None:
-        self._log_times.update(times)
-        self.refresh()
+    def _say(self, text: str) -> None:
+        self.notify(text, severity="error", markup=False)
 
     @property
     def watched(self) -> set:
         """The keys of the directories being watched."""
-        return self._watcher.watched() if self._watcher is not None else set()
+        return self._watching.watched()
 
     # ----------------------------------------------------------- loading
 
@@ -999,7 +951,7 @@ class AllocTree(ScrollView, can_focus=True):
                     keys.add(sub.key)
                     walk(list(sub._strong.values()))
 
-        walk(self._alloc_nodes)
+        walk(self._alloc_nodes + list(self.root._strong.values()))
         return keys
 
     def current_alloc(self) -> AllocDir | None:
@@ -1011,25 +963,30 @@ class AllocTree(ScrollView, can_focus=True):
             node = node.parent
         return None
 
-    @work(thread=True, exclusive=True, group="discover")
+    @work(thread=True, exclusive=True, group="discover", exit_on_error=False)
     def _discover(self) -> None:
-        found = self.alloc_root.discover()
-        times = _log_times(found.allocs[:500])
         try:
-            self.app.call_from_thread(self._show_allocs, found, times)
-        except RuntimeError:
-            pass
+            found = self.alloc_root.discover()
+        except Exception as exc:  # said as the root's note
+            found = Discovery(errors={os.path.basename(self.alloc_root.path) or "/":
+                                      failure_text(exc, "discovering the allocations")})
+        try:
+            self.log_times.track(found.allocs)  # bounded: see LogTimes
+        except Exception as exc:  # each allocation's own failure is on its node
+            self._deliver(self._say, f"looking at the logs: {failure_text(exc)}")
+        self._deliver(self._show_allocs, found)
 
-    def _show_allocs(self, found: Discovery, times: dict[str, float]) -> None:
-        if self._watcher is not None:
-            for key in self._watcher.watched():
-                self._watcher.unwatch(key)
+    def _show_allocs(self, found: Discovery) -> None:
+        for key in self.watched:
+            self._watching.unwatch(key)
         self.allocs = found.allocs
-        self._log_times = times
         self._alloc_nodes = [
             Node(self, ALLOC, self.root, alloc=alloc, rel="", name=alloc.alloc_id)
             for alloc in found.allocs
         ]
+        self._strays = found.strays
+        self.root._strong.clear()
+        self.root._weak = weakref.WeakValueDictionary()
         self._root_notes = [_Note(self, self.root, f"{alloc_id}: {reason}", "red")
                             for alloc_id, reason in found.errors.items()]
         if not found.allocs and not found.errors:
@@ -1040,6 +997,11 @@ class AllocTree(ScrollView, can_focus=True):
         self._changed()
         for node in self._alloc_nodes:
             self._apply_wants(node)
+        for alloc_dir in {key[0] for key in self._want_expanded}:
+            if os.path.dirname(alloc_dir) == self._strays.root:
+                node = self._top_node(alloc_dir)
+                if node is not None:
+                    self._apply_wants(node)
         self.post_message(self.Loaded(None))
 
     def _apply_wants(self, node: Node) -> None:
@@ -1073,17 +1035,3 @@ class AllocTree(ScrollView, can_focus=True):
                 continue
             self._apply_wants(child)
 
-
-def _log_times(allocs: list[AllocDir]) -> dict[str, float]:
-    """When each allocation's logs were last written (newest file in alloc/logs)."""
-    times = {}
-    for alloc in allocs:
-        try:
-            infos = alloc.list("alloc/logs")
-        except Exception:
-            continue
-        stamps = [info.mod_time.timestamp() for info in infos if not info.is_dir
-                  and not info.name.startswith(".")]
-        if stamps:
-            times[alloc.alloc_dir] = max(stamps)
-    return times

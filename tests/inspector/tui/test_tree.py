@@ -406,3 +406,75 @@ async def test_escaping_symlink_is_marked(alloc_root):
         await open_path(pilot, tree, ALLOC_A, "web/local/out")
         assert str(find_node(tree, "web/local/out").label).startswith("out@ → escapes")
     assert node_labels  # the helper stays importable for the other test files
+
+
+async def test_a_log_write_is_the_allocations_age_without_listing_its_logs(alloc_root,
+                                                                          monkeypatch):
+    listed = []
+    real_list = AllocDir.list
+
+    def counting(self, path):
+        listed.append(str(path))
+        return real_list(self, path)
+
+    monkeypatch.setattr(AllocDir, "list", counting)
+    app = InspectorApp(Root.open(alloc_root))
+    async with app.run_test(size=(120, 36)) as pilot:
+        tree = app.alloc_tree
+        await wait_for(pilot, lambda: len(tree.root.children) == 2, message="allocations")
+        node = tree.root.children[0]
+        assert str(node.label).endswith("logs 10 minutes ago")
+        with open(alloc_root / ALLOC_A / "alloc/logs/web.stdout.0", "a") as f:
+            f.write("a new line\n")
+        await wait_for(pilot, lambda: str(node.label).endswith("logs now"), timeout=5,
+                       message="the write seen")
+        tree._tick()  # an age tick looks at nothing: the write came as an event
+        await pilot.pause(0.2)
+    assert "alloc/logs" not in listed
+
+
+@pytest.fixture
+def junk_root(tmp_path):
+    """A client root with one allocation and 100,000 directories that are not
+    allocations (on a tmpfs as root: made in a second)."""
+    root = tmp_path / "root"
+    root.mkdir()
+    mounted = os.geteuid() == 0
+    if mounted:
+        from tests.mounting import tmpfs
+
+        tmpfs(root, "64m")
+    try:
+        alloc = AllocDir(root / ALLOC_A)
+        alloc.build()
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for n in range(BIG):
+                os.mkdir(f"junk{n:06d}", dir_fd=fd)
+        finally:
+            os.close(fd)
+        yield root
+    finally:
+        if mounted:
+            from tests.mounting import umount
+
+            umount(root)
+
+
+async def test_100k_directories_that_are_not_allocations_are_one_virtual_list(junk_root):
+    app = InspectorApp(Root.open(junk_root))
+    async with app.run_test(size=(120, 36)) as pilot:
+        tree = app.alloc_tree
+        await wait_for(pilot, lambda: find_node(tree, "", ALLOC_A) is not None, timeout=60,
+                       message="the root")
+        assert tree.row_count > BIG
+        await pilot.press("G")
+        await wait_for(pilot, lambda: tree.cursor_node is not None
+                       and tree.cursor_node.name == "junk099999", message="the last one")
+        assert str(tree.cursor_node.label) == "junk099999  not an allocation: no alloc/ in it"
+        await pilot.press("enter")  # it browses, read-only
+        node = tree.cursor_node
+        await wait_for(pilot, lambda: node.loaded, message="listed")
+        assert [str(c.label) for c in node.children] == ["empty"]
+        gc.collect()
+        assert sum(isinstance(o, Node) for o in gc.get_objects()) < 2000
