@@ -50,6 +50,7 @@ from allocdir import AllocDirError
 from allocdir.dirfd import PATH_DIR_FLAGS, open_beneath, proc_fd_path
 from allocdir.watch import _EVENT_HEADER, _INOTIFY_POOL, _In, _inotify
 
+from .failure import failure_text
 from .text import printable
 
 # inotify bits not named in allocdir.watch (Linux's ABI, <sys/inotify.h>).
@@ -154,6 +155,7 @@ class DirWatcher:
             if wd >= 0:
                 with self._lock:
                     self._attach(key, wd)
+                    self._start_locked()  # again, should it have stopped
                 return True
             err = ctypes.get_errno()
             if err != errno.ENOSPC:
@@ -294,12 +296,26 @@ class DirWatcher:
                 os.eventfd_write(self._wake, 1)  # look at the poll timeout again
 
     def _start_locked(self) -> None:
-        if self._thread is None and not self._closed:
+        if (self._thread is None or not self._thread.is_alive()) and not self._closed:
             self._thread = threading.Thread(target=self._run, name="inspector-dirwatch",
                                             daemon=True)
             self._thread.start()
 
     def _run(self) -> None:
+        """The reader thread. Should it fail, every watched directory is
+        marked to be looked at again and the failure is the notice: the tree
+        says watching stopped, rather than silently showing old listings."""
+        try:
+            self._loop()
+        except Exception as exc:
+            with self._lock:
+                self._notice = (f"watching directories stopped ({failure_text(exc)}): "
+                                "press r to refresh")
+                self._noticed = False
+                for key in list(self._key_wd) + list(self._polled):
+                    self._changed[key] = self._changed.get(key, 0) | LOOK_AGAIN
+
+    def _loop(self) -> None:
         poller = select.poll()
         poller.register(self._wake, select.POLLIN)
         pause = select.poll()

@@ -181,3 +181,24 @@ def test_close_leaves_no_thread_or_watch(top):
     assert after["threads"] <= before["threads"]
     assert after["inotify_watches"] <= before["inotify_watches"]
     assert not watcher.watch_dir("late", str(top), "alloc/logs")
+
+
+def test_a_failing_reader_says_so_and_asks_for_a_look(top, monkeypatch):
+    def broken(self, masks):
+        raise RuntimeError("reader broke")
+
+    monkeypatch.setattr(DirWatcher, "_note", broken)
+    watcher = DirWatcher()
+    try:
+        assert watcher.watch_dir("logs", str(top), "alloc/logs")
+        (top / "alloc/logs/x").write_text("x")
+        seen = take_until(watcher, lambda s: "logs" in s)
+        assert seen["logs"] == LOOK_AGAIN
+        assert watcher.notice == ("watching directories stopped (unexpected error: "
+                                  "RuntimeError: reader broke): press r to refresh")
+        monkeypatch.undo()
+        assert watcher.watch_dir("logs", str(top), "alloc/logs")  # what r does: it reads again
+        (top / "alloc/logs/y").write_text("x")
+        assert take_until(watcher, lambda s: "logs" in s)["logs"] & WRITTEN
+    finally:
+        watcher.close()
