@@ -95,3 +95,21 @@ def test_refresh_keeps_what_was_expanded(alloc):
     browser.refresh()
     browser.wait()
     assert any("new.txt" in label for label in browser.labels())
+
+
+def test_directories_that_are_not_allocations_are_listed_in_batches(alloc):
+    root_dir = os.path.dirname(alloc.alloc_dir)
+    for n in range(BATCH + 20):
+        os.mkdir(f"{root_dir}/junk{n:04d}")
+    root = nb.open_root(root_dir)
+    assert len(root.strays) == BATCH + 20 and root.strays.reason(0) == "no alloc/ in it"
+    browser = nb.browse(root).wait()
+    labels = browser.labels()
+    assert labels[0].startswith(f"▸ {alloc.alloc_id}")
+    assert sum("not an allocation" in label for label in labels) == BATCH
+    assert labels[-1].strip().startswith("… 20 more")
+    assert "520 directories that are not allocations" in browser.header.value
+    _choose(browser, "more (choose")
+    assert sum("not an allocation" in label for label in browser.labels()) == BATCH + 20
+    _choose(browser, "junk0519")
+    assert any(label.strip() == "(empty)" for label in browser.labels())
