@@ -18,7 +18,9 @@ from typing import NoReturn
 PROG = "allocdir-inspector"
 EXIT_USAGE = 2
 
-SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS: dict[str, str] = {
+    "keep": "keep",
+}
 """Subcommand word -> module (in this package) holding its ``main(argv)``."""
 
 

@@ -1,0 +1,222 @@
+"""The metadata of one kept allocation: a snapshot and a journal of updates,
+so that what is written per change is proportional to the change.
+
+``.keep/state.json`` holds every record as of journal number J;
+``.keep/journal.J`` holds the records updated since, one JSON object per
+line, appended. A record is a dict with a key ``"k"``; a later record with
+the same key replaces the earlier. Loading reads the snapshot, then the
+journal up to its last complete line (a line cut by a crash is dropped).
+When the journal outgrows the snapshot, the snapshot is rewritten (whole,
+to a temporary file, synced, renamed) and a new journal started.
+
+The caller writes and syncs the data a record describes *before*
+:meth:`Journal.flush` writes the record, so a record never claims bytes
+that are not on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from .copying import is_disk_full
+from .layout import FILE_MODE, FORMAT_VERSION
+from .store import write_atomically
+
+STATE_FILE = "state.json"
+JOURNAL_PREFIX = "journal."
+COMPACT_MIN = 256 << 10
+"""The journal is folded into the snapshot once it is this long and longer than the snapshot."""
+MAX_LOAD = 256 << 20
+"""A snapshot or journal longer than this is not read (not one this program wrote)."""
+
+Record = dict[str, Any]
+
+
+class JournalError(Exception):
+    """The metadata cannot be read; the message says which file and why."""
+
+
+class Journal:
+    """The records of one kept allocation, in its ``.keep`` directory
+    (``state_fd``, owned by the journal from then on)."""
+
+    def __init__(self, state_fd: int) -> None:
+        self._dir = state_fd
+        self.records: dict[str, Record] = {}
+        """What is on disk (loaded, or flushed), by key."""
+        self._pending: dict[str, Record] = {}
+        self._number = 0
+        self._fd = -1
+        self._size = 0
+        self._state_size = 0
+        self.bytes_written = 0
+        """Metadata bytes written so far (journal lines and snapshots)."""
+
+    # -- loading ---------------------------------------------------------
+
+    def load(self, *, repair: bool = True) -> list[str]:
+        """Read the records from disk; return what was wrong (a cut last
+        line, a stale journal). With ``repair`` (the keeper, not a reader)
+        the journal is cut after its last whole line and stale files go."""
+        problems: list[str] = []
+        state = _read_json(self._dir, STATE_FILE)
+        if state is not None:
+            if not isinstance(state, dict) or not isinstance(state.get("records"), dict):
+                raise JournalError(f"{STATE_FILE}: not a keep state")
+            self.records = dict(state["records"])
+            self._number = int(state.get("journal", 0))
+            self._state_size = _size(self._dir, STATE_FILE)
+        name = f"{JOURNAL_PREFIX}{self._number}"
+        data = _read_bytes(self._dir, name)
+        good = 0
+        if data:
+            for line in data.splitlines(keepends=True):
+                try:
+                    record = json.loads(line) if line.endswith(b"\n") else None
+                except ValueError:
+                    record = None
+                if not isinstance(record, dict) or "k" not in record:
+                    problems.append(f"{name}: dropped an incomplete record at byte {good}")
+                    break
+                self.records[record["k"]] = record
+                good += len(line)
+        if repair:
+            self._open_journal(name, good)
+            problems += self._remove_stale(name)
+        return problems
+
+    def _open_journal(self, name: str, size: int) -> None:
+        fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     FILE_MODE, dir_fd=self._dir)
+        if os.fstat(fd).st_size != size:
+            os.ftruncate(fd, size)
+        self._fd, self._size = fd, size
+
+    def _remove_stale(self, current: str) -> list[str]:
+        removed = []
+        with os.scandir(self._dir) as entries:
+            stale = [e.name for e in entries
+                     if e.name.startswith(JOURNAL_PREFIX) and e.name != current]
+        for name in stale:
+            try:
+                os.unlink(name, dir_fd=self._dir)
+                removed.append(f"{name}: left by an interrupted compaction, removed")
+            except OSError:
+                pass
+        return removed
+
+    # -- updating --------------------------------------------------------
+
+    def get(self, key: str) -> Record | None:
+        """The newest record of ``key`` (pending or on disk)."""
+        return self._pending.get(key) or self.records.get(key)
+
+    def put(self, record: Record) -> None:
+        """Queue ``record`` (replacing any of the same ``"k"``) for :meth:`flush`."""
+        self._pending[record["k"]] = record
+
+    @property
+    def dirty(self) -> bool:
+        """Whether records wait for :meth:`flush`."""
+        return bool(self._pending)
+
+    def flush(self) -> None:
+        """Append the queued records and sync them; on an error nothing is
+        half-written (the journal is cut back) and they stay queued."""
+        if not self._pending:
+            return
+        if self._fd < 0:
+            self._open_journal(f"{JOURNAL_PREFIX}{self._number}", 0)
+        data = b"".join(json.dumps(r, separators=(",", ":")).encode() + b"\n"
+                        for r in self._pending.values())
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view):]
+            os.fdatasync(self._fd)
+        except BaseException:
+            try:
+                os.ftruncate(self._fd, self._size)
+            except OSError:
+                pass
+            raise
+        self._size += len(data)
+        self.bytes_written += len(data)
+        self.records.update(self._pending)
+        self._pending.clear()
+        if self._size > max(COMPACT_MIN, self._state_size):
+            try:
+                self.compact()
+            except OSError as e:
+                if not is_disk_full(e):
+                    raise
+                # The journal still holds everything: fold it in when there is room.
+
+    def compact(self) -> None:
+        """Fold the journal into a new snapshot and start an empty journal."""
+        number = self._number + 1
+        data = json.dumps({"version": FORMAT_VERSION, "journal": number,
+                           "records": self.records}, separators=(",", ":")).encode()
+        write_atomically(self._dir, STATE_FILE, data)
+        self.bytes_written += len(data)
+        old = f"{JOURNAL_PREFIX}{self._number}"
+        os.close(self._fd)
+        self._fd = -1
+        self._number, self._state_size = number, len(data)
+        self._open_journal(f"{JOURNAL_PREFIX}{number}", 0)
+        os.fsync(self._dir)
+        try:
+            os.unlink(old, dir_fd=self._dir)
+        except FileNotFoundError:
+            pass
+
+    def disk_bytes(self) -> int:
+        """Bytes the snapshot and the journal take on disk."""
+        total = os.fstat(self._fd).st_blocks * 512 if self._fd >= 0 else 0
+        try:
+            total += os.stat(STATE_FILE, dir_fd=self._dir, follow_symlinks=False).st_blocks * 512
+        except FileNotFoundError:
+            pass
+        return total
+
+    def close(self) -> None:
+        """Close the files (queued records are not written)."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        if self._dir >= 0:
+            os.close(self._dir)
+            self._dir = -1
+
+
+def _read_bytes(dir_fd: int, name: str) -> bytes | None:
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None
+    try:
+        size = os.fstat(fd).st_size
+        if size > MAX_LOAD:
+            raise JournalError(f"{name}: {size} bytes, too long for keep metadata")
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _read_json(dir_fd: int, name: str) -> Any:
+    data = _read_bytes(dir_fd, name)
+    if data is None:
+        return None
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise JournalError(f"{name}: not valid JSON") from None
+
+
+def _size(dir_fd: int, name: str) -> int:
+    return os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_size
