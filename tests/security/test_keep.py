@@ -114,7 +114,7 @@ def test_symlink_swaps_and_fifos_in_the_logs_and_local_dirs_keep_nothing_from_ou
                            include=frozenset({"logs", "local", "data"})) as running:
             time.sleep(4.0)  # the race runs for its time limit
             running.stop()
-    assert racer.done > 1000
+    assert racer.done > 100
     assert canary.state() == before
     assert special_files(keep) == []
     kept = all_bytes(keep)
