@@ -49,7 +49,8 @@ def wait_for(condition: Callable[[], object], timeout: float = 10.0, what: str =
 class RunningKeeper:
     """A :class:`Keeper` on ``root`` keeping in ``keep``, in a thread."""
 
-    def __init__(self, root: Path, keep: Path, **options) -> None:
+    def __init__(self, root: Path, keep: Path, *, start_timeout: float = 10.0,
+                 **options) -> None:
         self.store = KeepStore.open(str(keep))
         self.events: list[KeepEvent] = []
         self._cond = threading.Condition()
@@ -58,7 +59,7 @@ class RunningKeeper:
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
-        self.wait_event("started")
+        self.wait_event("started", timeout=start_timeout)
 
     def _run(self) -> None:
         try:

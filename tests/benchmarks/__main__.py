@@ -15,7 +15,7 @@ import time
 
 from allocdir.testing import temp_alloc_dir
 
-from . import bench_allocdir, bench_reading, bench_viewer, bench_watch
+from . import bench_allocdir, bench_keep, bench_reading, bench_viewer, bench_watch
 from .harness import Row, machine, table
 
 
@@ -48,6 +48,7 @@ def _suite(work: str, scale: float, quick: bool):
         ("tree", lambda: bench_reading.big_directory(work, 10_000 if quick else 100_000)),
         ("rotation", lambda: bench_reading.rotation_set(
             work, (64 << 20) if quick else (8 << 30))),
+        ("keep", lambda: bench_keep.keep_rows(work, quick)),
         ("notebook", lambda: __import__(f"{__package__}.bench_notebook", fromlist=["_"])
          .notebook_rows(work, quick)),
     ]

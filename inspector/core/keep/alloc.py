@@ -51,7 +51,8 @@ class KeptAlloc:
         self.logs = LogKeeper(self)
         self.trees: dict[str, TreeKeeper] = {}
         self.files: dict[str, dict] = {}
-        self.sealed: list[tuple[Generation, float]] = []
+        self.sealed: dict[str, tuple[Generation, float]] = {}
+        """Generations complete but not yet recorded, by kept file name."""
         self.summary: dict = {"version": FORMAT_VERSION, "id": alloc_id, "source": source,
                               "first_seen": None, "last_seen": None, "gone": None,
                               "last_write": None, "tasks": [], "notes": [],
@@ -298,12 +299,15 @@ class KeptAlloc:
         """Keep ``fd`` (member ``member`` just opened) among the open files."""
         self.keeper.fds.adopt(("src", self.alloc_id, member, ident), fd)
 
-    def release_source(self, member: str) -> None:
-        """Close the open files of ``member`` (it is gone or replaced)."""
-        self.keeper.fds.close_where(
-            lambda k: not (k[0] == "src" and k[1] == self.alloc_id and k[2] == member))
+    def release_source(self, member: str, ident: tuple[int, int]) -> None:
+        """Close the open file of ``member`` with identity ``ident``."""
+        self.keeper.fds.close(("src", self.alloc_id, member, ident))
 
     # -- kept side -----------------------------------------------------------
+
+    def release_kept(self, name: str) -> None:
+        """Close the kept log file ``name`` (synced first if it was written)."""
+        self.keeper.fds.close(("dst", self.alloc_id, name))
 
     @contextmanager
     def kept_dir(self) -> Iterator[int]:
@@ -359,32 +363,37 @@ class KeptAlloc:
 
     def seal(self, gen: Generation) -> None:
         """``gen`` is complete: its final record goes out with the next flush."""
-        self.sealed.append((gen, self.now()))
+        self.sealed[gen.file] = (gen, self.now())
 
-    def on_kept_closed(self, name: str, fd: int) -> None:
-        """A kept log file is being closed: what was written to it is synced
-        first, or cut back to what its record claims."""
-        for gen in [g for g, _ in self.sealed] + list(self.logs.members.values()):
-            if gen.file == name and gen.kept > gen.claimed:
-                error = self._sync(gen, fd)
-                if error is not None:
-                    self.keeper.write_error(self, f"{LOG_DIR}/{gen.file}", error)
+    def unsynced(self) -> list[Generation]:
+        """The generations with bytes written since their last record."""
+        gens = [gen for gen, _ in self.sealed.values()] + self.logs.dirty()
+        return [gen for gen in gens if gen.kept > gen.claimed]
 
-    def _sync(self, gen: Generation, fd: int) -> OSError | None:
-        """Sync ``gen``'s kept file; if that fails, cut it back to its claim
-        (the bytes are copied again later) and return the error."""
-        try:
-            os.fdatasync(fd)
-            return None
-        except OSError as e:
+    def is_open(self, gen: Generation) -> bool:
+        """Whether ``gen``'s kept file is open (it can be synced on its own)."""
+        return self.keeper.fds.peek(("dst", self.alloc_id, gen.file)) is not None
+
+    def sync(self, gen: Generation) -> None:
+        """Sync ``gen``'s kept file; if that fails, cut it back to its
+        record (the bytes are copied again later) and raise."""
+        with self.kept_log(gen.file) as fd:
+            try:
+                os.fdatasync(fd)
+            except OSError:
+                self.cut_back(gen)
+                raise
+
+    def cut_back(self, gen: Generation) -> None:
+        """Bytes of ``gen`` could not be made durable: back to its record."""
+        with self.kept_log(gen.file) as fd:
             try:
                 os.ftruncate(fd, gen.claimed)
             except OSError:
                 pass
             gen.kept = gen.claimed
             self.logs.fingerprint(gen, fd)
-            self.logs.pending.add(gen.member)
-            return e
+        self.logs.pending.add(gen.member)
 
     # -- records -------------------------------------------------------------
 
@@ -409,19 +418,19 @@ class KeptAlloc:
                               "note": f"{kind}: not copied", "seen": self.now(),
                               "source_gone": None})
 
-    def flush(self, *, final: bool = False) -> None:
-        """Sync what was written, then record it: the journal (every
+    def record(self, *, final: bool = False, synced: bool = False) -> None:
+        """Record what was written (once it is on disk: :meth:`sync` of each
+        file, or the whole file system ``synced``): the journal (every
         generation written to, every file copied) and, when due, the
-        summary. Raises OSError (a full disk) with nothing claimed that is
-        not on disk."""
+        summary. Raises OSError (a full disk) with nothing recorded."""
         if self.journal is None:
             return
         now = self.now()
-        if self._new_logs:
+        if self._new_logs and not synced:
             with self.kept_logs() as logs_fd:
                 os.fsync(logs_fd)
-            self._new_logs = False
-        for gen, sealed in self.sealed:
+        self._new_logs = False
+        for gen, sealed in self.sealed.values():
             self._claim(gen, now, sealed)
         self.sealed.clear()
         for gen in self.logs.dirty():
@@ -434,11 +443,6 @@ class KeptAlloc:
         self._meta_blocks = meta
 
     def _claim(self, gen: Generation, now: float, sealed: float | None) -> None:
-        fd = self.keeper.fds.peek(("dst", self.alloc_id, gen.file))
-        if fd is not None and gen.kept > gen.claimed:
-            error = self._sync(gen, fd)
-            if error is not None:
-                raise error
         gen.claimed = gen.kept
         gen.dirty = False
         self.journal.put(gen.record(sealed, now))

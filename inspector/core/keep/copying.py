@@ -28,8 +28,9 @@ def copy_range(src: int, dst: int, src_offset: int, dst_offset: int, length: int
     """Copy ``length`` bytes of ``src`` at ``src_offset`` to ``dst`` at
     ``dst_offset``; return how many were copied (fewer when the source
     ended first). A hole of the source stays a hole (``dst`` is extended
-    over it). On an error ``dst`` is cut back to ``dst_offset`` (nothing
-    half-written stays) and the error is raised. ``src_dev``, the source's
+    over it). On an error ``dst`` is cut back to the end of the last whole
+    chunk written (nothing half-written stays) and the error is raised,
+    with that count of bytes as its ``copied`` attribute. ``src_dev``, the source's
     device, remembers where the kernel copy is refused."""
     done = 0
     try:
@@ -52,11 +53,12 @@ def copy_range(src: int, dst: int, src_offset: int, dst_offset: int, length: int
             if not copied:
                 break
             done += copied
-    except BaseException:
+    except OSError as e:
         try:
-            os.ftruncate(dst, dst_offset)
+            os.ftruncate(dst, dst_offset + done)
         except OSError:
             pass
+        e.copied = done  # what did get written, whole chunks
         raise
     return done
 

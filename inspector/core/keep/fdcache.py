@@ -113,13 +113,12 @@ class FdCache:
         self._users.clear()
 
     def _trim(self) -> None:
-        if len(self._fds) <= self.limit:
-            return
-        for key in list(self._fds):
-            if len(self._fds) <= self.limit:
+        while len(self._fds) > self.limit:
+            # The least recently used first; the few in use are skipped.
+            victim = next((key for key in self._fds if key not in self._users), None)
+            if victim is None:
                 return
-            if key not in self._users:
-                self._close(key, self._fds.pop(key))
+            self._close(victim, self._fds.pop(victim))
 
     def _close(self, key: Hashable, fd: int) -> None:
         try:

@@ -20,6 +20,7 @@ slice, and the last flush leaves a consistent directory.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import time
 from collections import deque
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from allocdir import AllocDirError, is_alloc_dir
-from allocdir.dirfd import check_name, lstat_at, open_beneath, open_dir
+from allocdir.dirfd import check_name, libc, lstat_at, open_beneath, open_dir
 from allocdir.plaintext import size_words
 
 from .alloc import KeptAlloc
@@ -52,6 +53,9 @@ RESUME_FREE = 1 << 20
 """Free bytes needed on DIR's file system to resume after it was full."""
 MAX_QUEUED = 100_000
 """Files waiting to be copied, at most (more wait for the next scan)."""
+SYNC_EACH = 16
+"""Kept files synced one by one at a flush, at most; more, and the file
+system is synced at once."""
 META_RESERVE = 256 << 10
 META_PER_ALLOC = 64 << 10
 """Of the budget, room kept for records and directories: this, plus so much
@@ -106,7 +110,9 @@ class Keeper:
         self._emit = emit
         self.stats = KeepStats()
         limit = raise_fd_limit()
-        self.fds = FdCache(max(64, min(8192, limit // 2 - 64)), on_close=self._on_close)
+        # Two files per set being written, a few directories per allocation:
+        # a quarter of the limit is room for hundreds of allocations.
+        self.fds = FdCache(max(32, min(4096, limit // 4)))
         self.watches = DirWatches()
         self.allocs: dict[str, KeptAlloc] = {}
         self.total = 0
@@ -351,7 +357,7 @@ class Keeper:
                 ("tree", alloc.alloc_id, name) for name in alloc.trees]:
             self.watches.remove(key)
         self._drop_copies(alloc)
-        self._guard(alloc, self._flush_alloc, alloc, True)
+        self._guard(alloc, self._flush_one, alloc)
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)) if last else "never"
         self.emit("gone", alloc.alloc_id, f"last seen {when}; its copy stays in "
                   f"{alloc.kept_path} ({size_words(max(0, alloc.usage))})")
@@ -435,14 +441,42 @@ class Keeper:
                     self._copies.append((alloc_id, name, path))
 
     def _flush(self, final: bool = False) -> None:
+        """Make what was written durable, then record it: each kept file
+        synced on its own when they are few and open, else the whole file
+        system at once (one journal commit, not one per file)."""
         if self.paused and not final:
             return
-        for alloc in list(self.allocs.values()):
-            if alloc.journal is not None:
-                self._guard(alloc, self._flush_alloc, alloc, final)
+        allocs = [a for a in self.allocs.values() if a.journal is not None]
+        unsynced = [(alloc, gen) for alloc in allocs for gen in alloc.unsynced()]
+        whole = len(unsynced) > SYNC_EACH or any(not a.is_open(g) for a, g in unsynced)
+        if whole and unsynced:
+            try:
+                sync_file_system(self.store.fd)
+            except OSError as e:
+                for alloc, gen in unsynced:
+                    self._guard(alloc, alloc.cut_back, gen)
+                self._guard_write(e)
+                return
+        else:
+            for alloc, gen in unsynced:
+                self._guard(alloc, alloc.sync, gen)
+        for alloc in allocs:
+            self._guard(alloc, self._record, alloc, final, whole)
 
-    def _flush_alloc(self, alloc: KeptAlloc, final: bool) -> None:
-        alloc.flush(final=final)
+    def _flush_one(self, alloc: KeptAlloc) -> None:
+        """Sync and record one allocation (it is going)."""
+        for gen in alloc.unsynced():
+            alloc.sync(gen)
+        alloc.record(final=True)
+
+    def _record(self, alloc: KeptAlloc, final: bool, synced: bool) -> None:
+        alloc.record(final=final, synced=synced)
+
+    def _guard_write(self, error: OSError) -> None:
+        if is_disk_full(error):
+            self._pause(error)
+        else:
+            self.emit("error", "", f"{self.store.path}: {describe(error)}")
 
     # -- copying --------------------------------------------------------------
 
@@ -625,20 +659,6 @@ class Keeper:
         for alloc in self.allocs.values():
             self._due_trees.update((alloc.alloc_id, name) for name in alloc.trees)
 
-    def write_error(self, alloc: KeptAlloc, where: str, error: OSError) -> None:
-        """A write failed where it cannot be raised (closing a file)."""
-        if is_disk_full(error):
-            self._pause(error)
-        else:
-            alloc.note_once(f"write:{where}", f"could not keep {where}: {error.strerror}")
-
-    def _on_close(self, key, fd: int) -> None:
-        if key[0] != "dst":
-            return
-        alloc = self.allocs.get(key[1])
-        if alloc is not None:
-            alloc.on_kept_closed(key[2], fd)
-
     def _guard(self, alloc: KeptAlloc, call: Callable, *args):
         """Run ``call(*args)`` for ``alloc``: a full disk pauses copying,
         any other failure is reported and the keeper goes on (a task must
@@ -653,6 +673,13 @@ class Keeper:
         except Exception as e:  # reported, never raised into the loop
             alloc.note_once(f"error:{e!r}", f"{type(e).__name__}: {describe(e)}")
         return None
+
+
+def sync_file_system(fd: int) -> None:
+    """``syncfs(2)`` of the file system ``fd`` is on."""
+    if libc().syncfs(fd) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
 
 
 def _valid(name: str) -> bool:

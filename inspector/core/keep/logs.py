@@ -64,6 +64,8 @@ class Generation:
     gone: float | None = None
     unverified: int = 0
     """Bytes found in the kept file past the record (an earlier run was killed)."""
+    orphan: bool = False
+    """The kept file was found with no record at all (a run killed before its first)."""
     dirty: bool = True
 
     @property
@@ -108,6 +110,10 @@ class LogKeeper:
         """Log names that are not regular files, and what they are."""
         self.stats = LogStats()
         self.listed_mtime: int | None = None
+        self.known: set[str] = set()
+        """Kept file names a record (or this run) accounts for."""
+        self.highest: dict[str, int] = {}
+        """The highest N seen of each set: the member Nomad writes."""
         self.retry: set[str] = set()
         """Names that could not be opened (a lease): looked at on every tick."""
 
@@ -117,6 +123,7 @@ class LogKeeper:
         """Take up the current generation of each member from the records
         of an earlier run; its kept file is checked against the claim."""
         latest: dict[str, dict] = {}
+        self.known.update(key[4:] for key in records if key.startswith("log:"))
         for key, rec in records.items():
             if not key.startswith("log:") or rec.get("sealed") is not None:
                 continue
@@ -130,6 +137,8 @@ class LogKeeper:
                              rec["why"], rec["opened"], kept=rec["bytes"], claimed=rec["bytes"],
                              gone=rec.get("source_gone"), dirty=False)
             self.members[member] = gen
+            set_name, index = rotated_member(member)
+            self.highest[set_name] = max(index, self.highest.get(set_name, index))
             self._check_kept(gen)
             if gen.gone is None:
                 self.pending.add(member)
@@ -243,26 +252,40 @@ class LogKeeper:
                                  f"{MAX_GENERATIONS:,} truncations: no longer followed")
             return
         new = self._start(name, number, identity(st), why)
+        set_name, index = rotated_member(name)
+        self.highest[set_name] = max(index, self.highest.get(set_name, index))
         self.alloc.adopt_source(name, identity(st), src)
         self.members[name] = new
         self.notes.pop(name, None)
         self.pending.add(name)
 
     def _start(self, member: str, number: int, ident: tuple[int, int], why: str) -> Generation:
-        """A new generation, in a kept file that did not exist (a name an
-        earlier run left is never written over)."""
+        """A new generation, in a kept file of its own: a file a record
+        names is never written over; one no record names (a run killed
+        before it recorded it) is taken up, its bytes checked against the
+        source before they count."""
         while True:
             gen = Generation(member, number, ident, 0, why, self.alloc.now())
             try:
                 self.alloc.create_kept_log(gen.file)
+                self.known.add(gen.file)
                 return gen
             except FileExistsError:
-                number += 1
+                if gen.file in self.known:
+                    number += 1
+                    continue
+            self.known.add(gen.file)
+            gen.orphan = True
+            with self.alloc.kept_log(gen.file) as dst:
+                gen.unverified = os.fstat(dst).st_size
+                gen.blocks = os.fstat(dst).st_blocks * 512
+            return gen
 
     def _note_kind(self, name: str, kind: str) -> None:
         if self.notes.get(name) != kind:
             self.notes[name] = kind
             self.alloc.put_note_record(f"{LOG_DIR}/{name}", kind)
+            self.alloc.verbose(f"{LOG_DIR}/{name}: {kind}, not copied")
 
     # -- copying ----------------------------------------------------------
 
@@ -284,7 +307,16 @@ class LogKeeper:
             copied += done
             if more:
                 self.pending.add(name)
+            elif not self._is_last(name):
+                # Rotated: Nomad writes it no more. Its files are opened
+                # again if it changes, so the fds stay few whatever the set.
+                self.alloc.release_source(name, gen.ident)
+                self.alloc.release_kept(gen.file)
         return copied
+
+    def _is_last(self, name: str) -> bool:
+        set_name, index = rotated_member(name) or (name, 0)
+        return index >= self.highest.get(set_name, index)
 
     def _catch_up(self, gen: Generation, limit: int, *,
                   reopen: bool) -> tuple[int | None, bool]:
@@ -295,8 +327,8 @@ class LogKeeper:
             if src is None:
                 return None, False
             st = os.fstat(src)
-            if gen.unverified:
-                self._verify_unclaimed(gen, src, st.st_size)
+            if gen.unverified and self._verify_unclaimed(gen, src):
+                return 0, True  # continued in a new generation
             if st.st_size == gen.end and st.st_mtime_ns == gen.mtime_ns:
                 return 0, False
             reason = self._rewritten(gen, src, st.st_size)
@@ -311,15 +343,23 @@ class LogKeeper:
             if want <= 0:
                 return 0, False
             with self.alloc.kept_log(gen.file) as dst:
-                done = copy_range(src, dst, gen.end, gen.kept, want, st.st_dev)
-                gen.kept += done
-                gen.dirty = True
-                self.fingerprint(gen, dst)
-                blocks = os.fstat(dst).st_blocks * 512
-            self.alloc.wrote(done, blocks - gen.blocks)
-            gen.blocks = blocks
-            self.stats.bytes += done
+                try:
+                    done = copy_range(src, dst, gen.end, gen.kept, want, st.st_dev)
+                except OSError as e:  # a full disk, part way: what was written counts
+                    self._copied(gen, dst, getattr(e, "copied", 0))
+                    raise
+                self._copied(gen, dst, done)
             return done, gen.end < st.st_size
+
+    def _copied(self, gen: Generation, dst: int, done: int) -> None:
+        """Account ``done`` bytes just written to ``gen``'s kept file."""
+        gen.kept += done
+        gen.dirty = True
+        self.fingerprint(gen, dst)
+        blocks = os.fstat(dst).st_blocks * 512
+        self.alloc.wrote(done, blocks - gen.blocks)
+        gen.blocks = blocks
+        self.stats.bytes += done
 
     def _rewritten(self, gen: Generation, src: int, size: int) -> str:
         """Why the source no longer continues what was kept ("" if it does)."""
@@ -346,9 +386,11 @@ class LogKeeper:
         new = self._start(gen.member, gen.generation + 1, gen.ident, why)
         self.members[gen.member] = new
 
-    def _verify_unclaimed(self, gen: Generation, src: int, size: int) -> None:
+    def _verify_unclaimed(self, gen: Generation, src: int) -> bool:
         """Bytes an earlier run wrote past its last record: counted when they
-        are the source's, else cut off (and copied again)."""
+        are the source's. Otherwise they are cut off (and copied again) if a
+        record names the file; a file no record names is kept as found and
+        the member goes on in a new generation (True)."""
         extra = gen.unverified
         gen.unverified = 0
         with self.alloc.kept_log(gen.file) as dst:
@@ -359,11 +401,21 @@ class LogKeeper:
                 if not ours or os.pread(src, len(ours), gen.end + good) != ours:
                     break
                 good += len(ours)
+            if good < extra and gen.orphan:
+                ident, gen.ident = gen.ident, (0, 0)  # from a file no longer known
+                gen.kept += extra
+                gen.why = "found"
+                gen.dirty = True
+                self._seal(gen)
+                self.members[gen.member] = self._start(gen.member, gen.generation + 1,
+                                                       ident, "replaced")
+                return True
             if good < extra:
                 os.ftruncate(dst, gen.kept + good)
             gen.kept += good
             gen.dirty = gen.dirty or good > 0
             self.fingerprint(gen, dst)
+        return False
 
     def fingerprint(self, gen: Generation, dst: int) -> None:
         size = gen.kept
@@ -390,12 +442,12 @@ class LogKeeper:
         gen = self.members[name]
         gen.gone = self.alloc.now()
         gen.dirty = True
-        self.alloc.release_source(name)
+        self.alloc.release_source(name, gen.ident)
 
     def _seal(self, gen: Generation) -> None:
         """The generation is complete: its record says so (when flushed)."""
         self.alloc.seal(gen)
-        self.alloc.release_source(gen.member)
+        self.alloc.release_source(gen.member, gen.ident)
 
     # -- records ----------------------------------------------------------
 

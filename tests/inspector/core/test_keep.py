@@ -448,6 +448,7 @@ def test_event_lines_show_control_characters_as_escapes(root, keep):
         running.stop()
     lines = [e.line() for e in running.events]
     assert all("\x1b" not in line and "\x07" not in line for line in lines)
+    assert any("we\\x1b]0;owned\\x07b.stdout.0: fifo" in line for line in lines)
 
 
 def test_inotify_unavailable_falls_back_to_polling(root, keep, monkeypatch):
@@ -466,3 +467,14 @@ def test_inotify_unavailable_falls_back_to_polling(root, keep, monkeypatch):
         _append(os.path.join(_logs(alloc), "web.stdout.0"), b"polled\n")
         wait_for(lambda: _kept_size(keep, "web.stdout.0") == 7, what="kept by polling")
         running.stop()
+
+
+def test_keeping_imports_no_front_end():
+    import subprocess
+    import sys
+
+    code = ("import sys, inspector.core.keep, inspector.commands.keep\n"
+            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
+    loaded = set(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                                text=True).stdout.split())
+    assert not {"textual", "ipywidgets", "pandas", "matplotlib"} & loaded
