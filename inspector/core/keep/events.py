@@ -36,3 +36,11 @@ class KeepEvent:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.at))
         subject = f"{self.alloc_id}: " if self.alloc_id else ""
         return visible(f"{stamp} {self.kind}: {subject}{self.text}")
+
+
+def describe(error: BaseException) -> str:
+    """An error in a few words: the file and the system's reason."""
+    if isinstance(error, OSError):
+        reason = error.strerror or str(error)
+        return f"{error.filename}: {reason}" if error.filename else reason
+    return str(error) or type(error).__name__

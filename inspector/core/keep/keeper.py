@@ -11,7 +11,7 @@ event announced; where a directory cannot be watched it is polled
 file never holds the logs back for long.
 
 Every ``flush_interval`` what was written is synced and then recorded
-(:meth:`KeptAlloc.flush`): the records never claim bytes that are not on
+(:func:`.flush.flush`): the records never claim bytes that are not on
 disk. A full disk pauses copying (reported, and recorded once there is
 room) until there is room again; the budget removes the oldest copies
 first. :meth:`Keeper.stop` (from a signal handler) ends the loop at the next
@@ -20,25 +20,24 @@ slice, and the last flush leaves a consistent directory.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from allocdir import AllocDirError, is_alloc_dir
-from allocdir.dirfd import check_name, libc, lstat_at, open_beneath, open_dir
+from allocdir.dirfd import check_name, lstat_at, open_beneath, open_dir
 from allocdir.plaintext import size_words
 
 from .alloc import KeptAlloc
-from .budget import BLOCK, eviction_order, needed
+from .budget import Budget
+from .copies import CopyQueue
 from .copying import is_disk_full
-from .events import KeepEvent
+from .events import KeepEvent, describe
 from .fdcache import FdCache, raise_fd_limit
+from .flush import flush, flush_one
 from .inotify import EVERYTHING, Changes, DirWatches
 from .store import KeepStore
-from .trees import FileCopy
 
 SLICE_BYTES = 16 << 20
 """Bytes copied for one member or file before the others get a turn."""
@@ -51,15 +50,6 @@ RETRY_INTERVAL = 5.0
 """Seconds between two looks for room when the disk is full."""
 RESUME_FREE = 1 << 20
 """Free bytes needed on DIR's file system to resume after it was full."""
-MAX_QUEUED = 100_000
-"""Files waiting to be copied, at most (more wait for the next scan)."""
-SYNC_EACH = 16
-"""Kept files synced one by one at a flush, at most; more, and the file
-system is synced at once."""
-META_RESERVE = 256 << 10
-META_PER_ALLOC = 64 << 10
-"""Of the budget, room kept for records and directories: this, plus so much
-per allocation followed."""
 
 
 @dataclass(frozen=True)
@@ -115,15 +105,13 @@ class Keeper:
         self.fds = FdCache(max(32, min(4096, limit // 4)))
         self.watches = DirWatches()
         self.allocs: dict[str, KeptAlloc] = {}
-        self.total = 0
+        self.budget = Budget(options.budget, self._evict)
         self.paused = ""
         self._paused_since = 0.0
         self._stop = False
         self._root_fd = -1
         self._candidates: dict[str, float] = {}
-        self._copies: deque[tuple[str, str, str]] = deque()
-        self._queued: set[tuple[str, str]] = set()
-        self._job: tuple[KeptAlloc, FileCopy] | None = None
+        self._copies = CopyQueue(self.allocs, self._guard)
         self._due_trees: set[tuple[str, str]] = set()
         self._polled = not self.watches.available
         self._manifest: dict = {}
@@ -157,12 +145,12 @@ class Keeper:
                           "started": self.stats.started, "stopped": None, "paused": None,
                           "last_run": manifest.get("last_run")}
         self.store.write_manifest(self._manifest)
-        self.total = os.fstat(self.store.fd).st_blocks * 512
+        self.budget.total = os.fstat(self.store.fd).st_blocks * 512
         for alloc_id in self.store.kept_allocs():
             alloc = KeptAlloc(self, alloc_id, None)
             alloc.read_summary()
             alloc.usage = self.store.allocated(alloc_id)
-            self.total += alloc.usage
+            self.budget.total += alloc.usage
             self.allocs[alloc_id] = alloc
         if not self.watches.available:
             self.emit("note", "", f"inotify is not available ({self.watches.unavailable_reason}):"
@@ -178,8 +166,7 @@ class Keeper:
                   f"{self.root} in {self.store.path}"
                   + (f" (budget {size_words(self.options.budget)})" if self.options.budget
                      else ""))
-        if self.options.budget is not None and self.total > self.options.budget:
-            self._make_room(None, self.total - self.options.budget)
+        self.budget.fit(list(self.allocs.values()))
 
     def _loop(self) -> None:
         now = time.monotonic()
@@ -223,9 +210,7 @@ class Keeper:
             self._scan_due_trees(now)
 
     def _finish(self) -> None:
-        if self._job is not None:
-            self._job[1].abort()
-            self._job = None
+        self._copies.abort()
         self._flush(final=True)
         for alloc in self.allocs.values():
             alloc.close()
@@ -326,7 +311,7 @@ class Keeper:
         alloc.seen(tasks)
         before = alloc.usage
         alloc.usage = self.store.allocated(alloc_id)
-        self.total += alloc.usage - before
+        self.budget.total += alloc.usage - before
         if announce:
             self.emit("new", alloc_id, (f"tasks {', '.join(tasks)}" if tasks else "no tasks yet")
                       + ("" if known is None else " (taking up its earlier copy)"))
@@ -356,8 +341,8 @@ class Keeper:
         for key in [("alloc", alloc.alloc_id), ("logs", alloc.alloc_id)] + [
                 ("tree", alloc.alloc_id, name) for name in alloc.trees]:
             self.watches.remove(key)
-        self._drop_copies(alloc)
-        self._guard(alloc, self._flush_one, alloc)
+        self._copies.drop(alloc, finish=True)
+        self._guard(alloc, flush_one, alloc)
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)) if last else "never"
         self.emit("gone", alloc.alloc_id, f"last seen {when}; its copy stays in "
                   f"{alloc.kept_path} ({size_words(max(0, alloc.usage))})")
@@ -431,57 +416,24 @@ class Keeper:
             if wall - tree.last_scan < self.options.tree_min_interval:
                 continue
             self._due_trees.discard((alloc_id, name))
-            paths = self._guard(alloc, tree.scan) or []
-            for path in paths:
-                if len(self._copies) >= MAX_QUEUED:
-                    self._due_trees.add((alloc_id, name))  # the rest at the next scan
-                    break
-                if (alloc_id, path) not in self._queued:
-                    self._queued.add((alloc_id, path))
-                    self._copies.append((alloc_id, name, path))
+            if not self._copies.add(alloc_id, name, self._guard(alloc, tree.scan) or []):
+                self._due_trees.add((alloc_id, name))  # the rest at the next scan
 
     def _flush(self, final: bool = False) -> None:
-        """Make what was written durable, then record it: each kept file
-        synced on its own when they are few and open, else the whole file
-        system at once (one journal commit, not one per file)."""
+        """Make what was written durable, then record it (see :func:`flush`)."""
         if self.paused and not final:
             return
-        allocs = [a for a in self.allocs.values() if a.journal is not None]
-        unsynced = [(alloc, gen) for alloc in allocs for gen in alloc.unsynced()]
-        whole = len(unsynced) > SYNC_EACH or any(not a.is_open(g) for a, g in unsynced)
-        if whole and unsynced:
-            try:
-                sync_file_system(self.store.fd)
-            except OSError as e:
-                for alloc, gen in unsynced:
-                    self._guard(alloc, alloc.cut_back, gen)
-                self._guard_write(e)
-                return
-        else:
-            for alloc, gen in unsynced:
-                self._guard(alloc, alloc.sync, gen)
-        for alloc in allocs:
-            self._guard(alloc, self._record, alloc, final, whole)
-
-    def _flush_one(self, alloc: KeptAlloc) -> None:
-        """Sync and record one allocation (it is going)."""
-        for gen in alloc.unsynced():
-            alloc.sync(gen)
-        alloc.record(final=True)
-
-    def _record(self, alloc: KeptAlloc, final: bool, synced: bool) -> None:
-        alloc.record(final=final, synced=synced)
-
-    def _guard_write(self, error: OSError) -> None:
-        if is_disk_full(error):
+        error = flush([a for a in self.allocs.values() if a.journal is not None],
+                      self.store.fd, self._guard, final=final)
+        if error is not None and is_disk_full(error):
             self._pause(error)
-        else:
+        elif error is not None:
             self.emit("error", "", f"{self.store.path}: {describe(error)}")
 
     # -- copying --------------------------------------------------------------
 
     def _work(self, deadline: float) -> bool:
-        """Copy for at most until ``deadline``; True if work is left."""
+        """Copy for at most until ``deadline``, logs first; True if work is left."""
         if self.paused:
             return False
         busy = False
@@ -495,46 +447,8 @@ class Keeper:
             busy = busy or bool(alloc.logs.pending)
             if time.monotonic() > deadline:
                 return True
-        while time.monotonic() < deadline and not self.paused:
-            if self._job is None and not self._next_job():
-                break
-            alloc, job = self._job
-            if alloc.room(1) <= 0:
-                return busy  # no room: the safety look tries again
-            done = self._guard(alloc, job.step, SLICE_BYTES)
-            if done is None or done:  # finished, or failed (noted)
-                if done is None:
-                    job.abort()
-                self._job = None
-        return busy or bool(self._job or self._copies)
-
-    def _next_job(self) -> bool:
-        while self._copies:
-            alloc_id, name, path = self._copies.popleft()
-            self._queued.discard((alloc_id, path))
-            alloc = self.allocs.get(alloc_id)
-            if alloc is None or alloc.source is None or name not in alloc.trees:
-                continue
-            job = self._guard(alloc, alloc.trees[name].start_copy, path)
-            if job is not None:
-                self._job = (alloc, job)
-                return True
-        return False
-
-    def _drop_copies(self, alloc: KeptAlloc) -> None:
-        if self._job is not None and self._job[0] is alloc:
-            # A copy under way finishes from the open file (while it makes
-            # progress); the files queued after it cannot be read any more.
-            job = self._job[1]
-            before = -1
-            while job.offset > before:
-                before = job.offset
-                if self._guard(alloc, job.step, SLICE_BYTES) is not False:
-                    break
-            job.abort()
-            self._job = None
-        self._copies = deque(c for c in self._copies if c[0] != alloc.alloc_id)
-        self._queued = {q for q in self._queued if q[0] != alloc.alloc_id}
+        self._copies.work(deadline, SLICE_BYTES)
+        return busy or (bool(self._copies) and not self.paused)
 
     # -- budget and disk ------------------------------------------------------
 
@@ -542,54 +456,25 @@ class Keeper:
         """How many of ``wanted`` bytes ``alloc`` may write now."""
         if self.paused:
             return 0
-        budget = self.options.budget
-        if budget is None:
-            return wanted
-        budget -= self._reserve()
-        need = needed(wanted)
-        if self.total + need > budget:
-            self._make_room(alloc, self.total + need - budget)
-        left = budget - self.total - BLOCK
-        allowed = left - left % BLOCK
-        if allowed <= 0:
-            alloc.note_once("budget", f"its copy fills the budget "
-                            f"({size_words(self.options.budget)}): copying paused until "
-                            "there is room")
-            return 0
-        return min(wanted, allowed)
-
-    def _reserve(self) -> int:
-        """Room the budget keeps for records and directories."""
-        live = sum(1 for a in self.allocs.values() if a.source is not None)
-        return min(self.options.budget // 8, META_RESERVE + live * META_PER_ALLOC)
+        return self.budget.room(alloc, wanted, list(self.allocs.values()))
 
     def used(self, blocks: int, nbytes: int, files: bool) -> None:
         """Account what an allocation wrote."""
-        self.total += blocks
+        self.budget.total += blocks
         if files:
             self.stats.file_bytes += nbytes
 
-    def _make_room(self, writer: KeptAlloc | None, amount: int) -> None:
-        """Remove the copies of other allocations, oldest first, until
-        ``amount`` bytes are free (or nothing else can go)."""
-        candidates = [a for a in self.allocs.values() if a is not writer and a.usage > 0]
-        for victim in eviction_order(candidates):
-            if amount <= 0:
-                return
-            freed = self._evict(victim)
-            amount -= freed
-
     def _evict(self, victim: KeptAlloc) -> int:
-        if self._job is not None and self._job[0] is victim:
-            self._job[1].abort()
-            self._job = None
+        """Remove ``victim``'s copy to make room; return the bytes freed. A
+        running allocation goes on being kept, from what it writes next."""
+        self._copies.drop(victim, finish=False)
         was_live = victim.source is not None
         victim.close()
         before = victim.usage
         errors = self.store.remove_alloc(victim.alloc_id)
         left = self.store.allocated(victim.alloc_id) if errors else 0
         freed = before - left
-        self.total -= freed
+        self.budget.total -= freed
         self.stats.evicted += 1
         state = "gone" if victim.gone else "last written"
         when = victim.summary.get("last_seen") if victim.gone else victim.last_write
@@ -605,7 +490,6 @@ class Keeper:
         return freed
 
     def _restart_after_eviction(self, victim: KeptAlloc) -> None:
-        self._drop_copies(victim)
         self._add(victim.alloc_id, victim.source, announce=False)
         alloc = self.allocs.get(victim.alloc_id)
         if alloc is None:
@@ -675,13 +559,6 @@ class Keeper:
         return None
 
 
-def sync_file_system(fd: int) -> None:
-    """``syncfs(2)`` of the file system ``fd`` is on."""
-    if libc().syncfs(fd) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-
-
 def _valid(name: str) -> bool:
     try:
         check_name(name, "allocation id")
@@ -698,11 +575,3 @@ def _merge(changes: Changes, more: Changes) -> None:
             changes[key] = EVERYTHING
         else:
             changes[key] |= names
-
-
-def describe(error: BaseException) -> str:
-    """An error in a few words: the file and the system's reason."""
-    if isinstance(error, OSError):
-        reason = error.strerror or str(error)
-        return f"{error.filename}: {reason}" if error.filename else reason
-    return str(error) or type(error).__name__

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import random
 import stat
+import threading
 
 import pytest
 
@@ -298,10 +299,14 @@ def test_gone_while_stopped_is_marked_at_restart(root, keep):
 
 
 def _usage(top) -> int:
+    """Bytes on disk below ``top`` (entries the keeper removes meanwhile not counted)."""
     total = 0
     for dirpath, dirnames, filenames in os.walk(top):
         for name in [""] + filenames + dirnames:
-            total += os.lstat(os.path.join(dirpath, name)).st_blocks * 512
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_blocks * 512
+            except FileNotFoundError:
+                continue
     return total
 
 
@@ -320,14 +325,22 @@ def test_the_budget_removes_gone_copies_first_then_the_least_recently_written(ro
     old.destroy()  # collected while nothing was keeping: its copy is the oldest
     budget = _usage(keep) + 700_000
     peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:  # the keep directory's size, all along
+        while not done.wait(0.005):
+            peak[0] = max(peak[0], _usage(keep))
+
+    sampler = threading.Thread(target=sample, daemon=True)
     path = os.path.join(_logs(busy), "web.stdout.0")
     with RunningKeeper(root, keep, budget=budget) as running:
+        sampler.start()
         for _ in range(12):
             _append(path, os.urandom(200_000))
-            peak[0] = max(peak[0], _usage(keep))
             wait_for(lambda: _caught_up(keep, busy, "web.stdout.0") or running.kinds("note"))
-            peak[0] = max(peak[0], _usage(keep))
         running.stop()
+    done.set()
+    sampler.join()
     evicted = [e.alloc_id for e in running.kinds("evicted")]
     assert evicted[:2] == [OTHER, third]
     assert peak[0] <= budget
