@@ -21,7 +21,7 @@ import errno
 import os
 import select
 import struct
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from allocdir.dirfd import libc, proc_fd_path
 
@@ -76,19 +76,21 @@ class DirWatches:
 
     def add(self, key: Hashable, dir_fd: int) -> str:
         """Watch the directory open as ``dir_fd`` under ``key`` (replacing
-        what ``key`` watched). Returns "" or why it cannot be watched (the
-        caller polls it instead)."""
-        self.remove(key)
+        what ``key`` watched; the same directory again changes nothing).
+        Returns "" or why it cannot be watched (the caller polls it)."""
         if not self.available:
             return self.unavailable_reason
         wd = libc().inotify_add_watch(self._fd, os.fsencode(proc_fd_path(dir_fd)), WATCH_MASK)
         if wd < 0:
             err = ctypes.get_errno()
+            self.remove(key)
             if err == errno.ENOSPC:
                 return "no inotify watches left (fs.inotify.max_user_watches)"
             return os.strerror(err)
-        self._wds.setdefault(wd, set()).add(key)
-        self._keys[key] = wd
+        if self._keys.get(key) != wd:  # (one inode, one watch: the kernel says which)
+            self.remove(key)
+            self._wds.setdefault(wd, set()).add(key)
+            self._keys[key] = wd
         return ""
 
     def watching(self, key: Hashable) -> bool:
@@ -106,6 +108,11 @@ class DirWatches:
             if not keys:
                 del self._wds[wd]
                 libc().inotify_rm_watch(self._fd, wd)
+
+    def remove_where(self, match: Callable[[Hashable], bool]) -> None:
+        """Stop watching every key ``match`` accepts."""
+        for key in [k for k in self._keys if match(k)]:
+            self.remove(key)
 
     def wake(self) -> None:
         """Make a :meth:`wait` return now (safe from a signal handler)."""
@@ -157,28 +164,36 @@ class DirWatches:
                 return
 
     def _parse(self, data: bytes, changes: Changes) -> None:
+        # A busy log writes the same name many times between two reads:
+        # each (watch, name) is looked at once.
+        seen: set[tuple[int, bytes]] = set()
+        unpack, header = _HEADER.unpack_from, _HEADER.size
         offset, end = 0, len(data)
-        wds = self._wds
         while offset < end:
-            wd, mask, _, length = _HEADER.unpack_from(data, offset)
-            start = offset + _HEADER.size
+            wd, mask, _, length = unpack(data, offset)
+            start = offset + header
             offset = start + length
-            if mask & IN_Q_OVERFLOW:
-                for key in self._keys:
-                    changes[key] = EVERYTHING
-                continue
-            keys = wds.get(wd)
-            if not keys:
-                continue
-            if mask & IN_IGNORED:  # the watch is gone with its directory
+            if mask & (IN_Q_OVERFLOW | IN_IGNORED):
+                self._lost(wd, mask, changes)
+            else:
+                seen.add((wd, data[start:offset]))
+        for wd, raw in seen:
+            keys = self._wds.get(wd)
+            if keys:
+                name = raw.rstrip(b"\0")
                 for key in keys:
-                    self._keys.pop(key, None)
-                    changes[key] = EVERYTHING
-                del wds[wd]
-                continue
-            name = data[start:offset].rstrip(b"\0")
-            for key in keys:
-                _note(changes, key, os.fsdecode(name) if name else None)
+                    _note(changes, key, os.fsdecode(name) if name else None)
+
+    def _lost(self, wd: int, mask: int, changes: Changes) -> None:
+        """Events were lost (the queue overflowed: every key) or a watch is
+        gone with its directory: look at everything."""
+        if mask & IN_Q_OVERFLOW:
+            for key in self._keys:
+                changes[key] = EVERYTHING
+            return
+        for key in self._wds.pop(wd, ()):
+            self._keys.pop(key, None)
+            changes[key] = EVERYTHING
 
     def close(self) -> None:
         """Remove every watch and close the instance."""

@@ -25,8 +25,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from allocdir import AllocDirError, is_alloc_dir
-from allocdir.dirfd import check_name, lstat_at, open_beneath, open_dir
+from allocdir import is_alloc_dir
+from allocdir.dirfd import check_name, lstat_at, open_dir
 from allocdir.plaintext import size_words
 
 from .alloc import KeptAlloc
@@ -66,7 +66,7 @@ class KeepOptions:
     poll_interval: float = 1.0
     tree_interval: float = 30.0
     tree_min_interval: float = 2.0
-    flush_interval: float = 2.0
+    flush_interval: float = 5.0
     spacing: float = 0.2
 
     def wants(self, alloc_id: str) -> bool:
@@ -338,9 +338,7 @@ class Keeper:
         else:
             alloc.summary["gone"] = alloc.summary.get("last_seen") or time.time()
         last = alloc.summary.get("last_seen")
-        for key in [("alloc", alloc.alloc_id), ("logs", alloc.alloc_id)] + [
-                ("tree", alloc.alloc_id, name) for name in alloc.trees]:
-            self.watches.remove(key)
+        self.watches.remove_where(lambda key: len(key) > 1 and key[1] == alloc.alloc_id)
         self._copies.drop(alloc, finish=True)
         self._guard(alloc, flush_one, alloc)
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)) if last else "never"
@@ -363,22 +361,9 @@ class Keeper:
                 self._watch(("logs", alloc.alloc_id), fd, f"{alloc.alloc_id}/alloc/logs")
 
     def _watch_trees(self, alloc: KeptAlloc) -> None:
-        for name in list(alloc.trees):
-            key = ("tree", alloc.alloc_id, name)
-            if self.watches.watching(key):
-                continue
-            with alloc.source_dir() as alloc_fd:
-                if alloc_fd is None:
-                    return
-                try:
-                    fd = open_beneath(alloc_fd, name, name)
-                except (OSError, AllocDirError):
-                    continue  # not there (yet): the safety look scans it
-            try:
-                self._watch(key, fd, f"{alloc.alloc_id}/{name}")
-            finally:
-                os.close(fd)
-            self._due_trees.add((alloc.alloc_id, name))
+        """Scan the trees not scanned yet (a scan watches their directories)."""
+        self._due_trees.update((alloc.alloc_id, name) for name, tree in alloc.trees.items()
+                               if not tree.last_scan)
 
     # -- periodic -------------------------------------------------------------
 
@@ -416,7 +401,11 @@ class Keeper:
             if wall - tree.last_scan < self.options.tree_min_interval:
                 continue
             self._due_trees.discard((alloc_id, name))
-            if not self._copies.add(alloc_id, name, self._guard(alloc, tree.scan) or []):
+
+            def watch(rel: str, fd: int, alloc_id=alloc_id, name=name) -> None:
+                self._watch(("tree", alloc_id, name, rel), fd, f"{alloc_id}/{name}/{rel}")
+
+            if not self._copies.add(alloc_id, name, self._guard(alloc, tree.scan, watch) or []):
                 self._due_trees.add((alloc_id, name))  # the rest at the next scan
 
     def _flush(self, final: bool = False) -> None:

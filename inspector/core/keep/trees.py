@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 
 from allocdir import AllocDirError, SecretReadError, dirfd
 from allocdir.dirfd import ENTER, ERROR, LEAF, MOUNT, lstat_at, open_beneath
@@ -29,6 +30,9 @@ MAX_TREE_ENTRIES = 20_000
 """Entries looked at per tree and scan; beyond, the rest waits (and a note says so)."""
 MAX_DEPTH = 64
 """Directories deeper than this below a tree are not kept (a note says so)."""
+MAX_WATCHED = 64
+"""Directories of a tree watched for changes, at most (the rest is scanned
+every ``tree_interval``)."""
 
 
 def _changed(record: dict | None, st: os.stat_result) -> bool:
@@ -53,13 +57,15 @@ class TreeKeeper:
         """The record key of ``path`` (relative to the alloc dir)."""
         return f"file:{path}"
 
-    def scan(self) -> list[str]:
+    def scan(self, watch: Callable[[str, int], None] | None = None) -> list[str]:
         """Walk the tree; record what is not a regular file; return the
-        paths (relative to the alloc dir) of the files to copy."""
+        paths (relative to the alloc dir) of the files to copy. ``watch(rel,
+        fd)`` is offered its first directories, open, to watch."""
         self.last_scan = self.alloc.now()
         wanted: list[str] = []
         seen: set[str] = set()
         complete = True
+        watched = 0
         with self.alloc.source_dir() as alloc_fd:
             if alloc_fd is None:
                 return []
@@ -83,6 +89,9 @@ class TreeKeeper:
                     path = f"{self.rel}/{step.rel}" if step.rel else self.rel
                     if step.kind == ENTER and not step.rel:
                         self.device = step.st.st_dev
+                    if step.kind == ENTER and watch is not None and watched < MAX_WATCHED:
+                        watched += 1
+                        watch(step.rel, step.fd)
                     if step.kind in (ENTER, LEAF, MOUNT, ERROR):
                         seen.add(path)
                     self._step(step, path, wanted)

@@ -199,7 +199,7 @@ def test_local_files_are_kept_whole_when_they_change_and_specials_are_notes(root
         wait_for(lambda: (kept / "conf.d" / "app.hcl").read_text() == "port = 8080\n",
                  what="the new rendering kept")
         os.unlink(os.path.join(local, "link"))
-        wait_for(lambda: records(keep, ALLOC)["file:web/local/link"].get("source_gone"),
+        wait_for(lambda: records(keep, ALLOC).get("file:web/local/link", {}).get("source_gone"),
                  what="the link marked gone")
         running.stop()
     recs = records(keep, ALLOC)
@@ -210,6 +210,20 @@ def test_local_files_are_kept_whole_when_they_change_and_specials_are_notes(root
     assert not (kept / "link").exists() and not os.path.lexists(kept / "pipe")
     assert not os.path.exists(keep / ALLOC / "alloc" / "logs" / "web.stdout.0")  # logs not asked
     assert sorted(os.listdir(keep / ALLOC / ".keep" / "tmp")) == []
+
+
+def test_a_file_written_deep_in_local_is_kept_on_its_event(root, keep):
+    alloc = make_alloc(root)
+    deep = os.path.join(alloc.alloc_dir, "web", "local", "config", "nginx")
+    os.makedirs(deep)
+    kept = keep / ALLOC / "web" / "local" / "config" / "nginx" / "site.conf"
+    # No periodic scan within the test: only the directory's own event can bring it.
+    with RunningKeeper(root, keep, tree_interval=3600, safety_interval=3600) as running:
+        wait_for(lambda: (keep / ALLOC / "web" / "local" / "config" / "nginx").is_dir())
+        with open(os.path.join(deep, "site.conf"), "w") as f:
+            f.write("listen 80;\n")
+        wait_for(lambda: kept.exists() and kept.read_text() == "listen 80;\n", timeout=5)
+        running.stop()
 
 
 def test_data_is_kept_only_when_asked(root, keep):
