@@ -19,7 +19,7 @@ from allocdir import SHARED_ALLOC_NAME, AllocDirError, dirfd
 from allocdir.layout import SHARED_DATA_DIR, TASK_LOCAL
 
 from .copying import is_disk_full
-from .journal import Journal
+from .journal import Journal, JournalError
 from .layout import FILE_MODE, FORMAT_VERSION, STAGING_DIR, STATE_DIR
 from .logs import LOG_DIR, Generation, LogKeeper
 from .source import open_source
@@ -99,12 +99,26 @@ class KeptAlloc:
             self.summary.update({k: v for k, v in found.items() if k in self.summary})
 
     def load(self) -> list[str]:
-        """Open the journal and take up where an earlier run stopped."""
-        with self.kept_dir() as kept_fd:
-            state_fd = ensure_path(kept_fd, STATE_DIR, self.kept_path)
-            self._clear_staging(kept_fd)
-        self.journal = Journal(state_fd)
-        problems = self.journal.load()
+        """Open the journal and take up where an earlier run stopped. Records
+        that cannot be read are set aside (``.keep.unreadable.<time>``) and
+        the kept files taken up as files no record names: nothing is lost,
+        nothing copied twice."""
+        problems = []
+        while True:
+            with self.kept_dir() as kept_fd:
+                state_fd = ensure_path(kept_fd, STATE_DIR, self.kept_path)
+                self._clear_staging(kept_fd)
+            self.journal = Journal(state_fd)
+            try:
+                problems += self.journal.load()
+                break
+            except JournalError as e:
+                self.journal.close()
+                aside = f"{STATE_DIR}.unreadable.{int(self.now())}"
+                with self.kept_dir() as kept_fd:
+                    os.rename(STATE_DIR, aside, src_dir_fd=kept_fd, dst_dir_fd=kept_fd)
+                problems.append(f"{e}: set aside as {aside}; the kept files are taken up "
+                                "anew")
         records = self.journal.records
         self.files = {k: r for k, r in records.items() if k.startswith("file:")}
         self.logs.resume(records)

@@ -296,6 +296,24 @@ def test_bytes_a_killed_run_wrote_past_its_records(root, keep, extra, kept_after
     assert running.keeper.stats.log_bytes == (0 if extra == b"tail" else 4)
 
 
+def test_unreadable_records_are_set_aside_and_nothing_is_copied_again(root, keep):
+    alloc = make_alloc(root)
+    _append(os.path.join(_logs(alloc), "web.stdout.0"), b"kept before\n")
+    with RunningKeeper(root, keep) as running:
+        wait_for(lambda: _caught_up(keep, alloc, "web.stdout.0"))
+        running.stop()
+    (keep / ALLOC / ".keep" / "state.json").write_text("{not json")
+    _append(os.path.join(_logs(alloc), "web.stdout.0"), b"and after\n")
+    with RunningKeeper(root, keep) as running:
+        note = wait_for(lambda: [e for e in running.kinds("note") if "set aside" in e.text])
+        wait_for(lambda: _caught_up(keep, alloc, "web.stdout.0"))
+        running.stop()
+    assert "state.json: not valid JSON" in note[0].text
+    assert (keep / ALLOC / "alloc/logs/web.stdout.0").read_bytes() == b"kept before\nand after\n"
+    assert running.keeper.stats.log_bytes == len(b"and after\n")
+    assert [p.name for p in (keep / ALLOC).iterdir() if p.name.startswith(".keep.unreadable")]
+
+
 def test_gone_while_stopped_is_marked_at_restart(root, keep):
     alloc = make_alloc(root)
     _append(os.path.join(_logs(alloc), "web.stdout.0"), b"x\n")
