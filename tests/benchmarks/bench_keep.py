@@ -199,7 +199,7 @@ def cpu(work: str, seconds: float, allocs: int = 50, rate: float = 1e6) -> Row:
     finally:
         _stop(proc)
     return Row(f"keep: CPU while {allocs} allocations write {rate / 1e6:g} MB/s in all "
-               "(200-byte lines)", used * 100, 5.0, "the 5 % goal", unit="% of a core",
+               "(200-byte lines)", round(used * 100, 2), 5.0, "the 5 % goal", unit="% of a core",
                goal="≤ 5 %", ceiling=5.0)
 
 
@@ -231,7 +231,7 @@ def bytes_per_byte(work: str, size: int, allocs: int = 10) -> Row:
     kept = sum(r["log_bytes"] for r in runs)
     meta = sum(r["metadata_bytes"] for r in runs)
     return Row("keep: bytes written per byte of log (rotation, truncation, 3 restarts)",
-               kept / written, 1.0, "every byte once", unit="×", goal="= 1.0", ceiling=1.0,
+               round(kept / written, 4), 1.0, "every byte once", unit="×", goal="= 1.0", ceiling=1.0,
                note=f"{written / 2**20:.0f} MiB of logs; records {meta / written * 100:.2f} %")
 
 

@@ -23,7 +23,7 @@ from .journal import Journal, JournalError
 from .layout import FILE_MODE, FORMAT_VERSION, STAGING_DIR, STATE_DIR
 from .logs import LOG_DIR, Generation, LogKeeper
 from .source import open_source
-from .store import TEMP_FILE_FLAGS, ensure_path, write_atomically
+from .store import TEMP_FILE_FLAGS, ensure_path, read_file, write_atomically
 from .trees import TreeKeeper
 
 SUMMARY_FILE = "alloc.json"
@@ -81,20 +81,15 @@ class KeptAlloc:
     def read_summary(self) -> None:
         """Read ``alloc.json`` of an allocation kept earlier (if any)."""
         with self.kept_dir() as kept_fd:
-            try:
-                fd = os.open(f"{STATE_DIR}/{SUMMARY_FILE}", os.O_RDONLY | os.O_NOFOLLOW
-                             | os.O_CLOEXEC, dir_fd=kept_fd)
-            except FileNotFoundError:
-                return
-            try:
-                data = os.read(fd, 1 << 20)
-            finally:
-                os.close(fd)
+            state = ensure_path(kept_fd, STATE_DIR, self.kept_path)
         try:
-            found = json.loads(data)
+            data = read_file(state, SUMMARY_FILE, 1 << 20)
+            found = None if data is None else json.loads(data)
         except ValueError:
-            self.note(f"{STATE_DIR}/{SUMMARY_FILE} was not valid JSON: started again")
+            self.note(f"{STATE_DIR}/{SUMMARY_FILE} could not be read: started again")
             return
+        finally:
+            os.close(state)
         if isinstance(found, dict):
             self.summary.update({k: v for k, v in found.items() if k in self.summary})
 

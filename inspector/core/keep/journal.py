@@ -22,7 +22,7 @@ from typing import Any
 
 from .copying import is_disk_full
 from .layout import FILE_MODE, FORMAT_VERSION
-from .store import write_atomically
+from .store import read_file, write_atomically
 
 STATE_FILE = "state.json"
 JOURNAL_PREFIX = "journal."
@@ -193,19 +193,9 @@ class Journal:
 
 def _read_bytes(dir_fd: int, name: str) -> bytes | None:
     try:
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
-    except FileNotFoundError:
-        return None
-    try:
-        size = os.fstat(fd).st_size
-        if size > MAX_LOAD:
-            raise JournalError(f"{name}: {size} bytes, too long for keep metadata")
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+        return read_file(dir_fd, name, MAX_LOAD)
+    except ValueError as e:
+        raise JournalError(str(e)) from None
 
 
 def _read_json(dir_fd: int, name: str) -> Any:

@@ -26,19 +26,12 @@ class NotRegular(AllocDirError):
 
 
 def kind_word(mode: int) -> str:
-    """One word for the kind of a file: file, directory, symlink, fifo,
-    socket, device."""
+    """One word for the kind of a file, as records say it: file, directory,
+    symlink, fifo, socket, device."""
     if stat.S_ISREG(mode):
         return "file"
-    if stat.S_ISLNK(mode):
-        return "symlink"
-    if stat.S_ISDIR(mode):
-        return "directory"
-    if stat.S_ISFIFO(mode):
-        return "fifo"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    return "device"
+    word = describe_mode(mode).removeprefix("a ").lower()
+    return {"symbolic link": "symlink"}.get(word, word)
 
 
 def open_source(dir_fd: int, name: str, where: str, alloc_root: str) -> tuple[int, os.stat_result]:

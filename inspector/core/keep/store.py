@@ -93,6 +93,26 @@ def write_atomically(dir_fd: int, name: str, data: bytes, staging_fd: int | None
     os.fsync(dir_fd)
 
 
+def read_file(dir_fd: int, name: str, limit: int) -> bytes | None:
+    """The content of our file ``name`` in ``dir_fd`` (a symlink is not
+    followed), None if it does not exist. ``ValueError`` if it holds more
+    than ``limit`` bytes (not a file this program wrote)."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None
+    try:
+        size = os.fstat(fd).st_size
+        if size > limit:
+            raise ValueError(f"{name}: {size:,} bytes, more than keep metadata holds")
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def allocated_bytes(dir_fd: int, name: str) -> int:
     """Blocks (in bytes) that ``name`` in ``dir_fd`` and everything below
     it take on disk."""
@@ -166,20 +186,12 @@ class KeepStore:
     def read_manifest(self) -> dict[str, Any]:
         """The manifest, or ``{}`` when there is none yet."""
         try:
-            fd = os.open(MANIFEST_NAME, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
-                         dir_fd=self.fd)
-        except FileNotFoundError:
-            return {}
+            data = read_file(self.fd, MANIFEST_NAME, 1 << 20)
+            manifest = {} if data is None else json.loads(data)
         except OSError as e:
             raise KeepDirError(f"{MANIFEST_NAME}: {_reason(e)}") from None
-        try:
-            data = os.read(fd, 1 << 20)
-        finally:
-            os.close(fd)
-        try:
-            manifest = json.loads(data)
         except ValueError:
-            raise KeepDirError(f"{MANIFEST_NAME} is not valid JSON") from None
+            raise KeepDirError(f"{MANIFEST_NAME} is not a keep manifest") from None
         if not isinstance(manifest, dict):
             raise KeepDirError(f"{MANIFEST_NAME} is not a keep manifest")
         return manifest

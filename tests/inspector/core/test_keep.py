@@ -243,14 +243,21 @@ def test_data_is_kept_only_when_asked(root, keep):
 # ------------------------------------------------------------------ restarts
 
 
-def test_a_restart_resumes_without_copying_again(root, keep):
+def _kept_once(root, keep, content: bytes):
+    """An allocation whose ``web.stdout.0`` holds ``content``, kept by a
+    keeper now stopped; returns it and the log's path."""
     alloc = make_alloc(root)
     path = os.path.join(_logs(alloc), "web.stdout.0")
-    _append(path, b"a" * 100_000)
+    _append(path, content)
     with RunningKeeper(root, keep) as running:
-        wait_for(lambda: _caught_up(keep, alloc, "web.stdout.0"))
+        wait_for(lambda: _caught_up(keep, alloc, "web.stdout.0"), what="the log kept")
         running.stop()
-    assert running.keeper.stats.log_bytes == 100_000
+    return alloc, path
+
+
+def test_a_restart_resumes_without_copying_again(root, keep):
+    alloc, path = _kept_once(root, keep, b"a" * 100_000)
+    assert records(keep, ALLOC)["log:web.stdout.0"]["bytes"] == 100_000
     _append(path, b"b" * 5_000)  # while nothing keeps it
     with RunningKeeper(root, keep) as running:
         assert running.wait_event("new", ALLOC).text.endswith("(taking up its earlier copy)")
@@ -261,12 +268,7 @@ def test_a_restart_resumes_without_copying_again(root, keep):
 
 
 def test_a_truncation_while_stopped_starts_a_generation_at_restart(root, keep):
-    alloc = make_alloc(root)
-    path = os.path.join(_logs(alloc), "web.stdout.0")
-    _append(path, b"before the restart\n")
-    with RunningKeeper(root, keep) as running:
-        wait_for(lambda: _caught_up(keep, alloc, "web.stdout.0"))
-        running.stop()
+    alloc, path = _kept_once(root, keep, b"before the restart\n")
     with open(path, "wb") as f:
         f.write(b"rewritten while nothing was keeping, and longer\n")
     with RunningKeeper(root, keep) as running:
@@ -281,12 +283,7 @@ def test_a_truncation_while_stopped_starts_a_generation_at_restart(root, keep):
     (b"XXXX", b"head-tail"),  # not the source's: cut off and copied again
 ])
 def test_bytes_a_killed_run_wrote_past_its_records(root, keep, extra, kept_after):
-    alloc = make_alloc(root)
-    path = os.path.join(_logs(alloc), "web.stdout.0")
-    _append(path, b"head-")
-    with RunningKeeper(root, keep) as running:
-        wait_for(lambda: _caught_up(keep, alloc, "web.stdout.0"))
-        running.stop()
+    alloc, path = _kept_once(root, keep, b"head-")
     _append(path, b"tail")
     _append(str(keep / ALLOC / "alloc/logs/web.stdout.0"), extra)  # written, never recorded
     with RunningKeeper(root, keep) as running:
@@ -297,11 +294,7 @@ def test_bytes_a_killed_run_wrote_past_its_records(root, keep, extra, kept_after
 
 
 def test_unreadable_records_are_set_aside_and_nothing_is_copied_again(root, keep):
-    alloc = make_alloc(root)
-    _append(os.path.join(_logs(alloc), "web.stdout.0"), b"kept before\n")
-    with RunningKeeper(root, keep) as running:
-        wait_for(lambda: _caught_up(keep, alloc, "web.stdout.0"))
-        running.stop()
+    alloc, _ = _kept_once(root, keep, b"kept before\n")
     (keep / ALLOC / ".keep" / "state.json").write_text("{not json")
     _append(os.path.join(_logs(alloc), "web.stdout.0"), b"and after\n")
     with RunningKeeper(root, keep) as running:
@@ -315,11 +308,7 @@ def test_unreadable_records_are_set_aside_and_nothing_is_copied_again(root, keep
 
 
 def test_gone_while_stopped_is_marked_at_restart(root, keep):
-    alloc = make_alloc(root)
-    _append(os.path.join(_logs(alloc), "web.stdout.0"), b"x\n")
-    with RunningKeeper(root, keep) as running:
-        wait_for(lambda: _caught_up(keep, alloc, "web.stdout.0"))
-        running.stop()
+    alloc, _ = _kept_once(root, keep, b"x\n")
     alloc.destroy()
     with RunningKeeper(root, keep) as running:
         running.wait_event("gone", ALLOC)
