@@ -124,7 +124,7 @@ def records(keep: Path, alloc_id: str) -> dict[str, dict]:
     journal = Journal(fd)
     try:
         journal.load(repair=False)
-        return dict(journal.records)
+        return dict(journal.items())
     finally:
         journal.close()
 

@@ -50,7 +50,6 @@ class KeptAlloc:
         self.journal: Journal | None = None
         self.logs = LogKeeper(self)
         self.trees: dict[str, TreeKeeper] = {}
-        self.files: dict[str, dict] = {}
         self.sealed: dict[str, tuple[Generation, float]] = {}
         """Generations complete but not yet recorded, by kept file name."""
         self.summary: dict = {"version": FORMAT_VERSION, "id": alloc_id, "source": source,
@@ -114,9 +113,7 @@ class KeptAlloc:
                     os.rename(STATE_DIR, aside, src_dir_fd=kept_fd, dst_dir_fd=kept_fd)
                 problems.append(f"{e}: set aside as {aside}; the kept files are taken up "
                                 "anew")
-        records = self.journal.records
-        self.files = {k: r for k, r in records.items() if k.startswith("file:")}
-        self.logs.resume(records)
+        self.logs.resume(self.journal.items("log:"))
         return problems
 
     def _clear_staging(self, kept_fd: int) -> None:
@@ -188,6 +185,8 @@ class KeptAlloc:
     def note_once(self, key: str, text: str) -> None:
         """:meth:`note`, unless this ``key`` said the same already."""
         if self._noted.get(key) != text:
+            if len(self._noted) >= MAX_NOTES * 10:  # what was said long ago may be said again
+                self._noted.clear()
             self._noted[key] = text
             self.note(text)
 
@@ -408,16 +407,17 @@ class KeptAlloc:
 
     def file_record(self, key: str) -> dict | None:
         """The record of a tree entry."""
-        return self.files.get(key)
+        return None if self.journal is None else self.journal.get(key)
 
     def file_records(self, prefix: str) -> list[tuple[str, dict]]:
         """The records of ``prefix`` and everything below it."""
+        if self.journal is None:
+            return []
         below = prefix + "/"
-        return [(k, r) for k, r in self.files.items() if k == prefix or k.startswith(below)]
+        return [(k, r) for k, r in self.journal.items(prefix) if k == prefix or k.startswith(below)]
 
     def put_file_record(self, record: dict) -> None:
         """Record a tree entry (or a note about one) with the next flush."""
-        self.files[record["k"]] = record
         if self.journal is not None:
             self.journal.put(record)
 
@@ -481,6 +481,5 @@ class KeptAlloc:
             self.journal = None
         self.logs = LogKeeper(self)
         self.trees.clear()
-        self.files.clear()
         self.sealed.clear()
 

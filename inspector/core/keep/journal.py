@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from .copying import is_disk_full
@@ -44,8 +45,9 @@ class Journal:
 
     def __init__(self, state_fd: int) -> None:
         self._dir = state_fd
-        self.records: dict[str, Record] = {}
-        """What is on disk (loaded, or flushed), by key."""
+        # What is on disk (loaded, or flushed), by key, as compact JSON: a
+        # few hundred bytes a record, where a dict would take kilobytes.
+        self._stored: dict[str, bytes] = {}
         self._pending: dict[str, Record] = {}
         self._number = 0
         self._fd = -1
@@ -65,7 +67,7 @@ class Journal:
         if state is not None:
             if not isinstance(state, dict) or not isinstance(state.get("records"), dict):
                 raise JournalError(f"{STATE_FILE}: not a keep state")
-            self.records = dict(state["records"])
+            self._stored = {k: _encode(r) for k, r in state["records"].items()}
             self._number = int(state.get("journal", 0))
             self._state_size = _size(self._dir, STATE_FILE)
         name = f"{JOURNAL_PREFIX}{self._number}"
@@ -80,7 +82,7 @@ class Journal:
                 if not isinstance(record, dict) or "k" not in record:
                     problems.append(f"{name}: dropped an incomplete record at byte {good}")
                     break
-                self.records[record["k"]] = record
+                self._stored[record["k"]] = line.rstrip(b"\n")
                 good += len(line)
         if repair:
             self._open_journal(name, good)
@@ -111,7 +113,19 @@ class Journal:
 
     def get(self, key: str) -> Record | None:
         """The newest record of ``key`` (pending or on disk)."""
-        return self._pending.get(key) or self.records.get(key)
+        record = self._pending.get(key)
+        if record is None and key in self._stored:
+            record = json.loads(self._stored[key])
+        return record
+
+    def items(self, prefix: str = "") -> Iterator[tuple[str, Record]]:
+        """The newest records whose key starts with ``prefix``."""
+        for key in [k for k in self._stored if k.startswith(prefix) and k not in self._pending]:
+            yield key, json.loads(self._stored[key])
+        yield from [(k, r) for k, r in self._pending.items() if k.startswith(prefix)]
+
+    def __len__(self) -> int:
+        return len(self._stored) + sum(1 for k in self._pending if k not in self._stored)
 
     def put(self, record: Record) -> None:
         """Queue ``record`` (replacing any of the same ``"k"``) for :meth:`flush`."""
@@ -129,8 +143,8 @@ class Journal:
             return
         if self._fd < 0:
             self._open_journal(f"{JOURNAL_PREFIX}{self._number}", 0)
-        data = b"".join(json.dumps(r, separators=(",", ":")).encode() + b"\n"
-                        for r in self._pending.values())
+        lines = {k: _encode(r) for k, r in self._pending.items()}
+        data = b"".join(line + b"\n" for line in lines.values())
         try:
             view = memoryview(data)
             while view:
@@ -144,7 +158,7 @@ class Journal:
             raise
         self._size += len(data)
         self.bytes_written += len(data)
-        self.records.update(self._pending)
+        self._stored.update(lines)
         self._pending.clear()
         if self._size > max(COMPACT_MIN, self._state_size):
             try:
@@ -157,8 +171,9 @@ class Journal:
     def compact(self) -> None:
         """Fold the journal into a new snapshot and start an empty journal."""
         number = self._number + 1
-        data = json.dumps({"version": FORMAT_VERSION, "journal": number,
-                           "records": self.records}, separators=(",", ":")).encode()
+        data = b"".join([b'{"version":%d,"journal":%d,"records":{' % (FORMAT_VERSION, number),
+                         b",".join(_encode(k) + b":" + v for k, v in self._stored.items()),
+                         b"}}"])
         write_atomically(self._dir, STATE_FILE, data)
         self.bytes_written += len(data)
         old = f"{JOURNAL_PREFIX}{self._number}"
@@ -189,6 +204,10 @@ class Journal:
         if self._dir >= 0:
             os.close(self._dir)
             self._dir = -1
+
+
+def _encode(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def _read_bytes(dir_fd: int, name: str) -> bytes | None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from allocdir import AllocDirError, SecretReadError
@@ -40,10 +41,13 @@ MAX_SCAN = 200_000
 """Entries of ``alloc/logs`` looked at in one listing."""
 MAX_GENERATIONS = 10_000
 """Generations of one member (truncations); beyond, it is no longer followed."""
+MAX_KEPT_FILES = 100_000
+"""Kept log files (members and their generations, and notes about names
+that are not files) per allocation; beyond, new ones are not kept."""
 LOG_DIR = "alloc/logs"
 
 
-@dataclass
+@dataclass(slots=True)
 class Generation:
     """The kept file a member is copied into now."""
 
@@ -119,13 +123,14 @@ class LogKeeper:
 
     # -- resuming --------------------------------------------------------
 
-    def resume(self, records: dict[str, dict]) -> None:
+    def resume(self, records: Iterable[tuple[str, dict]]) -> None:
         """Take up the current generation of each member from the records
-        of an earlier run; its kept file is checked against the claim."""
+        (``log:`` keys) of an earlier run; its kept file is checked against
+        the claim."""
         latest: dict[str, dict] = {}
-        self.known.update(key[4:] for key in records if key.startswith("log:"))
-        for key, rec in records.items():
-            if not key.startswith("log:") or rec.get("sealed") is not None:
+        for key, rec in records:
+            self.known.add(key[4:])
+            if rec.get("sealed") is not None:
                 continue
             member = rec.get("member", "")
             if rotated_member(member) is None:
@@ -246,7 +251,7 @@ class LogKeeper:
             gen = self.members[name]  # draining may have started a generation
             self._seal(gen)
         number = 0 if gen is None else gen.generation + 1
-        if number >= MAX_GENERATIONS:
+        if number >= MAX_GENERATIONS or self._full():
             os.close(src)
             self.alloc.note_once(f"gens:{name}", f"{LOG_DIR}/{name}: more than "
                                  f"{MAX_GENERATIONS:,} truncations: no longer followed")
@@ -281,7 +286,17 @@ class LogKeeper:
                 gen.blocks = os.fstat(dst).st_blocks * 512
             return gen
 
+    def _full(self) -> bool:
+        """Whether this allocation has as many kept log files as it may."""
+        if len(self.known) + len(self.notes) < MAX_KEPT_FILES:
+            return False
+        self.alloc.note_once("log-files", f"more than {MAX_KEPT_FILES:,} kept log files and "
+                             "names that are not files: new ones are not kept")
+        return True
+
     def _note_kind(self, name: str, kind: str) -> None:
+        if name not in self.notes and len(self.notes) >= MAX_KEPT_FILES:
+            return  # a task making names by the million: the note below says so
         if self.notes.get(name) != kind:
             self.notes[name] = kind
             self.alloc.put_note_record(f"{LOG_DIR}/{name}", kind)
@@ -378,7 +393,7 @@ class LogKeeper:
         self.stats.truncations += 1
         self.alloc.verbose(f"{LOG_DIR}/{gen.member} {why}: continuing in "
                            f"{kept_log_name(gen.member, gen.generation + 1)}")
-        if gen.generation + 1 >= MAX_GENERATIONS:
+        if gen.generation + 1 >= MAX_GENERATIONS or self._full():
             gen.gone = self.alloc.now()
             self.alloc.note_once(f"gens:{gen.member}", f"{LOG_DIR}/{gen.member}: more than "
                                  f"{MAX_GENERATIONS:,} truncations: no longer followed")

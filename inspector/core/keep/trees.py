@@ -30,6 +30,8 @@ MAX_TREE_ENTRIES = 20_000
 """Entries looked at per tree and scan; beyond, the rest waits (and a note says so)."""
 MAX_DEPTH = 64
 """Directories deeper than this below a tree are not kept (a note says so)."""
+MAX_RECORDS = 200_000
+"""Records per allocation (files kept, notes) beyond which new files are not kept."""
 MAX_WATCHED = 64
 """Directories of a tree watched for changes, at most (the rest is scanned
 every ``tree_interval``)."""
@@ -106,8 +108,10 @@ class TreeKeeper:
             if step.depth > MAX_DEPTH:
                 self.alloc.note_once(f"deep:{self.rel}", f"{self.rel} is more than "
                                      f"{MAX_DEPTH} directories deep: deeper ones are not kept")
-            elif (self.alloc.file_record(self.key(path)) or {}).get("kind") != "directory":
-                self._record_dir(path)
+            else:
+                record = self.alloc.file_record(self.key(path))
+                if (record or {}).get("kind") != "directory" and (record or not self._full()):
+                    self._record_dir(path)
         elif step.kind == MOUNT:
             self._note(path, "mount", "a mount point: not entered")
         elif step.kind == ERROR:
@@ -119,6 +123,8 @@ class TreeKeeper:
                 return
             if stat.S_ISREG(st.st_mode):
                 record = self.alloc.file_record(self.key(path))
+                if record is None and self._full():
+                    return
                 if _changed(record, st):
                     wanted.append(path)
                 elif record.get("source_gone"):  # back after a move: the same file
@@ -133,6 +139,14 @@ class TreeKeeper:
             elif not stat.S_ISDIR(st.st_mode):
                 self._note(path, kind_word(st.st_mode), f"{kind_word(st.st_mode)}: not copied")
 
+    def _full(self) -> bool:
+        """Whether the allocation has as many records as it may keep."""
+        if len(self.alloc.journal) < MAX_RECORDS:
+            return False
+        self.alloc.note_once("records", f"more than {MAX_RECORDS:,} files recorded: new "
+                             "ones are not kept")
+        return True
+
     def _record_dir(self, path: str) -> None:
         try:
             with self.alloc.kept_dir() as kept_fd:
@@ -145,6 +159,8 @@ class TreeKeeper:
 
     def _note(self, path: str, kind: str, note: str, **extra) -> None:
         old = self.alloc.file_record(self.key(path))
+        if old is None and self._full():
+            return
         if old and old.get("kind") == kind and old.get("note") == note and \
                 not old.get("source_gone"):
             return

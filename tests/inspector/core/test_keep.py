@@ -463,14 +463,14 @@ def test_records_survive_a_cut_last_line_and_compaction(tmp_path, monkeypatch):
     again = Journal(os.open(state, os.O_RDONLY | os.O_DIRECTORY))
     problems = again.load()
     assert problems and "incomplete record" in problems[0]
-    assert {k: r["bytes"] for k, r in again.records.items()} == {
+    assert {k: r["bytes"] for k, r in again.items()} == {
         f"log:{k}": max(i for i in range(100) if i % 7 == k) for k in range(7)}
     again.put({"k": "log:0", "bytes": 1000})
     again.flush()
     again.close()
     third = Journal(os.open(state, os.O_RDONLY | os.O_DIRECTORY))
     assert third.load() == []
-    assert third.records["log:0"]["bytes"] == 1000
+    assert third.get("log:0")["bytes"] == 1000
     third.close()
 
 
@@ -512,3 +512,15 @@ def test_keeping_imports_no_front_end():
     loaded = set(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                                 text=True).stdout.split())
     assert not {"textual", "ipywidgets", "pandas", "matplotlib"} & loaded
+
+
+def test_members_beyond_the_cap_are_not_kept_and_a_note_says_so(root, keep, monkeypatch):
+    monkeypatch.setattr(keep_logs, "MAX_KEPT_FILES", 10)
+    alloc = make_alloc(root)
+    for n in range(30):
+        _append(os.path.join(_logs(alloc), f"web.stdout.{n}"), b"%d\n" % n)
+    with RunningKeeper(root, keep) as running:
+        note = wait_for(lambda: [e for e in running.kinds("note") if "more than 10" in e.text])
+        running.stop()
+    assert "new ones are not kept" in note[0].text
+    assert len(os.listdir(keep / ALLOC / "alloc" / "logs")) <= 10
