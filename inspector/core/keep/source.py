@@ -11,7 +11,8 @@ import stat
 
 from allocdir import AllocDirError, SecretReadError
 from allocdir.dirfd import identity, named, proc_fd_path
-from allocdir.paths import describe_mode, linked_into_secrets
+from allocdir.hardlinks import secret_link
+from allocdir.paths import describe_mode
 
 PATH_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
 READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
@@ -45,8 +46,9 @@ def open_source(dir_fd: int, name: str, where: str, alloc_root: str) -> tuple[in
         st = os.fstat(path_fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotRegular(where, describe_mode(st.st_mode))
-        if st.st_nlink > 1 and linked_into_secrets(alloc_root, st):
-            raise SecretReadError(where)
+        reason = secret_link(alloc_root, st) if st.st_nlink > 1 else ""
+        if reason:
+            raise SecretReadError(where, reason)
         try:
             fd = os.open(proc_fd_path(path_fd), READ_FLAGS)
         except OSError as e:
