@@ -524,3 +524,42 @@ def test_members_beyond_the_cap_are_not_kept_and_a_note_says_so(root, keep, monk
         running.stop()
     assert "new ones are not kept" in note[0].text
     assert len(os.listdir(keep / ALLOC / "alloc" / "logs")) <= 10
+
+
+def _keep_as_nobody(base: str) -> dict:
+    """Run in a child as nobody: a client root of its own, kept by it."""
+    from pathlib import Path
+
+    from tests.keeping import RunningKeeper as Keeping
+
+    root = Path(base) / "alloc"
+    root.mkdir()
+    alloc = make_alloc(root)
+    logs = os.path.join(alloc.alloc_dir, "alloc", "logs")
+    secret = os.path.join(alloc.alloc_dir, "web", "secrets", "token")
+    with open(secret, "wb") as f:
+        f.write(b"SECRET\n")
+    os.link(secret, os.path.join(logs, "web.stdout.1"))  # a plain secrets dir, as without root
+    _append(os.path.join(logs, "web.stdout.0"), b"kept without root\n")
+    keep = Path(base) / "kept"
+    with Keeping(root, keep) as running:
+        wait_for(lambda: _kept_size(keep, "web.stdout.0") == 18)
+        wait_for(lambda: records(keep, ALLOC).get("file:alloc/logs/web.stdout.1"))
+        running.stop()
+    return {"kept": (keep / ALLOC / "alloc/logs/web.stdout.0").read_bytes().decode(),
+            "secret_kind": records(keep, ALLOC)["file:alloc/logs/web.stdout.1"]["kind"],
+            "secret_copied": (keep / ALLOC / "alloc/logs/web.stdout.1").exists(),
+            "mode": oct(os.stat(keep).st_mode & 0o777)}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="drops to nobody")
+def test_keeping_works_without_root():
+    from tests.hostile import run_as_nobody, work_dir
+
+    with work_dir() as top:  # a directory every user can reach
+        base = top / "nobody"
+        base.mkdir()
+        os.chmod(base, 0o777)
+        found = run_as_nobody(lambda: _keep_as_nobody(str(base)))
+    assert found == {"kept": "kept without root\n", "secret_kind": "secret",
+                     "secret_copied": False, "mode": "0o700"}
