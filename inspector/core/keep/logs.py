@@ -433,6 +433,8 @@ class LogKeeper:
         return False
 
     def fingerprint(self, gen: Generation, dst: int) -> None:
+        """Take ``gen``'s first and last kept bytes from its kept file
+        ``dst``: what the source must still hold for it to be continued."""
         size = gen.kept
         if len(gen.head) < FINGERPRINT:
             gen.head = os.pread(dst, min(FINGERPRINT, size), 0) if size else b""
@@ -453,6 +455,8 @@ class LogKeeper:
                 return
 
     def source_gone(self, name: str) -> None:
+        """Member ``name`` left its name (rotated away, collected): copy what
+        its open file still holds, and mark it gone."""
         self._drain(name)
         gen = self.members[name]
         gen.gone = self.alloc.now()
