@@ -169,6 +169,7 @@ class TreeKeeper:
         if old and old.get("kind") == "file":
             record["kept_file"] = old  # the copy kept before it changed kind stays
         self.alloc.put_file_record(record)
+        self.alloc.verbose(f"{path}: {note}")
 
     def _gone(self, seen: set[str]) -> None:
         prefix = self.key(self.rel)
