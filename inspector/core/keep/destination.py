@@ -1,14 +1,16 @@
-"""Where a keep directory may be: the snapshot destination's rule (never
-inside an alloc dir, whose tasks could steer the writes), and never inside
-the client root or the data_dir whatever its layout, nor holding them."""
+"""Where a keep directory may be: by the rule of every destination
+(:mod:`inspector.core.destination`), never inside an allocation or below
+the client root, whatever a task made of their layout; nor holding the
+client root or the data_dir. Symlinks on the way count only where no one
+but the operator could have made them (``trusted_realpath``)."""
 
 from __future__ import annotations
 
 import os
 
-from allocdir import is_alloc_dir
+from allocdir.destination import UnsafeDestinationError, trusted_realpath
 
-from ..actions import _enclosing_alloc_dir, _read_only, _within
+from ..destination import enclosing_allocation, read_only, within
 from ..roots import Root
 from ..text import printable
 
@@ -16,26 +18,30 @@ from ..text import printable
 def keep_refusal(path: str, root: Root, watched: str) -> str | None:
     """Why DIR ``path`` must not hold kept copies of ``root``'s allocations
     (``watched`` is the client root followed), or None. Nothing is created."""
-    real = os.path.realpath(os.path.abspath(path))
+    try:
+        real = trusted_realpath(os.path.abspath(path))
+    except UnsafeDestinationError as e:
+        return str(e)
+    except OSError as e:
+        return f"cannot be looked at: {e.strerror}"
     shown = printable(real)
     tops = dict.fromkeys(os.path.realpath(p)
                          for p in (watched, root.path, root.given, *root.protected))
     for top in tops:
-        if _within(real, top):
+        if within(real, top):
             return (f"{shown} is inside {printable(top)}: a task there could steer the "
                     "writes; keep somewhere else")
     for top in tops:
-        if _within(top, real):
+        if within(top, real):
             return f"{shown} holds {printable(top)}: name a directory of its own"
-    enclosing = real if is_alloc_dir(real) else _enclosing_alloc_dir(real)
+    enclosing = enclosing_allocation(real, itself=True)
     if enclosing is not None:
-        return (f"{shown} is inside the alloc dir {printable(enclosing)}: its tasks could "
-                "steer the writes; keep somewhere else")
+        return f"{shown} is {enclosing}: its tasks could steer the writes; keep somewhere else"
     existing = real
     while not os.path.lexists(existing):
         existing = os.path.dirname(existing)
     if not os.path.isdir(existing):
         return f"{printable(existing)} is not a directory"
-    if _read_only(existing):
+    if read_only(existing):
         return f"{shown} is on a read-only file system"
     return None

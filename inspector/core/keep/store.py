@@ -17,6 +17,7 @@ import stat
 from typing import Any
 
 from allocdir import AllocDirError, dirfd
+from allocdir.destination import open_owned_dir
 from allocdir.dirfd import ENTER, LEAF, RUN
 
 from .layout import (
@@ -144,13 +145,20 @@ class KeepStore:
         belongs to another user, is not empty and not a keep directory, or
         another keeper holds it."""
         path = os.path.abspath(path)
+        parent, name = os.path.split(path)
         try:
-            os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)
+            # Every directory on the way is one only root or this user can
+            # change (made so where missing), so no one else can lead DIR
+            # elsewhere; DIR itself is made 0700 through its parent's fd.
+            parent_fd = open_owned_dir(parent, create=True)
             try:
-                os.mkdir(path, DIR_MODE)
-            except FileExistsError:
-                pass
-            fd = dirfd.open_dir(path)
+                try:
+                    os.mkdir(name, DIR_MODE, dir_fd=parent_fd)
+                except FileExistsError:
+                    pass
+                fd = dirfd.open_dir_at(parent_fd, name, path)
+            finally:
+                os.close(parent_fd)
         except (OSError, AllocDirError) as e:
             raise KeepDirError(_reason(e)) from None
         store = cls(fd, path)

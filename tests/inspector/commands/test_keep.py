@@ -99,6 +99,12 @@ def test_dir_inside_the_client_root_or_an_alloc_dir_is_refused(root, tmp_path):
                            (root.parent.parent, "holds"),
                            (elsewhere / OTHER / "alloc" / "data" / "kept", "alloc dir")]:
         assert_one_line_error(run_keep(str(root), "--to", str(target)), needle)
+    # A task that renamed its alloc/data and alloc/tmp away still has a task dir.
+    hidden = elsewhere / OTHER / "alloc"
+    os.rename(hidden / "data", hidden / "d")
+    os.rename(hidden / "tmp", hidden / "t")
+    assert_one_line_error(run_keep(str(root), "--to", str(elsewhere / OTHER / "web" / "local" /
+                                                        "kept")), "inside the task dir")
     assert not (root / "kept").exists()
     assert not (alloc / "web" / "local" / "kept").exists()
     # The data_dir as ROOT protects the same places.
@@ -113,6 +119,15 @@ def test_dir_that_is_not_a_keep_directory_is_refused(root, tmp_path):
     assert (busy / "mine.txt").read_text() == "operator data"
     (tmp_path / "file").write_text("x")
     assert_one_line_error(run_keep(str(root), "--to", str(tmp_path / "file")), "not a directory")
+
+
+def test_dir_where_other_users_can_write_on_the_way_is_refused(root, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)  # anyone could swap what is in it
+    assert_one_line_error(run_keep(str(root), "--to", str(shared / "kept")),
+                          "can be written by other users")
+    assert not (shared / "kept").exists()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")

@@ -554,12 +554,12 @@ def _keep_as_nobody(base: str) -> dict:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="drops to nobody")
 def test_keeping_works_without_root():
-    from tests.hostile import run_as_nobody, work_dir
+    from tests.hostile import NOBODY, run_as_nobody, work_dir
 
     with work_dir() as top:  # a directory every user can reach
         base = top / "nobody"
         base.mkdir()
-        os.chmod(base, 0o777)
+        os.chown(base, NOBODY, NOBODY)  # its own: a keep directory is refused where others write
         found = run_as_nobody(lambda: _keep_as_nobody(str(base)))
     assert found == {"kept": "kept without root\n", "secret_kind": "secret",
                      "secret_copied": False, "mode": "0o700"}
