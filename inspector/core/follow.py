@@ -28,17 +28,17 @@ from __future__ import annotations
 
 import os
 import posixpath
-import re
 import threading
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from inspector.core.lognames import ROTATED_LOG_RE, next_rotation
 from inspector.core.pager import MAX_LINE_BYTES
 
-ROTATED_LOG_RE = re.compile(r"(.*)\.(stdout|stderr)\.(\d+)$")
-"""Nomad's rotated log names: ``<task>.<stdout|stderr>.<N>``."""
+__all__ = ["ROTATED_LOG_RE", "FollowState", "Follower", "next_rotation"]
+
 
 MAX_LINES = 10_000
 MAX_BYTES = 8 * 1024 * 1024
@@ -48,15 +48,6 @@ TAIL_CHECK = 64
 """Bytes before the offset compared on every read, to notice a rewrite."""
 ROTATION_GRACE = 0.5
 """Seconds to wait, after a rotated log is deleted, for its successor to show up."""
-
-
-def next_rotation(path: str) -> str | None:
-    """Return the name of the log file that follows ``path``, or None if it is not rotated."""
-    found = ROTATED_LOG_RE.match(path)
-    if found is None:
-        return None
-    stem, stream, index = found.groups()
-    return f"{stem}.{stream}.{int(index) + 1}"
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ _FIELD_RE = re.compile(
     r"""([A-Za-z]+)""",
     re.IGNORECASE,
 )
-_KLOG_RE = re.compile(r"^([IWEF])\d{4} \d\d:\d\d:\d\d")
+_KLOG_RE = re.compile(r"^([IWEF])\d{4} \d\d:\d\d:\d\d", re.ASCII)
 
 
 def level_span(line: str) -> tuple[int, int, str] | None:

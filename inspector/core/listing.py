@@ -22,7 +22,7 @@ from allocdir import AllocDirError, AllocFileInfo, PathEscapesError
 from allocdir.display import kind_of
 from allocdir.fileinfo import utc_from_timestamp
 
-from .rotation import group_rotations
+from .lognames import group_rotations
 
 NAME, MTIME = "name", "mtime"
 """The two orders."""
@@ -30,7 +30,8 @@ NAME, MTIME = "name", "mtime"
 K_FILE, K_DIR, K_LINK, K_SPECIAL = 0, 1, 2, 3
 """Entry kinds (a symlink to a directory inside the alloc dir is K_DIR with a target)."""
 
-_DIGITS = re.compile(r"(\d+)")
+_DIGITS = re.compile(r"([0-9]+)")
+"""Runs of ASCII digits (``\\d`` would take any script's digits as a number too)."""
 
 
 def _pad(match: re.Match[str]) -> str:

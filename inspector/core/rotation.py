@@ -23,45 +23,19 @@ from __future__ import annotations
 import bisect
 import os
 import posixpath
-import re
 import threading
 import time
 from typing import BinaryIO, NamedTuple
 
-ROTATED_LOG_RE = re.compile(r"(.*)\.(stdout|stderr)\.(\d+)$")
-"""Nomad's rotated log names: ``<task>.<stdout|stderr>.<N>``."""
+from .lognames import ROTATED_LOG_RE, group_rotations, parse_rotated, set_name
+
+__all__ = [
+    "ROTATED_LOG_RE", "REFRESH_INTERVAL", "Change", "LogSource", "Segment", "group_rotations",
+    "parse_rotated", "set_name",
+]
+
 REFRESH_INTERVAL = 0.5
 """Seconds between two looks at the directory of a set (unless forced)."""
-
-
-def parse_rotated(name: str) -> tuple[str, str, int] | None:
-    """``("web", "stdout", 3)`` for ``web.stdout.3``; None for any other name."""
-    found = ROTATED_LOG_RE.fullmatch(name)
-    if found is None:
-        return None
-    stem, stream, index = found.groups()
-    if not stem or "/" in stem:
-        return None
-    return stem, stream, int(index)
-
-
-def set_name(path: str) -> str | None:
-    """The name of the set ``path`` belongs to (``web.stdout``), or None."""
-    parsed = parse_rotated(posixpath.basename(path))
-    return None if parsed is None else f"{parsed[0]}.{parsed[1]}"
-
-
-def group_rotations(names: list[str]) -> dict[str, list[tuple[int, str]]]:
-    """Group the rotated log names of one directory: ``{"web.stdout": [(0,
-    "web.stdout.0"), (1, "web.stdout.1")]}``, each list in order of N."""
-    groups: dict[str, list[tuple[int, str]]] = {}
-    for name in names:
-        parsed = parse_rotated(name)
-        if parsed is not None:
-            groups.setdefault(f"{parsed[0]}.{parsed[1]}", []).append((parsed[2], name))
-    for members in groups.values():
-        members.sort()
-    return groups
 
 
 class Segment(NamedTuple):

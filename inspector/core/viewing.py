@@ -11,18 +11,21 @@ call them from a worker thread, or before a UI starts.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from allocdir import AllocDirError, AllocFileInfo
 
+from .lognames import parse_rotated
 from .pager import FsSource, Pager, Row
 from .rotation import LogSource
 from .text import printable
 
-TEXT_SUFFIXES = re.compile(r"(\.log|\.(stdout|stderr)\.\d+|\.txt|\.json)$")
-"""Names shown as text whatever their first bytes look like."""
+TEXT_SUFFIXES = re.compile(r"(\.log|\.txt|\.json)\Z")
+"""Names shown as text whatever their first bytes look like (with Nomad's
+rotated logs, :func:`~inspector.core.lognames.parse_rotated`)."""
 
 SPECIAL_FILES = {
     "p": "a FIFO",
@@ -39,6 +42,7 @@ def is_text(path: str, content_type: str) -> bool:
         content_type.startswith("text/")
         or content_type.startswith("application/json")
         or TEXT_SUFFIXES.search(path) is not None
+        or parse_rotated(posixpath.basename(path)) is not None
     )
 
 

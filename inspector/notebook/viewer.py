@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 
 from allocdir.display import age_html, size_html
 
-from ..core.follow import ROTATED_LOG_RE
+from ..core.lognames import group_rotations, is_set_name, parse_rotated
 from .html import lines_html, name_html
 from ..core.pager import FsSource, Pager, Row
 from ..core.search import Match, SearchCancelled, SearchPattern, search_backward, search_forward
@@ -67,24 +67,18 @@ def resolve(target, path: str):
     return target, path
 
 
-_STREAM = re.compile(r"(.*)\.(stdout|stderr)$")
-
-
 def newest_rotation(fs, path: str) -> str:
     """``path`` itself, or for a rotation set without its index
     (``alloc/logs/web.stdout``) the file of that set with the highest index.
     Raises FileNotFoundError when there is none."""
-    if ROTATED_LOG_RE.match(path) or not _STREAM.match(path):
-        return path
     directory, stem = posixpath.split(path)
-    best = -1
-    for info in fs.list(directory):
-        name = info.name
-        if name.startswith(stem + ".") and name[len(stem) + 1:].isdigit() and info.is_regular:
-            best = max(best, int(name[len(stem) + 1:]))
-    if best < 0:
+    if parse_rotated(stem) is not None or not is_set_name(stem):
+        return path
+    members = group_rotations(
+        [info.name for info in fs.list(directory) if info.is_regular]).get(stem)
+    if not members:
         raise FileNotFoundError(f"no {printable(stem)}.N in {printable(directory) or '.'}")
-    return f"{path}.{best}"
+    return posixpath.join(directory, members[-1][1])
 
 
 @dataclass

@@ -184,3 +184,21 @@ async def test_a_busy_kernel_does_not_pile_up_redraws(alloc):
     await view.until("busy 39")
     assert view.text()[-40:] == [f"busy {n:02d}" for n in range(40)]
     view.stop()
+
+
+@pytest.mark.parametrize("planted", ["api.stderr.\u00b2", "api.stderr.\u0663"])
+def test_a_member_named_with_other_digits_neither_raises_nor_joins_the_set(alloc, planted):
+    """A task names a file ``api.stderr.²`` (``str.isdigit()`` says yes,
+    ``int()`` raises) or ``api.stderr.٣`` (read as 3): tail and follow of the
+    set still open its newest real member."""
+    for n in (0, 1):
+        _append(alloc, f"alloc/logs/api.stderr.{n}", f"file {n}\n")
+    _append(alloc, f"alloc/logs/{planted}", "planted by the task\n")
+    assert newest_rotation(alloc, "alloc/logs/api.stderr") == "alloc/logs/api.stderr.1"
+    assert nb.tail(alloc, "alloc/logs/api.stderr", 5) == "file 1"
+    view = nb.follow(alloc, "alloc/logs/api.stderr")
+    try:
+        view.wait_for("file 1")
+        assert view.path == "alloc/logs/api.stderr.1"
+    finally:
+        view.stop()

@@ -1,0 +1,68 @@
+"""Nomad's rotated log names, ``<task>.<stdout|stderr>.<N>``: the one rule
+every part of the inspector uses to recognise them.
+
+N is written in ASCII digits (``[0-9]``), as logmon writes it and as Go's
+``strconv.Atoi`` reads it. A task can name a file in ``alloc/logs`` anything:
+``str.isdigit()`` and ``re``'s ``\\d`` also accept other digits, and ``int()``
+then either raises (``web.stdout.²``) or reads a number the task chose
+(``web.stdout.٣`` as 3, slipping a file into the set at a place of its
+choosing). Such a name is not a rotated log here, anywhere.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+ROTATED_LOG_RE = re.compile(r"(.*)\.(stdout|stderr)\.([0-9]+)")
+"""``<task>.<stdout|stderr>.<N>`` with N in ASCII digits; use it with ``fullmatch``."""
+_SET_NAME_RE = re.compile(r"(.+)\.(stdout|stderr)")
+
+
+def parse_rotated(name: str) -> tuple[str, str, int] | None:
+    """``("web", "stdout", 3)`` for the file name ``web.stdout.3``; None for
+    any other name (a path, a name without a task, an N not in ASCII digits)."""
+    found = ROTATED_LOG_RE.fullmatch(name)
+    if found is None:
+        return None
+    stem, stream, index = found.groups()
+    if not stem or "/" in stem:
+        return None
+    return stem, stream, int(index)
+
+
+def is_set_name(name: str) -> bool:
+    """Whether ``name`` names a set without its index: ``web.stdout``."""
+    found = _SET_NAME_RE.fullmatch(name)
+    return found is not None and "/" not in found.group(1)
+
+
+def set_name(path: str) -> str | None:
+    """The name of the set the file at ``path`` belongs to (``web.stdout``), or None."""
+    parsed = parse_rotated(posixpath.basename(path))
+    return None if parsed is None else f"{parsed[0]}.{parsed[1]}"
+
+
+def next_rotation(path: str) -> str | None:
+    """The path of the file that follows ``path`` in its set
+    (``alloc/logs/web.stdout.4`` → ``alloc/logs/web.stdout.5``), or None
+    when ``path`` is not a rotated log."""
+    directory, name = posixpath.split(path)
+    parsed = parse_rotated(name)
+    if parsed is None:
+        return None
+    stem, stream, index = parsed
+    return posixpath.join(directory, f"{stem}.{stream}.{index + 1}")
+
+
+def group_rotations(names: list[str]) -> dict[str, list[tuple[int, str]]]:
+    """Group the rotated log names of one directory: ``{"web.stdout": [(0,
+    "web.stdout.0"), (1, "web.stdout.1")]}``, each list in order of N."""
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for name in names:
+        parsed = parse_rotated(name)
+        if parsed is not None:
+            groups.setdefault(f"{parsed[0]}.{parsed[1]}", []).append((parsed[2], name))
+    for members in groups.values():
+        members.sort()
+    return groups
