@@ -14,21 +14,26 @@ from __future__ import annotations
 import posixpath
 import re
 
+STREAMS = ("stdout", "stderr")
 ROTATED_LOG_RE = re.compile(r"(.*)\.(stdout|stderr)\.([0-9]+)")
-"""``<task>.<stdout|stderr>.<N>`` with N in ASCII digits; use it with ``fullmatch``."""
+"""The same rule as a regex (use it with ``fullmatch``): N in ASCII digits."""
 _SET_NAME_RE = re.compile(r"(.+)\.(stdout|stderr)")
+
+
+def rotation_index(suffix: str) -> int | None:
+    """N for the text after ``<task>.<stream>.``: ASCII digits only, else None."""
+    return int(suffix) if suffix.isascii() and suffix.isdigit() else None
 
 
 def parse_rotated(name: str) -> tuple[str, str, int] | None:
     """``("web", "stdout", 3)`` for the file name ``web.stdout.3``; None for
     any other name (a path, a name without a task, an N not in ASCII digits)."""
-    found = ROTATED_LOG_RE.fullmatch(name)
-    if found is None:
+    rest, _, suffix = name.rpartition(".")
+    index = rotation_index(suffix)
+    stem, _, stream = rest.rpartition(".")
+    if index is None or stream not in STREAMS or not stem or "/" in stem:
         return None
-    stem, stream, index = found.groups()
-    if not stem or "/" in stem:
-        return None
-    return stem, stream, int(index)
+    return stem, stream, index
 
 
 def is_set_name(name: str) -> bool:
@@ -66,3 +71,19 @@ def group_rotations(names: list[str]) -> dict[str, list[tuple[int, str]]]:
     for members in groups.values():
         members.sort()
     return groups
+
+
+def members_of(set_name: str, names) -> list[tuple[int, str]]:
+    """The members of the set ``set_name`` (``web.stdout``) among ``names``,
+    as ``(N, name)`` in order of N: :func:`group_rotations` for one set,
+    without parsing the names of other files."""
+    prefix = set_name + "."
+    cut = len(prefix)
+    members = []
+    for name in names:
+        if name.startswith(prefix):
+            index = rotation_index(name[cut:])
+            if index is not None:
+                members.append((index, name))
+    members.sort()
+    return members

@@ -4,15 +4,19 @@ Nomad's logmon writes ``web.stdout.0`` until it is full, then ``web.stdout.1``
 and so on, and deletes the oldest files beyond ``max_files``. An operator
 wants one log, not seven files: :class:`LogSource` is a byte source over
 every file of a set, in the order of N, as one run of bytes (a line split
-across a rotation stays one line). It reads only by offsets, through the
-open file of each member (``read_at``), so a set of any size opens at once
-and a member deleted meanwhile stays readable until it is dropped.
+across a rotation stays one line). It reads only by offsets, through member
+files opened on demand (``read_at``), a few at a time whatever the size of
+the set (:mod:`inspector.core.members`): a task's 20,000 files cost a
+directory listing, not 20,000 descriptors. The last member stays open, so
+it is still read once rotated away or deleted.
 
 :meth:`LogSource.refresh` looks at the directory again (at most every
-``REFRESH_INTERVAL`` seconds unless forced): a new member is added at the
-end, a member rotated away (deleted) is dropped from the head, and the
-offsets of everything after it move down by its size (``Change.dropped``),
-so a pager keeps showing the same bytes.
+``REFRESH_INTERVAL`` seconds unless forced, and only when the directory
+changed): a new member is added at the end, a member rotated away (deleted)
+is dropped from the head, and the offsets of everything after it move down
+by its size (``Change.dropped``), so a pager keeps showing the same bytes.
+Whatever cannot be read (a member gone, replaced by another file, or not a
+regular file) is said in ``Change.notices``, never skipped silently.
 
 A file that is not part of a set is a source of one member, so one class
 serves every text file.
@@ -25,9 +29,11 @@ import os
 import posixpath
 import threading
 import time
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple
 
-from .lognames import ROTATED_LOG_RE, group_rotations, parse_rotated, set_name
+from .lognames import ROTATED_LOG_RE, group_rotations, members_of, parse_rotated, set_name
+from .members import Member, MemberFiles, MemberReplaced
+from .text import printable
 
 __all__ = [
     "ROTATED_LOG_RE", "REFRESH_INTERVAL", "Change", "LogSource", "Segment", "group_rotations",
@@ -36,6 +42,18 @@ __all__ = [
 
 REFRESH_INTERVAL = 0.5
 """Seconds between two looks at the directory of a set (unless forced)."""
+SETTLE_NS = 100_000_000
+"""A directory changed this little (ns) before it was listed may have changed
+again within the same timestamp tick (a jiffy, at most 10 ms): it is listed
+again until it settles."""
+LIST_BACKOFF = 4.0
+"""After a listing that took T seconds (more than ``SLOW_LISTING``), the next
+waits at least this times T: a task that keeps changing a huge directory
+gets a bounded share of a core (a fifth) however often it is looked at."""
+SLOW_LISTING = 0.02
+"""Listings faster than this (a set of the usual size) are never held back."""
+NAMED_IN_NOTICE = 3
+"""Names spelled out in a notice about members; the rest are counted."""
 
 
 class Segment(NamedTuple):
@@ -77,177 +95,200 @@ class Change:
                 f"removed={self.removed}, notices={self.notices})")
 
 
-class _Member:
-    """An open member file."""
-
-    def __init__(self, path: str, index: int, fh: BinaryIO, size: int = 0) -> None:
-        self.path = path
-        self.index = index
-        self.fh = fh
-        self.size = size
-        try:
-            self.fd: int | None = fh.fileno()
-        except (AttributeError, OSError, ValueError):
-            self.fd = None
-        self.lock = threading.Lock()
-        self.deleted = False
-        self._users = 0
-        self._closing = False
-
-    def stat_size(self) -> int:
-        if self.fd is not None:
-            try:
-                st = os.fstat(self.fd)
-            except OSError:
-                return self.size
-            self.deleted = st.st_nlink == 0
-            return st.st_size
-        with self.lock:
-            pos = self.fh.tell()
-            end = self.fh.seek(0, os.SEEK_END)
-            self.fh.seek(pos)
-            return end
-
-    def pread(self, offset: int, length: int) -> bytes:
-        if self.fd is None:
-            with self.lock:
-                if self._closing:
-                    return b""
-                self.fh.seek(offset)
-                chunks = []
-                while length > 0:
-                    chunk = self.fh.read(length)
-                    if not chunk:
-                        break
-                    chunks.append(chunk)
-                    length -= len(chunk)
-                return b"".join(chunks)
-        # The descriptor is closed only once no reader uses it: a member
-        # retired by one thread is never read through a reused fd by another.
-        with self.lock:
-            if self._closing:
-                return b""
-            self._users += 1
-        try:
-            chunks = []
-            while length > 0:
-                chunk = os.pread(self.fd, length, offset)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                offset += len(chunk)
-                length -= len(chunk)
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        finally:
-            with self.lock:
-                self._users -= 1
-                close = self._closing and self._users == 0
-            if close:
-                self._really_close()
-
-    def dup(self) -> _Member:
-        if self.fd is None:
-            raise OSError("cannot share this file handle")
-        fh = os.fdopen(os.dup(self.fd), "rb", buffering=0)
-        member = _Member(self.path, self.index, fh, self.size)
-        member.deleted = self.deleted
-        return member
-
-    def close(self) -> None:
-        with self.lock:
-            if self._closing:
-                return
-            self._closing = True
-            close = self._users == 0
-        if close:
-            self._really_close()
-
-    def _really_close(self) -> None:
-        try:
-            self.fh.close()
-        except OSError:
-            pass
+def _some(names: list[str]) -> str:
+    """``a, b, c and 17 more``: names for a notice, bounded whatever their number."""
+    shown = ", ".join(printable(name) for name in names[:NAMED_IN_NOTICE])
+    rest = len(names) - NAMED_IN_NOTICE
+    return f"{shown} and {rest:,} more" if rest > 0 else shown
 
 
 class LogSource:
     """A byte source over one file or a whole rotation set.
 
     ``LogSource(fs, path)`` opens ``path`` (relative to the alloc dir of the
-    ``AllocDirFS`` ``fs``) and, when it is a rotated log and ``as_set``, every
-    other member of its set in the same directory. Reads are ``pread`` calls
-    on the open files, so one source can be read from several threads; only
-    :meth:`refresh` changes the layout, from one thread at a time.
+    ``AllocDirFS`` ``fs``) and, when it is a rotated log and ``as_set``,
+    lists the other members of its set in the same directory (opened when
+    read). Reads are ``pread`` calls, so one source can be read from several
+    threads; only :meth:`refresh` changes the layout, from one thread at a
+    time.
     """
 
-    def __init__(self, fs, path: str, *, as_set: bool = True, _members=None) -> None:
+    def __init__(self, fs, path: str, *, as_set: bool = True, _layout=None) -> None:
         self.fs = fs
         self.opened = path
         self.dir = posixpath.dirname(path)
         parsed = parse_rotated(posixpath.basename(path)) if as_set else None
         self.set_name = f"{parsed[0]}.{parsed[1]}" if parsed else None
         self._lock = threading.Lock()
-        self._last_refresh = 0.0
-        self._static = _members is not None
+        self._refreshing = threading.Lock()
+        self._last_refresh = time.monotonic()
         self._deleted_noticed = False
+        self._notices: list[str] = []
+        self._left_out: set[str] = set()
+        self._token: tuple | None = None
+        self._listed_at = 0
+        self._list_pause = 0.0
+        self._list_started = 0.0
+        self._stale = False
+        self._troubled: set[str] = set()  # members a read could not read, until listed again
+        self._closed = False
         self.dropped = 0
         """Bytes dropped from the head so far (offsets taken earlier are this much too high)."""
-        if _members is not None:
-            self._members = _members
-        elif self.set_name is None:
-            self._members = [_Member(path, 0, fs.read_at(path, 0))]
+        self._static = _layout is not None
+        if _layout is not None:  # a snapshot: today's members, its own open files
+            members, self._files, last_size = _layout
         else:
-            self._members = self._open_set(path)
-            self._last_refresh = time.monotonic()
-        self._starts: list[int] = []
-        self._layout()
+            self._files = MemberFiles(fs)
+            try:
+                members = self._first_members(path)
+            except BaseException:
+                self._files.close()
+                raise
+            last_size = members[-1].size or 0
+        self._set_layout(members, last_size)
 
-    # -- opening ----------------------------------------------------------
-
-    def _list_set(self) -> list[tuple[int, str]]:
-        names = [info.name for info in self.fs.list(self.dir) if not info.is_dir]
-        return group_rotations(names).get(self.set_name or "", [])
+    # -- listing and opening -----------------------------------------------
 
     def _join(self, name: str) -> str:
-        return posixpath.join(self.dir, name) if self.dir else name
+        return f"{self.dir}/{name}" if self.dir else name
 
-    def _open_set(self, path: str) -> list[_Member]:
-        """Open every member of the set; the file asked for must open."""
+    def _first_members(self, path: str) -> list[Member]:
+        """The members at opening; the file asked for must open."""
+        if self.set_name is None:
+            size = self._files.pin(path).size()
+            return [Member(path, 0, size or 0)]
         wanted = parse_rotated(posixpath.basename(path))[2]
-        first = _Member(path, wanted, self.fs.read_at(path, 0))
-        members = [first]
-        try:
-            listed = self._list_set()
-        except Exception:  # listing refused: read the one file
-            listed = []
-        for index, name in listed:
-            if index == wanted:
-                continue
-            try:
-                fh = self.fs.read_at(self._join(name), 0)
-            except Exception:  # gone meanwhile, or refused: not part of the view
-                continue
-            members.append(_Member(self._join(name), index, fh))
-        members.sort(key=lambda m: m.index)
+        self._files.open(path)
+        members = self._list_members() or []
+        if path not in {m.path for m in members}:
+            members = sorted([*members, Member(path, wanted, None)], key=lambda m: m.index)
+        members = self._pin_last(self._sized(members))
+        if not members:  # everything but the file asked for vanished meanwhile
+            members = [Member(path, wanted, self._files.pin(path).size() or 0)]
         return members
 
-    # -- layout -----------------------------------------------------------
+    def _list_members(self) -> list[Member] | None:
+        """The set's members as the directory lists them now (in order of
+        N; a listed symlink with its size unknown), or None when the
+        directory cannot be listed (said in a notice)."""
+        token = self._dir_token()
+        listed_at = time.time_ns()
+        started = self._list_started = time.monotonic()
+        try:
+            infos = self.fs.list(self.dir)
+        except Exception as exc:  # refused or gone: said, and the members known are kept
+            reason = printable(getattr(exc, "strerror", None) or exc)
+            self._notices.append(f"cannot list {printable(self.dir or '.')}: {reason}")
+            return None
+        self._token, self._listed_at = token, listed_at
+        kinds = {info.name: info for info in infos if not info.is_dir}
+        members, left_out = [], []
+        for index, name in members_of(self.set_name or "", kinds):
+            info = kinds[name]
+            kind = info.file_mode[:1]
+            if kind in "-l":
+                members.append(Member(self._join(name), index, info.size if kind == "-" else None))
+            elif name not in self._left_out:
+                left_out.append(name)
+        if left_out:
+            self._left_out.update(left_out)
+            self._notices.append(f"{_some(left_out)}: not a regular file, left out of the set")
+        took = time.monotonic() - started
+        self._list_pause = LIST_BACKOFF * took if took > SLOW_LISTING else 0.0
+        return members
 
-    def _layout(self) -> bool:
-        """Record each member's size and start; True if a member other than
-        the last changed size."""
-        reshaped = False
+    def _sized(self, members: list[Member]) -> list[Member]:
+        """``members`` with every unknown size (a symlink) found by opening
+        it; a member that cannot be opened is left out, with a notice."""
+        if all(m.size is not None for m in members):
+            return members
+        sized = []
+        for member in members:
+            if member.size is None:
+                size = self._open_size(member.path)
+                if size is None:
+                    continue
+                member = member._replace(size=size)
+            sized.append(member)
+        return sized
+
+    def _open_size(self, path: str) -> int | None:
+        try:
+            size = self._files.open(path).size()
+        except Exception as exc:  # refused or gone: left out, and said
+            self._leave_out(path, exc)
+            return None
+        return size if size is not None else 0
+
+    def _leave_out(self, path: str, exc: BaseException) -> None:
+        name = posixpath.basename(path)
+        if isinstance(exc, MemberReplaced):
+            reason = "replaced by another file"
+        else:
+            reason = printable(getattr(exc, "strerror", None) or exc)
+        if name not in self._left_out:
+            self._left_out.add(name)
+            self._notices.append(f"{printable(name)} cannot be read ({reason}): left out of the set")
+
+    def _pin_last(self, members: list[Member]) -> list[Member]:
+        """Keep the last member open (it is the one written, and must stay
+        readable once deleted); a last member that cannot be opened is left
+        out, with a notice, and the one before it is tried."""
+        while members:
+            last = members[-1]
+            try:
+                size = self._files.pin(last.path).size()
+            except MemberReplaced:
+                # Its name leads to another file now: that file is the member.
+                self._files.forget(last.path)
+                self._notices.append(f"{printable(last.name)} was replaced by another file")
+                continue
+            except Exception as exc:  # refused or gone: left out, and said
+                self._leave_out(last.path, exc)
+                members.pop()
+                continue
+            if size is not None and size != last.size:
+                members[-1] = last._replace(size=size)
+            return members
+        return members
+
+    def _dir_token(self) -> tuple | None:
+        """What changes whenever an entry of the set's directory is added,
+        removed or renamed: its identity, mtime and ctime (a task can set a
+        directory's mtime back, not its ctime). None when it cannot be told
+        (another backend than a local alloc dir): the directory is listed
+        every time. Read by name: the listing that follows a change goes
+        through ``fs.list`` and its checks."""
+        root = getattr(self.fs, "alloc_dir", None)
+        if not isinstance(root, str):
+            return None
+        try:
+            st = os.stat(os.path.join(root, self.dir))
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns
+
+    def _dir_changed(self) -> bool:
+        token = self._dir_token()
+        if token is None or token != self._token:
+            return True
+        return token[3] >= self._listed_at - SETTLE_NS  # changed in the tick it was listed
+
+    # -- layout -------------------------------------------------------------
+
+    def _set_layout(self, members: list[Member], last_size: int) -> None:
+        """Take ``members`` (sizes known) as the layout; never changed in
+        place afterwards, so readers use it without copying."""
         starts, pos = [], 0
-        last = len(self._members) - 1
-        for i, member in enumerate(self._members):
-            size = member.stat_size()
-            if i < last and size != member.size and self._starts:
-                reshaped = True
-            member.size = size
+        for member in members:
             starts.append(pos)
-            pos += size
-        self._starts = starts
-        self._total = pos
-        return reshaped
+            pos += member.size or 0
+        with self._lock:
+            self._members = tuple(members)
+            self._starts = starts
+            self._last_size = last_size
+            self._segments: list[Segment] | None = None
+            self._positions: dict[str, int] | None = None
 
     @property
     def path(self) -> str:
@@ -267,70 +308,86 @@ class LogSource:
     @property
     def deleted(self) -> bool:
         """Whether the last member was deleted (it is still read through its open file)."""
-        return self._members[-1].deleted
+        pinned = self._files.pinned()
+        st = pinned.stat() if pinned is not None else None
+        return st is not None and st.st_nlink == 0
 
     def segments(self) -> list[Segment]:
         """The members with their offsets, first to last."""
         with self._lock:
-            return [
-                Segment(m.path, m.index, start, m.size)
-                for m, start in zip(self._members, self._starts, strict=True)
-            ]
+            if self._segments is None:
+                self._segments = [
+                    Segment(m.path, m.index, start, m.size or 0)
+                    for m, start in zip(self._members, self._starts, strict=True)
+                ]
+            last = self._segments[-1]
+            if last.size != self._last_size:
+                self._segments[-1] = last._replace(size=self._last_size)
+            return list(self._segments)
 
     def locate(self, offset: int) -> tuple[Segment, int]:
         """The member holding the byte at ``offset``, and the offset inside it.
 
         An offset at (or past) the end is placed at the end of the last member.
         """
-        segments = self.segments()
-        starts = [s.start for s in segments]
+        with self._lock:
+            members, starts, last_size = self._members, self._starts, self._last_size
+        final = len(members) - 1
+
+        def size_of(i: int) -> int:
+            return last_size if i == final else members[i].size or 0
+
         i = max(0, bisect.bisect_right(starts, offset) - 1)
         # An empty member shares its start with the next one: skip to the
         # member that really holds the byte.
-        while i + 1 < len(segments) and offset >= segments[i].end:
+        while i < final and offset >= starts[i] + size_of(i):
             i += 1
-        seg = segments[i]
+        seg = Segment(members[i].path, members[i].index, starts[i], size_of(i))
         return seg, min(max(0, offset - seg.start), seg.size)
 
     def start_of(self, path: str) -> int | None:
         """Where the member ``path`` starts, or None if it is not a member."""
-        for seg in self.segments():
-            if seg.path == path:
-                return seg.start
-        return None
+        with self._lock:
+            if self._positions is None:
+                self._positions = {m.path: i for i, m in enumerate(self._members)}
+            i = self._positions.get(path)
+            return None if i is None else self._starts[i]
 
     # -- ByteSource -------------------------------------------------------
 
     def size(self) -> int:
         """The total size of the members."""
+        pinned = self._files.pinned()
+        size = pinned.size() if pinned is not None else None
         with self._lock:
-            last = self._members[-1]
-            size = last.stat_size()
-            if size != last.size:
-                last.size = size
-                self._total = self._starts[-1] + size
-            return self._total
+            if size is not None:
+                self._last_size = size
+            return self._starts[-1] + self._last_size
 
     def read(self, offset: int, length: int) -> bytes:
         """Up to ``length`` bytes at ``offset``, across members."""
         with self._lock:
-            members = list(self._members)
-            starts = list(self._starts)
+            members, starts = self._members, self._starts
         i = max(0, bisect.bisect_right(starts, offset) - 1)
         out = []
-        last = len(members) - 1
-        while length > 0 and i <= last:
+        final = len(members) - 1
+        while length > 0 and i <= final:
             member = members[i]
             local = offset - starts[i]
             # The last member may have grown since the layout was taken.
-            want = length if i == last else min(length, member.size - local)
+            want = length if i == final else min(length, (member.size or 0) - local)
             if want > 0:
-                data = member.pread(local, want)
+                data = self._files.pread(member.path, local, want)
+                if data is None:  # gone, replaced or refused: the next refresh says so
+                    self._stale = True
+                    break
                 out.append(data)
                 offset += len(data)
                 length -= len(data)
                 if len(data) < want:
-                    break  # shorter than recorded: the next refresh sorts it out
+                    if i != final:  # shorter than listed: the next refresh lays it out again
+                        self._stale = True
+                    break
             i += 1
         return out[0] if len(out) == 1 else b"".join(out)
 
@@ -338,69 +395,145 @@ class LogSource:
 
     def refresh(self, force: bool = False) -> Change:
         """Pick up new members, drop members rotated away from the head,
-        notice size changes. Lists the directory at most every
-        ``REFRESH_INTERVAL`` seconds unless ``force``. Blocking."""
+        notice size changes and members that could not be read. Lists the
+        directory at most every ``REFRESH_INTERVAL`` seconds unless
+        ``force``, and only when it changed since the last listing (or a
+        read found a member gone). Blocking."""
         change = Change()
-        if self._static:
+        if self._static or self._closed:
             return change
-        now = time.monotonic()
-        listed: list[tuple[int, str]] | None = None
-        if self.set_name is not None and (force or now - self._last_refresh >= REFRESH_INTERVAL):
-            self._last_refresh = now
-            try:
-                listed = self._list_set()
-            except Exception:
-                listed = None
-        with self._lock:
-            members = list(self._members)
-        if listed is not None:
-            present = {name for _, name in listed}
-            last_index = members[-1].index
-            for index, name in listed:
-                if index <= last_index:
-                    continue
-                try:
-                    fh = self.fs.read_at(self._join(name), 0)
-                except Exception:
-                    continue
-                members.append(_Member(self._join(name), index, fh))
-                change.added.append(name)
-                last_index = index
-            for member in members:
-                member.stat_size()
-            # Members rotated away (deleted, or no longer listed) leave the
-            # head; the last member always stays, deleted or not.
-            while len(members) > 1 and (
-                members[0].deleted or posixpath.basename(members[0].path) not in present
-            ):
-                gone = members.pop(0)
-                change.dropped += gone.size
-                change.removed.append(posixpath.basename(gone.path))
-                gone.close()
-        with self._lock:
-            self._members = members
-            change.reshaped = self._layout() and not change.dropped
-            self.dropped += change.dropped
-        if change.removed:
-            names = ", ".join(change.removed)
-            change.notices.append(f"{names} rotated away")
-        deleted = self._members[-1].deleted
-        if deleted and not self._deleted_noticed:
-            change.notices.append("deleted: still reading the open file")
-        self._deleted_noticed = deleted
+        with self._refreshing:
+            problems = self._files.take_problems()
+            if problems:
+                self._stale = True
+                self._troubled.update(problems)
+                for path, what in problems.items():
+                    self._notices.append(f"{printable(posixpath.basename(path))} {what}")
+            now = time.monotonic()
+            if self.set_name is not None and (
+                    force or now - self._last_refresh >= REFRESH_INTERVAL):
+                self._last_refresh = now
+                if (self._stale or self._dir_changed()) and self._may_list(now):
+                    self._stale = False
+                    self._relist(change)
+                else:
+                    self._recheck(change)
+            elif self.set_name is None:
+                self.size()
+            change.notices.extend(self._notices)
+            self._notices.clear()
+            deleted = self.deleted
+            if deleted and not self._deleted_noticed:
+                change.notices.append("deleted: still reading the open file")
+            self._deleted_noticed = deleted
         return change
 
-    def snapshot(self) -> LogSource:
-        """An independent source over the same open files (duplicated
-        descriptors) with today's members, for another thread (a search, the
-        line index) to read while this one moves on. Close it after use."""
+    def _may_list(self, now: float) -> bool:
+        """Whether the pause after the last listing (:data:`LIST_BACKOFF`) is over."""
+        if now < self._list_started + self._list_pause:
+            self._stale = True  # listed as soon as it is
+            return False
+        return True
+
+    def _recheck(self, change: Change) -> None:
+        """Without listing: the open members (a few) may have changed size."""
         with self._lock:
-            members = [m.dup() for m in self._members]
-        return LogSource(self.fs, self.opened, _members=members)
+            members, last_size = self._members, self._last_size
+        resized = {}
+        for path, opened in self._files.held():
+            i = self._position(path)
+            if i is None or i == len(members) - 1:
+                continue
+            size = opened.size()
+            if size is not None and size != members[i].size:
+                resized[i] = members[i]._replace(size=size)
+        if resized:
+            change.reshaped = True
+            self._set_layout([resized.get(i, m) for i, m in enumerate(members)], last_size)
+        self.size()
+
+    def _position(self, path: str) -> int | None:
+        """Which member ``path`` is (its position in the layout), or None."""
+        with self._lock:
+            if self._positions is None:
+                self._positions = {m.path: i for i, m in enumerate(self._members)}
+            return self._positions.get(path)
+
+    def _relist(self, change: Change) -> None:
+        """List the directory and lay the set out again (see :meth:`refresh`)."""
+        listed = self._list_members()
+        if listed is None:
+            return
+        with self._lock:
+            old, last_size = self._members, self._last_size
+        last = old[-1]
+        paths = {m.path for m in listed}
+        replaced = last.path in paths and not self._files.still_named(last.path)
+        if replaced:  # its name now leads to another file: that file is the member
+            self._files.forget(last.path)
+            change.notices.append(f"{printable(last.name)} was replaced by another file")
+        elif last.path not in paths and not any(m.index > last.index for m in listed):
+            listed.append(last)  # deleted and nothing after it: still read through its file
+        old = old[:-1] + (last._replace(size=last_size),)
+        members = self._pin_last(self._sized(listed))
+        if not members:
+            members = [old[-1]]
+        self._compare(old, members, change)
+        change.reshaped = change.reshaped or replaced
+        kept = {m.path for m in members}
+        for member in old:
+            if member.path not in kept:
+                self._files.forget(member.path)
+        new_last = members[-1]
+        self._set_layout(members, new_last.size or 0)
+        self.dropped += change.dropped
+        # Laid out again from the listing: a member found replaced is now
+        # whatever file its name leads to, opened afresh.
+        for path in self._troubled:
+            if path != new_last.path:
+                self._files.forget(path)
+        self._troubled.clear()
+
+    def _compare(self, old: tuple[Member, ...], new: list[Member], change: Change) -> None:
+        """Fill ``change`` with what differs from the old layout to the new.
+
+        Members gone from the head are dropped (offsets move down by their
+        size); a member gone from, or appearing inside, the set, or one that
+        changed size other than by growing as the last, reshapes it.
+        """
+        kept = {m.path: m for m in new}
+        was = {m.path: m for m in old}
+        head = 0
+        while head < len(old) - 1 and old[head].path not in kept:
+            head += 1
+        change.dropped = sum(m.size or 0 for m in old[:head])
+        change.removed = [m.name for m in old if m.path not in kept]
+        change.added = [m.name for m in new if m.path not in was]
+        middle = change.removed[head:]
+        inserted = [m.name for m in new if m.path not in was and m.index < old[-1].index]
+        resized = any(m.path in kept and kept[m.path].size != m.size for m in old[:-1])
+        last = kept.get(old[-1].path)
+        shrunk = last is not None and (last.size or 0) < (old[-1].size or 0)
+        change.reshaped = bool(middle or inserted or resized or shrunk)
+        if head:
+            change.notices.append(f"{_some(change.removed[:head])} rotated away")
+        if middle:
+            change.notices.append(f"{_some(middle)} removed from the set")
+        if inserted:
+            change.notices.append(f"{_some(inserted)} appeared inside the set")
+
+    def snapshot(self) -> LogSource:
+        """An independent source over the same files with today's members,
+        for another thread (a search, the line index) to read while this
+        one moves on. It holds a few descriptors (the open members,
+        duplicated), never one per member. Close it after use."""
+        with self._lock:
+            layout = (list(self._members), self._files.duplicate(), self._last_size)
+        copy = LogSource(self.fs, self.opened, as_set=self.set_name is not None, _layout=layout)
+        copy.dropped = self.dropped
+        return copy
 
     def close(self) -> None:
-        """Close every member."""
-        with self._lock:
-            members, self._members = self._members, self._members[-1:]
-        for member in members:
-            member.close()
+        """Close every member; reads return nothing afterwards."""
+        self._closed = True
+        self._files.close()
