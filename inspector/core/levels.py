@@ -12,7 +12,7 @@ The common shapes are recognised:
 
 A line's level is its first such token. Nothing here reads files; the
 search for the next error line is :func:`find_level_line`, built on
-:mod:`inspector.core.search`.
+:mod:`inspector.core.levelscan`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from rich.text import Text
 
-from .search import Match, Reader, SearchPattern, search_backward, search_forward
+from .search import Match, Reader
 
 ERROR, WARN, INFO, DEBUG = "error", "warn", "info", "debug"
 
@@ -49,37 +49,59 @@ _KLOG = {"I": INFO, "W": WARN, "E": ERROR, "F": ERROR}
 
 WORD_WINDOW = 120
 """A bare level word counts only within this many characters of the line start."""
+FIELD_WINDOW = 2048
+"""A ``level=`` or ``"level":`` field counts only within this many characters."""
 
-_WORD_RE = re.compile(
-    r"(?<![\w.-])(" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")(?![\w-])"
+
+def _has_v(line: str) -> bool:
+    return line.find("v", 0, FIELD_WINDOW) >= 0 or line.find("V", 0, FIELD_WINDOW) >= 0
+
+
+_RUN_RE = re.compile(
+    "[" + "".join(sorted({word[0] for word in _WORDS})) + r"](?<![\w.-].)"
+    f"[A-Z]{{{min(map(len, _WORDS)) - 1},{max(map(len, _WORDS)) - 1}}}" + r"(?![\w-])"
 )
-_PANIC_RE = re.compile(r"^(panic|fatal error):")
+"""A whole run of capitals that may be a level word: its first letter is one
+a level word starts with (which ``re`` looks for quickly), nothing word-like
+before it, nothing word-like or ``-`` after it."""
+
+
+def _first_word(line: str) -> re.Match[str] | None:
+    """The first level word (``INFO``, ``[ERROR]``…) within ``WORD_WINDOW``."""
+    pos = 0
+    while (found := _RUN_RE.search(line, pos, WORD_WINDOW)) is not None:
+        if found.group() in _WORDS:
+            return found
+        pos = found.end()
+    return None
+
+_START_RE = re.compile(r"(panic|fatal error):|([IWEF])\d{4} \d\d:\d\d:\d\d", re.ASCII)
+"""Go's crash lines and klog's prefix, at the start of a line (one ``match``)."""
 _FIELD_RE = re.compile(
     r"""(?:^|[\s{,])(?:"(?:level|lvl|severity)"\s*:\s*"|(?:level|lvl|severity)=(?:"?))"""
     r"""([A-Za-z]+)""",
     re.IGNORECASE,
 )
-_KLOG_RE = re.compile(r"^([IWEF])\d{4} \d\d:\d\d:\d\d", re.ASCII)
 
 
 def level_span(line: str) -> tuple[int, int, str] | None:
     """Where a line's level is written and which it is: ``(start, end,
     level)``, or None when the line has no recognised level."""
-    found = _PANIC_RE.match(line)
+    found = _START_RE.match(line)
     if found:
-        return found.start(1), found.end(1), ERROR
-    found = _KLOG_RE.match(line)
-    if found:
-        return found.start(1), found.end(1), _KLOG[found.group(1)]
+        if found.group(1):
+            return found.start(1), found.end(1), ERROR
+        return found.start(2), found.end(2), _KLOG[found.group(2)]
     best: tuple[int, int, str] | None = None
-    found = _FIELD_RE.search(line, 0, 2048)
+    # Every key (level, lvl, severity) has a v: most lines are spared the search.
+    found = _FIELD_RE.search(line, 0, FIELD_WINDOW) if _has_v(line) else None
     if found:
         level = _VALUES.get(found.group(1).lower())
         if level is not None:
             best = (found.start(1), found.end(1), level)
-    found = _WORD_RE.search(line, 0, WORD_WINDOW)
+    found = _first_word(line)
     if found and (best is None or found.start() < best[0]):
-        best = (found.start(1), found.end(1), _WORDS[found.group(1)])
+        best = (found.start(), found.end(), _WORDS[found.group()])
     return best
 
 
@@ -104,19 +126,6 @@ def colour_levels(text: Text, styles: dict[str, str] | None = None) -> Text:
     return text
 
 
-ERROR_PATTERN = SearchPattern(
-    r"(?<![\w.-])(?:ERROR|ERR|FATAL|FTL|CRIT|CRITICAL|PANIC|EMERG|ALERT)(?![\w-])"
-    r"|^(?:panic|fatal error):"
-    r"|^[EF]\d{4} \d\d:\d\d:\d\d"
-    r"|(?i:(?:level|lvl|severity)=\"?(?:error|err|fatal|crit|critical|panic|dpanic|emerg|alert)\b)"
-    r"|(?i:\"(?:level|lvl|severity)\"\s*:\s*\"(?:error|err|fatal|crit|critical|panic|dpanic"
-    r"|emerg|alert)\")",
-    ignore_case=False,
-    regex=True,
-)
-"""Finds candidate error lines in raw bytes; :func:`level_of` confirms each."""
-
-
 def find_level_line(
     read: Reader,
     size: int,
@@ -127,34 +136,15 @@ def find_level_line(
     cancel: threading.Event | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> Match | None:
-    """The next line logged at ``level`` (error only, for now) starting at or
-    after ``start`` (before it, when ``backward``); its match covers the
-    level token. Streams like a search; ``cancel`` stops it."""
+    """The next line logged at ``level`` (error only, for now) whose level
+    token is at or after ``start`` (before it, when ``backward``); its match
+    covers the level token. Streams through the file in chunks, at about
+    grep's speed (:mod:`inspector.core.levelscan`); ``cancel`` stops it
+    (SearchCancelled)."""
+    from .levelscan import find_error_backward, find_error_forward
+
     if level != ERROR:
         raise ValueError("only the error level can be searched")
-    pos = start
-    while True:
-        if backward:
-            found = search_backward(read, ERROR_PATTERN, pos, cancel=cancel, progress=progress,
-                                    first_chunk=256 * 1024)
-        else:
-            found = search_forward(read, size, ERROR_PATTERN, pos, cancel=cancel,
-                                   progress=progress, first_chunk=256 * 1024)
-        if found is None:
-            return None
-        line_start, line = _line_around(read, found.offset)
-        if level_of(line.decode("utf-8", "replace")) == level:
-            return found
-        # The word was not the line's level ("INFO retried after ERROR"): go on.
-        pos = line_start if backward else line_start + len(line) + 1
-
-
-def _line_around(read: Reader, offset: int, reach: int = 4096) -> tuple[int, bytes]:
-    """The start and bytes of the line holding ``offset`` (within ``reach``)."""
-    low = max(0, offset - reach)
-    data = read(low, offset - low + reach)
-    rel = offset - low
-    begin = data.rfind(b"\n", 0, rel) + 1
-    end = data.find(b"\n", rel)
-    end = len(data) if end < 0 else end
-    return low + begin, data[begin:end]
+    if backward:
+        return find_error_backward(read, start, cancel=cancel, progress=progress)
+    return find_error_forward(read, size, start, cancel=cancel, progress=progress)

@@ -45,6 +45,8 @@ def _suite(work: str, scale: float, quick: bool):
         ("startup", lambda: [bench_viewer.app_first_paint(work)]),
         ("search", lambda: bench_reading.search_and_filter(
             work, (64 << 20) if quick else 2_000_000_000)),
+        ("errors", lambda: bench_reading.error_lines(
+            work, (64 << 20) if quick else 2_000_000_000)),
         ("tree", lambda: bench_reading.big_directory(work, 10_000 if quick else 100_000)),
         ("rotation", lambda: bench_reading.rotation_set(
             work, (64 << 20) if quick else (8 << 30))),

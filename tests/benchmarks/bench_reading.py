@@ -1,6 +1,7 @@
 """Operator-grade reading beside grep: search (literal, case-folded, regex)
-and a filter's count through a generated 2 GB log, a 100,000-entry
-directory in the tree, and a 10-file rotation set in the viewer.
+and a filter's count through a generated 2 GB log, `e`/`E` (the next and
+previous error line) through one without errors but near its end, a
+100,000-entry directory in the tree, and a 10-file rotation set in the viewer.
 
 The log is generated once per run in the work directory (``/var/tmp`` by
 default), read once so that both sides find it in the page cache, and
@@ -32,7 +33,7 @@ WORDS = ("request served upstream cache miss hit backend pool worker queued job 
 LEVELS = ["INFO"] * 6 + ["DEBUG"] * 2 + ["WARN", "ERROR"]
 
 
-def _block(lines: int = 200_000) -> bytes:
+def _block(lines: int = 200_000, levels: list[str] = LEVELS) -> bytes:
     """About 23 MB of log lines whose times run over one hour ("HH" is filled in)."""
     rnd = random.Random(20261128)
     out = []
@@ -42,14 +43,15 @@ def _block(lines: int = 200_000) -> bytes:
         second, frac = divmod(rest, 10_000)
         words = " ".join(rnd.choice(WORDS) for _ in range(rnd.randrange(4, 12)))
         out.append(f"2026-11-DDTHH:{minute:02d}:{second:02d}.{frac:04d}Z "
-                   f"{LEVELS[rnd.randrange(len(LEVELS))]:5} [web] #{j} {words} "
+                   f"{levels[rnd.randrange(len(levels))]:5} [web] #{j} {words} "
                    f"latency_ms={rnd.randrange(1, 900)}\n")
     return "".join(out).encode()
 
 
-def make_log(path: str, size: int) -> int:
-    """Write about ``size`` bytes of log with NEEDLE on one line near the end."""
-    block = _block(max(2000, min(200_000, size // 115)))
+def make_log(path: str, size: int, levels: list[str] = LEVELS) -> int:
+    """Write about ``size`` bytes of log with NEEDLE on one line near the end
+    (an ERROR line), the other lines at ``levels``."""
+    block = _block(max(2000, min(200_000, size // 115)), levels)
     with open(path, "wb") as f:
         i = 0
         placed = False
@@ -154,6 +156,121 @@ def search_and_filter(work: str, size: int) -> list[Row]:
         source.close()
         alloc.destroy()
     return rows
+
+
+# -- `e` / `E`: the next and previous error line -----------------------------------
+
+GREP_ERRORS = (
+    r"(^|[^[:alnum:]_.-])(ERROR|ERR|FATAL|FTL|CRIT|CRITICAL|PANIC|EMERG|ALERT)([^[:alnum:]_-]|$)"
+    r"|^(panic|fatal error):|^[EF][0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"|([Ll][Ee][Vv][Ee][Ll]|[Ll][Vv][Ll]|[Ss][Ee][Vv][Ee][Rr][Ii][Tt][Yy])=\"?"
+    r"([Ee][Rr][Rr]|[Ff][Aa][Tt][Aa][Ll]|[Ff][Tt][Ll]|[Cc][Rr][Ii][Tt]|[Pp][Aa][Nn][Ii][Cc]"
+    r"|[Dd][Pp][Aa][Nn][Ii][Cc]|[Ee][Mm][Ee][Rr][Gg]|[Aa][Ll][Ee][Rr][Tt])"
+    r"|\"([Ll][Ee][Vv][Ee][Ll]|[Ll][Vv][Ll]|[Ss][Ee][Vv][Ee][Rr][Ii][Tt][Yy])\"[[:space:]]*:"
+    r"[[:space:]]*\"([Ee][Rr][Rr]|[Ff][Aa][Tt][Aa][Ll]|[Ff][Tt][Ll]|[Cc][Rr][Ii][Tt]"
+    r"|[Pp][Aa][Nn][Ii][Cc]|[Dd][Pp][Aa][Nn][Ii][Cc]|[Ee][Mm][Ee][Rr][Gg]|[Aa][Ll][Ee][Rr][Tt])"
+)
+"""What `e` looks for, as grep -E sees it: the level words as words, Go's
+crash lines, klog's E/F prefix, and logfmt/JSON level fields in any case
+(grep -E has no inline case folding: each letter is a bracket)."""
+GREP_WORDS = "ERROR|ERR|FATAL|FTL|CRIT|PANIC|EMERG|ALERT|^panic:|^fatal error:|level=|\"level\""
+"""A looser pattern (the level words as plain text, lower-case keys only):
+what grep is asked by someone in a hurry, for the note."""
+
+
+def error_lines(work: str, size: int) -> list[Row]:
+    """`e` from the top and `E` from the end of a log whose only error line
+    lies at 95 % (its other lines at INFO/DEBUG/WARN), beside grep with an
+    equivalent pattern over the same bytes; and `e` through a log where
+    every line mentions ERROR but only the last is an error line."""
+    from inspector.core.levels import find_level_line
+    from inspector.core.pager import FsSource
+
+    if shutil.which("grep") is None:
+        raise RuntimeError("needs grep")
+    alloc = AllocDir(os.path.join(work, str(uuid.uuid4())))
+    alloc.build()
+    rel = "alloc/logs/web.stdout.0"
+    path = os.path.join(alloc.alloc_dir, rel)
+    written = make_log(path, size, levels=["INFO"] * 6 + ["DEBUG"] * 2 + ["WARN"])
+    _warm(path)
+    source = FsSource(alloc, rel)
+    label = f"{written / 1e9:.1f} GB log" if written >= 1e9 else f"{written / 1e6:.0f} MB log"
+    rows = []
+    try:
+        total = source.size()
+        found = find_level_line(source.read, total, 0)
+        assert found is not None and source.read(found.offset, 5) == b"ERROR", found
+        # `E` from the end reads back over the bytes after that line: grep is
+        # timed scanning the same bytes (finding nothing, as `E` does until it).
+        after = source.read(found.offset, 4096).index(b"\n") + 1
+        tail_bytes = total - found.offset - after
+
+        def forward() -> float:
+            started = time.perf_counter()
+            assert find_level_line(source.read, total, 0) == found
+            return time.perf_counter() - started
+
+        def backward() -> float:
+            started = time.perf_counter()
+            assert find_level_line(source.read, total, total, backward=True) == found
+            return time.perf_counter() - started
+
+        def grep_tail(pattern: str) -> float:
+            started = time.perf_counter()
+            tail = subprocess.Popen(["tail", "-c", str(tail_bytes), path], stdout=subprocess.PIPE)
+            subprocess.run(["grep", "-n", "-m1", "-E", pattern], stdin=tail.stdout,
+                           stdout=subprocess.PIPE, check=False)
+            tail.stdout.close()
+            tail.wait()
+            return time.perf_counter() - started
+
+        mine, theirs = _alternate(forward, lambda: _grep("-n", "-m1", "-E", GREP_ERRORS, path))
+        loose = statistics.median(_grep("-n", "-m1", "-E", GREP_WORDS, path) for _ in range(3))
+        rows.append(Row(f"`e`: the only error line, at 95% of a {label}", mine, theirs,
+                        "`grep -n -m1 -E` (an equivalent pattern)", goal="≤ 1.5", limit=1.5,
+                        note=f"grep with the looser level-word pattern: {loose:.2f} s"))
+        mine, theirs = _alternate(backward, lambda: grep_tail(GREP_ERRORS))
+        rows.append(Row(f"`E` from the end of the {label} back to that line "
+                        f"({tail_bytes / 1e6:.0f} MB after it)", mine, theirs,
+                        "`tail -c | grep -n -m1 -E` through those bytes", goal="≤ 1.5",
+                        limit=1.5))
+    finally:
+        source.close()
+        alloc.destroy()
+    rows.append(_every_line_a_candidate(work))
+    return rows
+
+
+def _every_line_a_candidate(work: str) -> Row:
+    """`e` through 9 MB of "INFO retried after ERROR" lines: every line a
+    candidate, only the last an error line."""
+    from inspector.core.levels import find_level_line
+    from inspector.core.pager import FsSource
+
+    alloc = AllocDir(os.path.join(work, str(uuid.uuid4())))
+    alloc.build()
+    rel = "alloc/logs/web.stdout.0"
+    line = b"2026-11-28T10:00:00.0000Z INFO  [web] retried after ERROR connecting to the pool\n"
+    with open(os.path.join(alloc.alloc_dir, rel), "wb") as f:
+        f.write(line * (9_000_000 // len(line)) + b"2026-11-28T10:00:01.0000Z ERROR [web] gave up\n")
+    source = FsSource(alloc, rel)
+    try:
+        total = source.size()
+
+        def forward() -> float:
+            started = time.perf_counter()
+            found = find_level_line(source.read, total, 0)
+            took = time.perf_counter() - started
+            assert found is not None and found.offset > total - 100, found
+            return took
+
+        mine = statistics.median(forward() for _ in range(3))
+    finally:
+        source.close()
+        alloc.destroy()
+    return Row(f"`e` through {total / 1e6:.0f} MB whose every line mentions ERROR (only the "
+               f"last is an error line)", mine, 1.0, "the 1 s goal", goal="≤ 1", limit=1.0)
 
 
 # -- the tree on a 100,000-entry directory ---------------------------------------

@@ -353,10 +353,10 @@ def test_level_colour_only_on_uncoloured_lines():
 def test_next_error_line_skips_lines_whose_level_is_not_error():
     data = (b"INFO start\nINFO retried after ERROR\nWARN slow\n"
             b'{"level":"error","msg":"x"}\nINFO ok\npanic: boom\n')
-    found = find_level_line(reader(data), len(data), 0)
-    assert data[found.offset:].startswith(b'"level":"error"')
+    found = find_level_line(reader(data), len(data), 0)  # the match covers the level token
+    assert data[found.offset - 9:found.offset + found.length] == b'"level":"error'
     found = find_level_line(reader(data), len(data), found.offset + 10)
     assert data[found.offset:].startswith(b"panic")
     found = find_level_line(reader(data), len(data), found.offset, backward=True)
-    assert data[found.offset:].startswith(b'"level":"error"')
+    assert data[found.offset - 9:found.offset + found.length] == b'"level":"error'
     assert find_level_line(reader(data), len(data), found.offset, backward=True) is None
