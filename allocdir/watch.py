@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import errno
 import fcntl
 import os
 import select
@@ -50,6 +51,21 @@ DEFAULT_POLL_INTERVAL = 0.025
 # event never comes (a removed parent directory sends nothing at all). A look
 # is an fstat and a stat, a few microseconds.
 SAFETY_INTERVAL = 0.05
+
+#: Polling period when inotify cannot be had: the user's inotify instances
+#: or watches are used up (``fs.inotify.max_user_instances`` /
+#: ``max_user_watches``; a task running as the same user can take them all).
+#: It costs what the looks above cost with inotify.
+FALLBACK_POLL_INTERVAL = SAFETY_INTERVAL
+
+
+def inotify_failure(error: OSError) -> str:
+    """Why inotify could not be used, in words: which limit was reached."""
+    if error.errno == errno.EMFILE:
+        return "inotify instance limit reached"
+    if error.errno == errno.ENOSPC:
+        return "inotify watch limit reached"
+    return error.strerror or str(error)
 
 # Bytes just before the last known end, kept to tell "truncated then refilled
 # past the old size" from "appended".
@@ -374,17 +390,34 @@ class FileChanges:
         self._lock = threading.Lock()
         self._tokens = []
         self._names = {os.path.basename(p) for p in self._paths}
-        directories = sorted({os.path.dirname(p) for p in self._paths})
+        self.fallback = ""
+        """Why inotify could not be used ("inotify watch limit reached"…):
+        the watcher polls every ``FALLBACK_POLL_INTERVAL`` instead. Empty
+        when inotify (or polling asked for) is used."""
         self._wake: _Wakeup | _InotifyWakeup = _Wakeup()
         if self._poll is None:
-            try:
-                self._wake = _InotifyWakeup(directories, self._names)
-            except OSError:
-                # Out of inotify instances (fs.inotify.max_user_instances):
-                # share watchdog's, one thread hand-off slower.
-                self._tokens = [HUB.subscribe(d, self._on_directory_event) for d in directories]
+            self._watch(sorted({os.path.dirname(p) for p in self._paths}))
         if self._shrunk_before:
             self._wake.set()
+
+    def _watch(self, directories: list[str]) -> None:
+        """Watch with an inotify instance of our own; else (out of instances)
+        share watchdog's, one thread hand-off slower; else (out of instances
+        or watches altogether) poll, and say why in ``fallback``."""
+        try:
+            self._wake = _InotifyWakeup(directories, self._names)
+            return
+        except OSError:
+            pass
+        try:
+            for directory in directories:
+                self._tokens.append(HUB.subscribe(directory, self._on_directory_event))
+        except OSError as error:
+            for token in self._tokens:
+                HUB.unsubscribe(token)
+            self._tokens = []
+            self._poll = FALLBACK_POLL_INTERVAL
+            self.fallback = inotify_failure(error)
 
     def _on_directory_event(self, name: str | None) -> None:
         if name is None or name in self._names:
@@ -394,6 +427,11 @@ class FileChanges:
     def backend(self) -> str:
         """``"inotify"`` or ``"polling"``."""
         return "polling" if self._poll is not None else "inotify"
+
+    @property
+    def poll_interval(self) -> float | None:
+        """Seconds between two looks when polling; None with inotify."""
+        return self._poll
 
     def close(self) -> None:
         """Stop watching; a blocked iteration ends. Safe to call twice."""
@@ -590,7 +628,12 @@ def _wait_loop(path: str, future: Future, wake: _Wakeup, poll: float | None) -> 
                 if directory != watched:
                     if token is not None:
                         HUB.unsubscribe(token)
-                    token = HUB.subscribe(directory, lambda _p: wake.set())
+                        token = None
+                    try:
+                        token = HUB.subscribe(directory, lambda _p: wake.set())
+                    except OSError:  # out of inotify instances or watches: look instead
+                        poll = FALLBACK_POLL_INTERVAL
+                        continue
                     watched = directory
                     continue  # it may have appeared while subscribing
             if not wake.wait(poll if poll is not None else SAFETY_INTERVAL):

@@ -119,6 +119,7 @@ class Follower:
         self._cond = threading.Condition()
         self._fh: BinaryIO | None = None
         self._changes = None
+        self._fallback = ""  # why the watch polls, as last said
         self._future: Future | None = None
 
     # -- reading the state (any thread) -----------------------------------
@@ -232,6 +233,7 @@ class Follower:
         except FileNotFoundError:  # removed between opening and watching
             changes = _Ended()
         self._changes = changes
+        self._say_fallback(changes)
         if successor is not None:
             self._future = self.fs.block_until_exists(successor)
             # Appearance of the successor ends the iteration below.
@@ -264,6 +266,16 @@ class Follower:
             return self._await_recreation(path)
         self._set_notice("deleted" if deleted else "follow ended")
         return False
+
+    def _say_fallback(self, changes) -> None:
+        """Tell the user once when the watch polls because inotify could not
+        be had (its instances or watches used up): following goes on."""
+        reason = getattr(changes, "fallback", "")
+        if reason and reason != self._fallback:
+            interval = getattr(changes, "poll_interval", None) or 0
+            self._set_notice(f"inotify unavailable ({reason}): polling every "
+                             f"{round(interval * 1000)} ms")
+        self._fallback = reason
 
     def _await_recreation(self, path: str) -> bool:
         """Wait (until stopped) for ``path`` to exist again, then follow the
