@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from typing import NamedTuple
 
 from rich.text import Text
 
@@ -53,56 +54,90 @@ FIELD_WINDOW = 2048
 """A ``level=`` or ``"level":`` field counts only within this many characters."""
 
 
-def _has_v(line: str) -> bool:
-    return line.find("v", 0, FIELD_WINDOW) >= 0 or line.find("V", 0, FIELD_WINDOW) >= 0
-
-
-_RUN_RE = re.compile(
+_RUN = (
     "[" + "".join(sorted({word[0] for word in _WORDS})) + r"](?<![\w.-].)"
     f"[A-Z]{{{min(map(len, _WORDS)) - 1},{max(map(len, _WORDS)) - 1}}}" + r"(?![\w-])"
 )
 """A whole run of capitals that may be a level word: its first letter is one
 a level word starts with (which ``re`` looks for quickly), nothing word-like
 before it, nothing word-like or ``-`` after it."""
+_START = r"(panic|fatal error):|([IWEF])[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}"
+"""Go's crash lines and klog's prefix, at the start of a line."""
+_FIELD = (r"""(?:^|[\s{,])(?:"(?:level|lvl|severity)"\s*:\s*"|(?:level|lvl|severity)=(?:"?))"""
+          r"""([A-Za-z]+)""")
+"""A logfmt or JSON level field; ``^`` is where the line starts."""
 
 
-def _first_word(line: str) -> re.Match[str] | None:
-    """The first level word (``INFO``, ``[ERROR]``…) within ``WORD_WINDOW``."""
-    pos = 0
-    while (found := _RUN_RE.search(line, pos, WORD_WINDOW)) is not None:
-        if found.group() in _WORDS:
-            return found
-        pos = found.end()
-    return None
+class _Rules(NamedTuple):
+    """The rules compiled for one kind of string: text, or ASCII bytes."""
 
-_START_RE = re.compile(r"(panic|fatal error):|([IWEF])\d{4} \d\d:\d\d:\d\d", re.ASCII)
-"""Go's crash lines and klog's prefix, at the start of a line (one ``match``)."""
-_FIELD_RE = re.compile(
-    r"""(?:^|[\s{,])(?:"(?:level|lvl|severity)"\s*:\s*"|(?:level|lvl|severity)=(?:"?))"""
-    r"""([A-Za-z]+)""",
-    re.IGNORECASE,
-)
+    run: re.Pattern
+    start: re.Pattern
+    field: re.Pattern
+    words: dict
+    values: dict
+    klog: dict
+    vees: tuple
+
+
+def _ascii_rules() -> _Rules:
+    """The rules for bytes known to be ASCII, where they match as on text:
+    whitespace spelled out as text has it (with the separators 0x1c-0x1f),
+    and ``^`` after a newline, as a line of a chunk starts there."""
+    field = _FIELD.replace(r"[\s{,]", r"[\s\x1c-\x1f{,]").replace(r"\s*", r"[\s\x1c-\x1f]*")
+    return _Rules(
+        re.compile(_RUN.encode()), re.compile(_START.encode()),
+        re.compile(field.encode(), re.IGNORECASE | re.MULTILINE),
+        {word.encode(): level for word, level in _WORDS.items()},
+        {value.encode(): level for value, level in _VALUES.items()},
+        {key.encode(): level for key, level in _KLOG.items()}, (b"v", b"V"))
+
+
+_TEXT = _Rules(re.compile(_RUN), re.compile(_START), re.compile(_FIELD, re.IGNORECASE),
+               _WORDS, _VALUES, _KLOG, ("v", "V"))
+_ASCII = _ascii_rules()
 
 
 def level_span(line: str) -> tuple[int, int, str] | None:
     """Where a line's level is written and which it is: ``(start, end,
     level)``, or None when the line has no recognised level."""
-    found = _START_RE.match(line)
+    return _span(_TEXT, line, 0, len(line))
+
+
+def ascii_level_span(data: bytes, start: int, end: int) -> tuple[int, int, str] | None:
+    """:func:`level_span` of the line ``data[start:end]``, which must be
+    ASCII, without copying it; offsets are those in ``data``."""
+    return _span(_ASCII, data, start, end)
+
+
+def _span(rules: _Rules, line, start: int, end: int) -> tuple[int, int, str] | None:
+    found = rules.start.match(line, start, end)
     if found:
         if found.group(1):
             return found.start(1), found.end(1), ERROR
-        return found.start(2), found.end(2), _KLOG[found.group(2)]
+        return found.start(2), found.end(2), rules.klog[found.group(2)]
     best: tuple[int, int, str] | None = None
+    field_end = min(end, start + FIELD_WINDOW)
     # Every key (level, lvl, severity) has a v: most lines are spared the search.
-    found = _FIELD_RE.search(line, 0, FIELD_WINDOW) if _has_v(line) else None
-    if found:
-        level = _VALUES.get(found.group(1).lower())
+    if line.find(rules.vees[0], start, field_end) >= 0 or \
+            line.find(rules.vees[1], start, field_end) >= 0:
+        found = rules.field.search(line, start, field_end)
+        level = rules.values.get(found.group(1).lower()) if found else None
         if level is not None:
             best = (found.start(1), found.end(1), level)
-    found = _first_word(line)
+    found = _first_word(rules, line, start, min(end, start + WORD_WINDOW))
     if found and (best is None or found.start() < best[0]):
-        best = (found.start(), found.end(), _WORDS[found.group()])
+        best = (found.start(), found.end(), rules.words[found.group()])
     return best
+
+
+def _first_word(rules: _Rules, line, pos: int, end: int) -> re.Match | None:
+    """The first level word (``INFO``, ``[ERROR]``…) in ``line[pos:end]``."""
+    while (found := rules.run.search(line, pos, end)) is not None:
+        if found.group() in rules.words:
+            return found
+        pos = found.end()
+    return None
 
 
 def level_of(line: str) -> str | None:

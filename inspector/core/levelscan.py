@@ -30,8 +30,8 @@ import re
 import threading
 from collections.abc import Callable
 
-from .levels import ERROR, level_span
-from .search import Match, Reader, SearchCancelled
+from .levels import ERROR, ascii_level_span, level_span
+from .search import Match, Reader, _check
 
 CHUNK_SIZE = 8 * 1024 * 1024
 """Bytes scanned per read, at most."""
@@ -108,16 +108,22 @@ _LINE_PASS = 3
 _FIRST_LINE = re.compile(_LINE_HEAD)
 
 
-def error_token(data: bytes, line_start: int, line_end: int) -> tuple[int, int] | None:
+def error_token(data: bytes, line_start: int, line_end: int,
+                ascii_only: bool = False) -> tuple[int, int] | None:
     """Where the level token of the line ``data[line_start:line_end]`` is
-    (offset in ``data``, length in bytes) when its level is an error, else None."""
-    head = data[line_start:min(line_end, line_start + HEAD_BYTES)]
-    text = head.decode("utf-8", "surrogateescape")  # one character per undecodable byte
+    (offset in ``data``, length in bytes) when its level is an error, else
+    None. ``ascii_only``: ``data`` is known to be ASCII, and the line is
+    judged where it lies, without a copy."""
+    end = min(line_end, line_start + HEAD_BYTES)
+    if ascii_only:
+        span = ascii_level_span(data, line_start, end)
+        if span is None or span[2] != ERROR:
+            return None
+        return span[0], span[1] - span[0]
+    text = data[line_start:end].decode("utf-8", "surrogateescape")  # a character per bad byte
     span = level_span(text)
     if span is None or span[2] != ERROR:
         return None
-    if text.isascii():
-        return line_start + span[0], span[1] - span[0]
     begin = len(text[:span[0]].encode("utf-8", "surrogateescape"))
     return line_start + begin, len(text[span[0]:span[1]].encode("utf-8", "surrogateescape"))
 
@@ -136,16 +142,12 @@ def _next_hit(step: _Pass, data: bytes, pos: int, stop: int) -> int:
     return stop if hit < 0 else hit + step.shift
 
 
-def _check(cancel: threading.Event | None) -> None:
-    if cancel is not None and cancel.is_set():
-        raise SearchCancelled()
-
-
 def _first_error(data: bytes, stop: int, lowest: int, cancel) -> tuple[int, int] | None:
     """The first error line of ``data[:stop]`` (whole lines, the first at 0)
     whose token is at or after ``lowest``: (token offset, length)."""
     hits = _first_hits(data, stop)
     passes = tuple(enumerate(_PASSES))
+    ascii_only = data.isascii()
     judged = 0
     while (hit := min(hits)) < stop:
         line_start = data.rfind(b"\n", 0, hit) + 1
@@ -153,7 +155,7 @@ def _first_error(data: bytes, stop: int, lowest: int, cancel) -> tuple[int, int]
         if line_end < 0:
             line_end = stop
         if hit - line_start < HEAD_BYTES:
-            token = error_token(data, line_start, line_end)
+            token = error_token(data, line_start, line_end, ascii_only)
             if token is not None and token[0] >= lowest:
                 return token
             judged += 1

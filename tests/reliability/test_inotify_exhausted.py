@@ -141,21 +141,15 @@ def _follow_in(tmp_path: str, what: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_follow_goes_on_when_the_users_inotify_instances_are_used_up(figures):
-    report = _run("instances")
-    figures.update(instances_taken=report["instances"])
-    assert report["instances_errno"] == 24  # EMFILE: the limit, for real
+@pytest.mark.parametrize(("what", "errno", "reason"), [
+    ("instances", 24, "inotify instance limit reached"),  # EMFILE
+    ("watches", 28, "inotify watch limit reached"),  # ENOSPC
+])
+def test_follow_goes_on_when_the_users_inotify_is_used_up(what, errno, reason, figures):
+    report = _run(what)
+    figures.update({f"{what}_taken": report[what]})
+    assert report[f"{what}_errno"] == errno  # the limit, for real
     assert report["first"] and report["rotated"] and report["running"]
     assert report["path"] == "alloc/logs/web.stdout.1"
-    assert any(n.startswith("inotify unavailable (inotify instance limit reached): polling every")
-               for n in report["notices"]), report["notices"]
-
-
-def test_follow_goes_on_when_the_users_inotify_watches_are_used_up(figures):
-    report = _run("watches")
-    figures.update(watches_taken=report["watches"])
-    assert report["watches_errno"] == 28  # ENOSPC: the limit, for real
-    assert report["first"] and report["rotated"] and report["running"]
-    assert report["path"] == "alloc/logs/web.stdout.1"
-    assert any(n.startswith("inotify unavailable (inotify watch limit reached): polling every")
+    assert any(n.startswith(f"inotify unavailable ({reason}): polling every")
                for n in report["notices"]), report["notices"]

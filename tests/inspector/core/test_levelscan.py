@@ -175,7 +175,9 @@ def test_level_span_agrees_with_the_plain_rules_on_random_lines():
 
     words = sorted(levels._WORDS, key=len, reverse=True)
     word_re = re.compile(r"(?<![\w.-])(" + "|".join(words) + r")(?![\w-])")
-    field_re = levels._FIELD_RE
+    field_re = re.compile(
+        r"""(?:^|[\s{,])(?:"(?:level|lvl|severity)"\s*:\s*"|(?:level|lvl|severity)=(?:"?))"""
+        r"""([A-Za-z]+)""", re.IGNORECASE)
 
     def plain(line: str):
         for found in [re.match(r"(panic|fatal error):", line)]:
@@ -194,10 +196,16 @@ def test_level_span_agrees_with_the_plain_rules_on_random_lines():
         return best
 
     rnd = random.Random(7)
-    tokens = words + [w.lower() for w in words] + [
+    tokens = words + [w.lower() for w in words] + ["\x1c", "\x1f", "\r", "\x0b", "=", '"', '":"'] + [
         "level=", "LEVEL=", "lvl=\"", '"severity":', " ", " ", "-", ".", "_", "[", "]", ":",
         "x", "ERRORS", "INFOX", "\u00e9", "9", "{", ",", "\t", "panic:", "E1128 10:00:00",
         "ſeverity=", "sever\u0131ty=", "ERROR-", "-ERROR", ".WARN", "WARN.", "A", "AB"]
     for _ in range(20_000):
         line = "".join(rnd.choice(tokens) for _ in range(rnd.randrange(1, 40)))
-        assert levels.level_span(line) == plain(line), line
+        expected = plain(line)
+        assert levels.level_span(line) == expected, line
+        if line.isascii():  # judged in place, inside a chunk, as the scan does
+            chunk = b"x\n" + line.encode() + b"\nERROR next line"
+            span = levels.ascii_level_span(chunk, 2, 2 + len(line))
+            assert span == (None if expected is None else
+                            (expected[0] + 2, expected[1] + 2, expected[2])), line
