@@ -18,6 +18,8 @@ from .layout import (
 from .recognize import PathKind, Recognized, is_alloc_dir, recognize
 from .sniff import detect_content_type
 from .task_dir import TaskDir
+from .usage import DirUsage, FileUsage, Usage, files_in
+from .usage import measure as measure_usage
 from .watch import ChangeEvent, FileChanges
 
 __all__ = [
@@ -25,7 +27,8 @@ __all__ = [
     "SHARED_ALLOC_DIRS", "SHARED_ALLOC_NAME", "SHARED_DATA_DIR", "SNAPSHOT_ERROR_TIME",
     "TASK_DIRS", "TASK_LOCAL", "TASK_LOCAL_CONTAINER_PATH", "TASK_PRIVATE", "TASK_SECRETS",
     "TASK_SECRETS_CONTAINER_PATH", "TMP_DIR_NAME", "AllocDir", "AllocDirError", "AllocDirFS",
-    "AllocFileInfo", "ChangeEvent", "FileChanges", "FileList", "NotAnAllocDirError", "NotBuiltError",
+    "AllocFileInfo", "ChangeEvent", "DirUsage", "FileUsage", "Usage", "files_in",
+    "measure_usage", "FileChanges", "FileList", "NotAnAllocDirError", "NotBuiltError",
     "PathEscapesError", "PathKind", "Recognized", "SecretReadError", "SnapshotResult", "TaskDir",
     "UnsafePathError", "detect_content_type", "is_alloc_dir", "recognize",
     "snapshot_error_filename",
