@@ -80,6 +80,7 @@ FLUSH_EVERY = 0.05
 TOP = 10
 """Largest files and directories kept, by default."""
 
+_WALKERS: set[int] = set()
 _KEY = struct.Struct("=I")
 _LEN = struct.Struct("=I")
 _S_ISDIR = stat.S_ISDIR
@@ -284,6 +285,12 @@ def measure(path: str | os.PathLike, rel: str = "", *, top: int = TOP,
         os.close(top_fd)
 
 
+def walker_pids() -> frozenset[int]:
+    """The pids of this process's walkers running now (they hold directory
+    fds inside what they measure: a process scan leaves them out)."""
+    return frozenset(_WALKERS)
+
+
 @dataclass(frozen=True)
 class DirFiles:
     """The non-directories directly in one directory: the ``top`` largest
@@ -433,6 +440,7 @@ class _Measurement:
                 _child(work_r, res_w, self.units, self.deadline, self.usage.top)
             os.close(res_w)
             children[res_r] = pid
+            _WALKERS.add(pid)
         os.close(work_r)
         if not children:
             os.close(work_w)
@@ -499,6 +507,7 @@ class _Measurement:
     def _reap(self, pid: int, fd: int) -> None:
         os.close(fd)
         _, status = os.waitpid(pid, 0)
+        _WALKERS.discard(pid)
         if status:
             self.usage.partial.append(f"a walker failed ({_describe_status(status)})")
 
@@ -510,6 +519,7 @@ class _Measurement:
                 except ProcessLookupError:
                     pass
             os.waitpid(pid, 0)
+            _WALKERS.discard(pid)
         children.clear()
 
     def _progress(self) -> None:

@@ -20,6 +20,7 @@ EXIT_USAGE = 2
 
 SUBCOMMANDS: dict[str, str] = {
     "keep": "keep",
+    "usage": "usage",
 }
 """Subcommand word -> module (in this package) holding its ``main(argv)``."""
 
