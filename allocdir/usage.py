@@ -339,7 +339,7 @@ def files_in(path: str | os.PathLike, rel: str = "", *, top: int = 50,
                 item = (key, entry.name, size, blocks, st.st_mtime)
                 if len(heap) < top:
                     heapq.heappush(heap, item)
-                elif key > heap[0][0]:
+                elif heap and key > heap[0][0]:
                     heapq.heapreplace(heap, item)
     finally:
         os.close(fd)

@@ -66,9 +66,9 @@ def kind_of(top_kind: str, rel: str) -> str:
 
 def breakdown(usage: Usage, node: DirUsage, *, allocated: bool = False, top_kind: str = DIR,
               files: DirFiles | None = None) -> list[UsageRow]:
-    """The rows of ``node``: its subdirectories, its largest files (from
-    ``files``, listed for it), the rest of its files as one row, and what
-    was not counted below it; largest first."""
+    """The rows of ``node``: its subdirectories and its largest files (from
+    ``files``, listed for it), largest first; then the rest of its files as
+    one row, and what was not counted below it."""
     whole = node.bytes(allocated) or 1
     rows = [
         UsageRow(sub.name, sub.rel, kind_of(top_kind, sub.rel), sub.apparent, sub.allocated,
@@ -83,7 +83,10 @@ def breakdown(usage: Usage, node: DirUsage, *, allocated: bool = False, top_kind
         if parent == node.rel and skipped.rel.startswith(prefix) and name:
             rows.append(UsageRow(name, skipped.rel, SKIPPED, 0, 0, 0, 0, None, 0.0,
                                  skipped.reason))
-    rows.sort(key=lambda r: (-r.size(allocated), r.kind == SKIPPED, r.name))
+    # entries by size; the aggregate of the unlisted files and what was not
+    # counted after them (they are not entries one can open)
+    rows.sort(key=lambda r: (r.kind in (OTHER, SKIPPED), r.kind == SKIPPED,
+                             -r.size(allocated), r.name))
     return rows
 
 

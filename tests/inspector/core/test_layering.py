@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+_CORE_DIR = Path(__file__).parents[3] / "inspector" / "core"
 CORE = sorted(
-    path.stem for path in (Path(__file__).parents[3] / "inspector" / "core").glob("*.py")
+    ".".join(path.relative_to(_CORE_DIR).with_suffix("").parts)
+    for path in [*_CORE_DIR.glob("*.py"), *_CORE_DIR.glob("*/*.py")]
     if path.stem != "__init__"
 )
 
@@ -40,3 +42,4 @@ def test_allocdir_imports_no_inspector_and_no_ui():
 def test_core_imports_no_front_end(module):
     loaded = _loaded_after(f"import inspector.core.{module}")
     assert not {"textual", "ipywidgets", "inspector.tui", "inspector.notebook"} & loaded
+    assert not {"pandas", "matplotlib"} & loaded
