@@ -61,7 +61,7 @@ def _positive(text: str) -> int:
     return value
 
 
-def load_config(path: str | None, needed: bool) -> AgentConfig | None:
+def load_config(path: str | None, needed: bool, prog: str = PROG) -> AgentConfig | None:
     """Read ``--config``: each bad file is one line on stderr and the rest
     still counts; an unusable PATH fails only when nothing else says what
     to open (``needed``)."""
@@ -71,11 +71,11 @@ def load_config(path: str | None, needed: bool) -> AgentConfig | None:
         config = read_config(path)
     except ConfigError as exc:
         if needed:
-            fail("--config", str(exc), PROG)
-        print(f"{PROG}: --config: {exc}; using Nomad's defaults", file=sys.stderr)
+            fail("--config", str(exc), prog)
+        print(f"{prog}: --config: {exc}; using Nomad's defaults", file=sys.stderr)
         return None
     for error in config.errors:
-        print(f"{PROG}: --config: {error}", file=sys.stderr)
+        print(f"{prog}: --config: {error}", file=sys.stderr)
     return config
 
 
