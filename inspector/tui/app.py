@@ -30,7 +30,7 @@ from .viewer import FileViewer
 _MAIN_ACTIONS = {
     "help", "snapshot", "move", "destroy", "refresh", "focus_switch", "focus_tree",
     "viewer_follow", "viewer_wrap", "viewer_search", "viewer_search_backward", "toggle_tree",
-    "narrow_tree", "widen_tree",
+    "narrow_tree", "widen_tree", "usage",
 }
 
 TREE_SHARE = 0.3
@@ -108,6 +108,7 @@ class InspectorApp(App[None]):
         Binding("m", "move", "Move"),
         Binding("D", "destroy", "Destroy"),
         Binding("r", "refresh", "Refresh"),
+        Binding("u", "usage", "Usage"),
         Binding("tab", "focus_switch", "Tree/viewer", priority=True),
         Binding("escape", "focus_tree", "Back to the tree", show=False),
         Binding("f", "viewer_follow", "Follow", show=False),
@@ -127,9 +128,12 @@ class InspectorApp(App[None]):
         open_file: tuple[AllocDir, str] | None = None,
         follow: bool = False,
         first_screen: FirstScreen | None = None,
+        gc_settings: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.gc_settings = gc_settings
+        """The client's GC thresholds (``--config``), None for Nomad's defaults."""
         self.alloc_root = root
         self.sub_title = root.description
         self.busy = BusyRegistry()
@@ -365,6 +369,14 @@ class InspectorApp(App[None]):
             self.alloc_tree.reload()
 
         self.push_screen(DestroyScreen(alloc, self.alloc_root, self.busy), done)
+
+    def action_usage(self) -> None:
+        """What fills the node: the usage view of the root, the allocation or
+        the directory under the cursor."""
+        from .usage_view import UsageScreen, target_for
+
+        self.push_screen(UsageScreen(target_for(self.alloc_root, self.alloc_tree.cursor_node,
+                                                self.gc_settings)))
 
     def _after_change(self, changed: bool | None) -> None:
         if changed:
