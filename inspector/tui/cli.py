@@ -42,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--follow", action="store_true", help="follow the --open file")
     parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="Nomad agent configuration (a file, or a directory of *.hcl/*.json as "
+        "nomad agent -config takes): the client's GC thresholds, and data_dir when "
+        "PATH is omitted",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help="run on a live demo root in a temporary directory, removed on exit",
@@ -71,8 +78,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.path is not None:
                 _fail("--demo", "takes no PATH")
             return _run_demo(args.open_rel, args.follow)
-        return _run(_open_root(args.path if args.path is not None else "."), args.open_rel,
-                    args.follow)
+        config = _config(args.config, args.path is None)
+        path = args.path if args.path is not None else (
+            (config.alloc_dir or config.data_dir) if config is not None else None)
+        return _run(_open_root(path or "."), args.open_rel, args.follow,
+                    config.gc if config is not None else None)
     finally:
         startup.resume_collector()
 
@@ -87,7 +97,16 @@ def _open_root(path: str) -> Root:
         _fail(path, str(exc))
 
 
-def _run(root: Root, open_rel: str | None, follow: bool) -> int:
+def _config(path: str | None, needed: bool):
+    """The agent configuration of --config (each bad file one line on stderr)."""
+    if path is None:
+        return None
+    from ..commands.usage import load_config
+
+    return load_config(path, needed, PROG)
+
+
+def _run(root: Root, open_rel: str | None, follow: bool, gc_settings=None) -> int:
     """Check --open, then run the app on `root`.
 
     The --open file's first screen is read here, before the event loop runs,
@@ -109,7 +128,8 @@ def _run(root: Root, open_rel: str | None, follow: bool) -> int:
         start = (alloc, rel)
         width, height = viewer_size(*shutil.get_terminal_size())
         first = read_first_screen(alloc, rel, width, height, wrap=WRAP, follow=follow)
-    InspectorApp(root, open_file=start, follow=follow, first_screen=first).run()
+    InspectorApp(root, open_file=start, follow=follow, first_screen=first,
+                 gc_settings=gc_settings).run()
     return 0
 
 
