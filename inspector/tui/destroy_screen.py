@@ -19,6 +19,7 @@ from allocdir import AllocDir
 from ..core import actions
 from ..core.actions import BusyRegistry
 from .dialog import ActionDialog, describe_error
+from .liveness_note import LivenessNote
 from ..core.roots import Root
 from ..core.text import printable
 
@@ -49,6 +50,7 @@ class DestroyScreen(ActionDialog):
             "allocation's data and logs and every task's directory. It cannot be undone.",
             markup=False,
         )
+        yield LivenessNote(self.alloc.alloc_dir, id="liveness")
         yield Label("Type the allocation id to confirm:", id="prompt")
         yield Input(placeholder=printable(self.alloc.alloc_id), id="confirm")
 
@@ -100,6 +102,9 @@ class DestroyScreen(ActionDialog):
         if not self.confirmed:
             self.say(f"Type the alloc id to confirm: {printable(self.alloc.alloc_id)}",
                      error=True)
+            return
+        if not self.query_one(LivenessNote).known:
+            self.say("Still looking whether the allocation is in use…", error=True)
             return
         self.running = True
         self.query_one("#confirm", Input).disabled = True

@@ -22,6 +22,7 @@ from allocdir import AllocDir
 from ..core import actions
 from ..core.actions import BusyRegistry, MovePart, MoveTarget, Refused
 from .dialog import ActionDialog, current_dir, describe_error, shown_lines
+from .liveness_note import LivenessNote
 from ..core.roots import Root
 from ..core.text import plain, printable
 
@@ -55,6 +56,7 @@ class MoveScreen(ActionDialog):
             markup=False,
         )
         yield Static("measuring…", id="parts", markup=False)
+        yield LivenessNote(self.source.alloc_dir, id="liveness")
         yield Input(placeholder="destination: /path/to/<alloc id>", id="dest")
         yield Static("", id="where", classes="dim", markup=False)
 
@@ -106,6 +108,9 @@ class MoveScreen(ActionDialog):
         if self.running or self.checking:
             return
         typed = self.query_one("#dest", Input).value
+        if not self.query_one(LivenessNote).known:
+            self.say("Still looking whether the allocation is in use…", error=True)
+            return
         if self._confirmed is not None and self._confirmed[0] == typed:
             self._start(self._confirmed[1])
             return
