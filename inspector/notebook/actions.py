@@ -67,6 +67,8 @@ class ActionJob(Widget):
         self.cancel_event = threading.Event()
         self.message = ""
         """What happened, once done (the outcome or the error)."""
+        self.warning = ""
+        """Why the allocation looked live when the action started ("" if it did not)."""
         self.title = w.HTML(f"<b>{name_html(title)}</b>")
         self.progress = w.IntProgress(value=0, min=0, max=1000, bar_style="info",
                                       layout=w.Layout(width="24em"))
@@ -258,8 +260,22 @@ def snapshot(alloc: AllocDir, path: str | os.PathLike[str], *,
     return job._run(work)
 
 
+def _check_live(job: ActionJob, alloc: AllocDir, verb: str, if_live: str) -> None:
+    """Say, before acting, that ``alloc`` looks live (processes, mounts, a
+    recent write); with ``if_live="refuse"``, refuse instead."""
+    from ..core.usage.liveness import check_liveness
+
+    warning = check_liveness(alloc.alloc_dir).warning()
+    if not warning:
+        return
+    if if_live == "refuse":
+        raise ActionRefused(f"{warning} Not {verb} (if_live='refuse').")
+    job.warning = warning
+    job._say(f"{warning} {verb.capitalize()} anyway…")
+
+
 def move(dst: AllocDir | str | os.PathLike[str], src: AllocDir,
-         tasks: Iterable[str] | None = None) -> ActionJob:
+         tasks: Iterable[str] | None = None, *, if_live: str = "warn") -> ActionJob:
     """Move ``src``'s ``alloc/data`` and the ``local/`` of ``tasks`` (default:
     every task) into ``dst``: an existing alloc dir (e.g. the replacement
     allocation), or a directory that does not exist yet or is empty, where
@@ -271,7 +287,12 @@ def move(dst: AllocDir | str | os.PathLike[str], src: AllocDir,
     alloc dir, a directory inside an alloc dir (or what looks like one, or
     a task dir), a path through a directory someone else can change, a
     read-only file system, or while another action runs on either side.
+    When the source looks live (processes use it, mounts, a recent write)
+    the job says so first (``job.warning``), or refuses with
+    ``if_live="refuse"``.
     """
+    if if_live not in ("warn", "refuse"):
+        raise ValueError(f"if_live must be 'warn' or 'refuse', not {if_live!r}")
     _refuse_non_alloc("move", src, dst)
     names = list(src.task_dirs) if tasks is None else [str(t) for t in tasks]
     # The core moves every task of the source it is given: give it a copy
@@ -285,6 +306,7 @@ def move(dst: AllocDir | str | os.PathLike[str], src: AllocDir,
                     f"to {destination}")
 
     def work(job: ActionJob):
+        _check_live(job, src, "moving", if_live)
         job._say("checking the destination…")
         root, cwd = root_for(src), os.getcwd()
         target = core.move_target(view, destination, root, cwd, BUSY)
@@ -298,21 +320,27 @@ def move(dst: AllocDir | str | os.PathLike[str], src: AllocDir,
             stop.set()
         if refusal:
             raise ActionRefused(refusal)
-        job.message = f"moved to {printable(target.path)}: {parts}"
+        job.message = f"moved to {printable(target.path)}: {parts}" + (
+            f" ({job.warning})" if job.warning else "")
         return AllocDir.discover(target.path)
 
     return job._run(work)
 
 
-def destroy(alloc: AllocDir, *, confirm: str | None = None) -> ActionJob:
+def destroy(alloc: AllocDir, *, confirm: str | None = None,
+            if_live: str = "warn") -> ActionJob:
     """Destroy ``alloc`` (unmount its task mounts, then remove it), once
     ``confirm`` is its exact alloc id.
 
     Raises :class:`ConfirmationError` at once, doing nothing, without the
     exact id. Refused (``ActionRefused``) for anything not recognised as an
     alloc dir, the client alloc root or a data_dir, a mount point, or while
-    another action runs on it.
+    another action runs on it. When it looks live (processes use it, mounts,
+    a recent write) the job says so before destroying (``job.warning``), or
+    refuses with ``if_live="refuse"``.
     """
+    if if_live not in ("warn", "refuse"):
+        raise ValueError(f"if_live must be 'warn' or 'refuse', not {if_live!r}")
     _refuse_non_alloc("destroy", alloc)
     if confirm != alloc.alloc_id:
         given = "no confirm=" if confirm is None else f"confirm={printable(confirm)!r}"
@@ -322,6 +350,7 @@ def destroy(alloc: AllocDir, *, confirm: str | None = None) -> ActionJob:
     job = ActionJob(f"Destroy {alloc.alloc_id}")
 
     def work(job: ActionJob):
+        _check_live(job, alloc, "destroying", if_live)
         job._say("checking…")
         root = root_for(alloc)
         stop = job._ticking("destroying")
@@ -334,7 +363,8 @@ def destroy(alloc: AllocDir, *, confirm: str | None = None) -> ActionJob:
             stop.set()
         if refusal:
             raise ActionRefused(refusal)
-        job.message = f"destroyed {printable(alloc.alloc_dir)}"
+        job.message = f"destroyed {printable(alloc.alloc_dir)}" + (
+            f" ({job.warning})" if job.warning else "")
         return None
 
     return job._run(work)
