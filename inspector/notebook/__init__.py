@@ -11,6 +11,7 @@
     nb.tail(alloc, "alloc/logs/web.stdout.0", 50) # plain text
     nb.snapshot(alloc, "snap.tar")                # progress bar in the cell
     nb.move(dst, src, ["web"]); nb.destroy(alloc, confirm=alloc.alloc_id)
+    nb.usage(root)                                # what fills the node: table and chart
 
 What is shared with the terminal app lives in ``inspector.core`` (roots,
 pager, hex dump, follower, search, the checks that guard actions, text
@@ -33,6 +34,7 @@ _EXPORTS = {
     "browse": "browser", "Browser": "browser",
     "snapshot": "actions", "move": "actions", "destroy": "actions", "ActionJob": "actions",
     "ActionFailed": "actions", "ActionRefused": "actions", "ConfirmationError": "actions",
+    "usage": "usage", "UsageTable": "usage",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-NOTEBOOK = ["roots", "viewer", "follower", "browser", "actions", "tail"]
+NOTEBOOK = ["roots", "viewer", "follower", "browser", "actions", "tail", "usage"]
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -30,6 +30,13 @@ def test_the_library_and_the_tui_never_load_ipywidgets():
                            "import inspector.tui.app, inspector.tui.cli, inspector.demo")
     assert "ipywidgets" not in loaded and "inspector.notebook" not in loaded
     assert "ipykernel" not in loaded
+    assert "pandas" not in loaded and "matplotlib" not in loaded
+
+
+def test_the_usage_view_and_command_never_load_pandas_or_matplotlib():
+    loaded = _loaded_after("import inspector.tui.usage_view, inspector.commands.usage\n"
+                           "import inspector.tui.liveness_note")
+    assert not {"pandas", "matplotlib", "ipywidgets", "inspector.notebook"} & loaded
 
 
 def test_the_library_display_needs_no_ui_toolkit():
