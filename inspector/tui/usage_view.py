@@ -87,9 +87,12 @@ class UsageTarget:
 class UsageScreen(Screen[None]):
     """The usage breakdown of one target, drilled into and out of."""
 
+    MAIN_ACTIONS_OFF = True
+    """The app's tree and viewer keys (snapshot, move, destroy…) do nothing here."""
+
     DEFAULT_CSS = """
     UsageScreen #usage-head { height: auto; padding: 0 1; background: $boost; }
-    UsageScreen #usage-gc { height: 1; padding: 0 1; }
+    UsageScreen #usage-gc { height: auto; padding: 0 1; }
     UsageScreen #usage-gc.-over { color: $error; text-style: bold; }
     UsageScreen #usage-where { height: 1; padding: 0 1; color: $text-muted; }
     UsageScreen DataTable { height: 1fr; }
@@ -230,7 +233,7 @@ class UsageScreen(Screen[None]):
         self.status, self.procs, self.mounts = status, procs, mounts
         gc = self.query_one("#usage-gc", Static)
         if status is not None:
-            gc.update(plain(f"{printable(self.target.path)}: {status.summary()}"))
+            gc.update(plain(f"file system: {status.summary()}"))
             gc.set_class(status.disk_over or status.inodes_over or status.allocs_over, "-over")
         self._redraw()
 
@@ -358,12 +361,13 @@ class UsageScreen(Screen[None]):
         if alloc is not None and self.procs is not None:
             users = self.procs.using(alloc)
             lines += [f"used by {u.describe()}" for u in users[:3]]
-            if self.mounts.get(alloc):
-                lines.append(f"{self.mounts[alloc]} mount(s) inside")
-            if not users and not self.mounts.get(alloc):
-                lines.append("no process uses it, nothing mounted inside")
-            if self.procs.note():
-                lines.append(self.procs.note())
+            if not users:
+                lines.append("no process uses it")
+            lines.append(f"{self.mounts[alloc]} mount(s) inside" if self.mounts.get(alloc)
+                         else "nothing mounted inside")
+            if self.procs.unreadable and os.geteuid() != 0:
+                lines.append(f"{self.procs.unreadable} processes of other users could not "
+                             "be looked at")
         elif row.kind == FILE and self.procs is not None:
             holders = self.procs.holders(os.path.join(self.target.top, row.rel))
             lines += [f"held open by {h.describe()}" for h in holders[:3]]
