@@ -277,8 +277,9 @@ class InspectorApp(App[None]):
         self._layout_tree()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Main-screen actions are off while a dialog is open."""
-        if action in _MAIN_ACTIONS and isinstance(self.screen, ModalScreen):
+        """Main-screen actions are off while a dialog or the usage view is open."""
+        if action in _MAIN_ACTIONS and (isinstance(self.screen, ModalScreen)
+                                        or getattr(self.screen, "MAIN_ACTIONS_OFF", False)):
             return False
         return True
 
