@@ -384,6 +384,10 @@ class _Measurement:
     def run(self) -> None:
         usage = self.usage
         try:
+            if self.workers == 0:  # one walk from the top: nothing to share out
+                self.units.append(("t", self.top_fd))
+                self._run_here()
+                return
             self._plan(self.top_fd, "", 0)
             count = self._worker_count()
             if count >= 2:
@@ -785,6 +789,9 @@ class _Walker:
             _, fd, rel, names = unit
             totals = self._stat_names(fd, rel, names)
             self.out.append(("f", rel, *totals))
+        elif unit[0] == "t":  # the whole tree from its (already counted) top
+            _, top_fd = unit
+            self._walk(top_fd, ".", "", top=True)
         else:
             _, parent_fd, rel, name = unit
             self._walk(parent_fd, name, rel)
@@ -824,14 +831,17 @@ class _Walker:
 
     def _scan(self, fd: int, rel: str, subdirs: list[str]) -> tuple:
         """Stat the non-directories of the open directory ``fd`` and list
-        its subdirectories into ``subdirs``; its own totals."""
-        app = alloc = inodes = files = 0
+        its subdirectories into ``subdirs``; its own totals.
+
+        The loop that runs once per file: kept to what must be done (one
+        ``lstat``, a few additions, two comparisons against the smallest of
+        the largest files kept)."""
+        app = blocks_total = inodes = files = 0
         newest = 0.0
         by_size, by_blocks = self.by_size, self.by_blocks
         top = self.top
         size_min = by_size[0][0] if len(by_size) >= top else -1
-        blocks_min = by_blocks[0][0] if len(by_blocks) >= top else -1
-        n = 0
+        blocks_min = by_blocks[0][0] // 512 if len(by_blocks) >= top else -1
         with os.scandir(fd) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
@@ -848,22 +858,23 @@ class _Walker:
                 if st.st_nlink > 1:
                     self._link(rel, st)
                     continue
-                size, blocks = st.st_size, st.st_blocks * 512
+                size = st.st_size
+                blocks = st.st_blocks
                 app += size
-                alloc += blocks
+                blocks_total += blocks
                 inodes += 1
-                if _S_ISREG(st.st_mode):
+                if st.st_mode & 0o170000 == 0o100000:  # S_ISREG, without a call
                     files += 1
-                if st.st_mtime > newest:
-                    newest = st.st_mtime
+                mtime = st.st_mtime
+                if mtime > newest:
+                    newest = mtime
                 if size > size_min or blocks > blocks_min:
-                    self._consider(rel, entry.name, size, blocks, st.st_mtime)
+                    self._consider(rel, entry.name, size, blocks * 512, mtime)
                     size_min = by_size[0][0] if len(by_size) >= top else -1
-                    blocks_min = by_blocks[0][0] if len(by_blocks) >= top else -1
-                n += 1
-                if not n & 4095:
+                    blocks_min = by_blocks[0][0] // 512 if len(by_blocks) >= top else -1
+                if not inodes & 4095:
                     self.check()
-        return app, alloc, inodes, files, newest
+        return app, blocks_total * 512, inodes, files, newest
 
     def _consider(self, rel: str, name: str, size: int, blocks: int, mtime: float) -> None:
         """Keep the file among the largest, by either size."""
@@ -907,11 +918,16 @@ class _Walker:
         self._entered = st
         return fd
 
-    def _walk(self, parent_fd: int, name: str, rel: str) -> None:
+    def _walk(self, parent_fd: int, name: str, rel: str, top: bool = False) -> None:
         """Depth first below ``name`` of ``parent_fd``, without recursion,
-        holding a bounded number of fds (:class:`DirStack`)."""
+        holding a bounded number of fds (:class:`DirStack`). With ``top``,
+        ``name`` is ``"."``: the measured top itself, whose own inode was
+        counted already."""
         dev = os.fstat(parent_fd).st_dev
-        fd = self._enter(parent_fd, name, rel, dev)
+        fd = os.open(".", DIR_FLAGS, dir_fd=parent_fd) if top else \
+            self._enter(parent_fd, name, rel, dev)
+        if top:
+            self._entered = os.fstat(fd)
         if fd is None:
             return
         stack = DirStack(parent_fd)
@@ -928,8 +944,12 @@ class _Walker:
                     except OSError as e:
                         own = (0, 0, 0, 0, 0.0)
                         self.out.append(("s", rel, f"cannot be listed: {_reason(e)}", True))
-                    self.out.append(("d", rel, st.st_size, st.st_blocks * 512, st.st_mtime,
-                                     *own))
+                    if top:
+                        self.out.append(("f", rel, *own))
+                        top = False
+                    else:
+                        self.out.append(("d", rel, st.st_size, st.st_blocks * 512,
+                                         st.st_mtime, *own))
                     pending.append(subdirs)
                     rels.append(rel)
                     self.check()
@@ -938,7 +958,7 @@ class _Walker:
                 fd = None
                 if pending[-1]:
                     child = pending[-1].pop()
-                    rel = f"{rels[-1]}/{child}"
+                    rel = _join(rels[-1], child)
                     fd = self._enter(stack.top(), child, rel, dev)
                     continue
                 pending.pop()
