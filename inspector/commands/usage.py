@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
 
 from allocdir import measure_usage
 from allocdir.plaintext import size_words
@@ -23,7 +22,7 @@ from allocdir.plaintext import size_words
 from . import Parser, fail
 from ..core.text import printable
 from ..core.usage.config import AgentConfig, ConfigError, read_config
-from ..core.usage.model import ROOT, UsageRow, flatten
+from ..core.usage.model import ROOT, UsageRow, flatten, iso_time
 from ..core.usage.target import Target, TargetError, resolve
 
 PROG = "allocdir-inspector usage"
@@ -103,20 +102,11 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _when(stamp: float | None) -> str | None:
-    if not stamp:
-        return None
-    try:
-        return datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="seconds")
-    except (OverflowError, OSError, ValueError):
-        return f"@{stamp:.0f}"  # a time a task set out of range
-
-
 def _entry(kind: str, rel: str, row_like, target: Target) -> dict:
     return {"kind": kind, "path": f"{target.path}/{rel}" if rel else target.path, "rel": rel,
             "apparent_bytes": row_like.apparent, "allocated_bytes": row_like.allocated,
             "inodes": row_like.inodes, "files": row_like.files,
-            "newest_write": _when(row_like.newest)}
+            "newest_write": iso_time(row_like.newest)}
 
 
 def _print_json(target: Target, status, usage, rows: list[tuple[int, UsageRow]]) -> None:
@@ -155,7 +145,7 @@ class _FileRow:
 
 
 def _print_text(target: Target, status, usage, rows: list[tuple[int, UsageRow]]) -> None:
-    newest = _when(usage.newest_write) or "-"
+    newest = iso_time(usage.newest_write) or "-"
     print(f"{target.description}: {size_words(usage.apparent_bytes)} apparent, "
           f"{size_words(usage.allocated_bytes)} allocated, {usage.inodes:,} inodes, "
           f"{usage.files:,} files, newest write {newest}")
@@ -168,7 +158,7 @@ def _print_text(target: Target, status, usage, rows: list[tuple[int, UsageRow]])
     for level, row in rows:
         label = f"{row.kind} " if target.kind == ROOT and level == 1 or row.kind == "task" else ""
         print(f"{size_words(row.apparent):>10}  {size_words(row.allocated):>10}  "
-              f"{row.inodes:>9,}  {row.files:>9,}  {_when(row.newest) or '-':<25}  "
+              f"{row.inodes:>9,}  {row.files:>9,}  {iso_time(row.newest) or '-':<25}  "
               f"{'  ' * (level - 1)}{label}{printable(row.rel)}")
     largest = usage.largest_files()
     if largest:

@@ -19,14 +19,13 @@ import io
 import os
 import threading
 from concurrent.futures import Future
-from datetime import datetime, timezone
 
 from allocdir import AllocDir, Usage, measure_usage
 from allocdir.plaintext import size_words
 
 from ..core.text import printable
 from ..core.usage.config import read_config
-from ..core.usage.model import ALLOC, DIR, ROOT, UsageRow, flatten
+from ..core.usage.model import ALLOC, DIR, ROOT, UsageRow, flatten, iso_time
 from ..core.usage.target import Target, resolve
 from ..core.usage.thresholds import GcSettings, GcStatus, fs_usage
 from ._ui import UiScheduler, Widget, pool, widgets
@@ -113,7 +112,7 @@ class UsageTable(Widget):
             "path": row.rel, "kind": row.kind, "level": level,
             "apparent_bytes": row.apparent, "allocated_bytes": row.allocated,
             "inodes": row.inodes, "files": row.files,
-            "newest_write": _when(row.newest), "share": row.share,
+            "newest_write": iso_time(row.newest), "share": row.share,
         } for level, row in self.rows]
         return pd.DataFrame.from_records(records, columns=[
             "path", "kind", "level", "apparent_bytes", "allocated_bytes", "inodes", "files",
@@ -209,7 +208,7 @@ class UsageTable(Widget):
                 f'<td style="{_CELL}">{row.share * 100:.1f}</td>'
                 f'<td style="{_CELL}">{row.inodes:,}</td>'
                 f'<td style="{_CELL}">{row.files:,}</td>'
-                f'<td style="{_CELL}">{_when(row.newest) or ""}</td>'
+                f'<td style="{_CELL}">{iso_time(row.newest) or ""}</td>'
                 "</tr>")
         return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -285,12 +284,3 @@ def usage(what, *, depth: int = 2, top: int = 10, allocated: bool = False,
         found = resolve(os.fspath(what))
         target = Target(found.path, found.kind, found.given, found.alloc_dirs, gc)
     return UsageTable(target, rel, depth=depth, top=top, allocated=allocated)
-
-
-def _when(stamp: float | None) -> str | None:
-    if not stamp:
-        return None
-    try:
-        return datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="seconds")
-    except (OverflowError, OSError, ValueError):
-        return None

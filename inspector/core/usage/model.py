@@ -11,6 +11,7 @@ directory is opened, and then only its largest ones: the rest is one
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from allocdir import SHARED_ALLOC_NAME, DirUsage, Usage
 from allocdir.usage import DirFiles
@@ -131,3 +132,14 @@ def flatten(usage: Usage, depth: int, *, allocated: bool = False,
 
 def _sorted(node: DirUsage, allocated: bool) -> list[DirUsage]:
     return sorted(node.children, key=lambda d: (-d.bytes(allocated), d.name))
+
+
+def iso_time(stamp: float | None) -> str | None:
+    """A modification time as ISO 8601 UTC, None for none, and a time a
+    task set out of range as ``@<seconds>`` (never an exception)."""
+    if not stamp:
+        return None
+    try:
+        return datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):
+        return f"@{stamp:.0f}"
