@@ -16,6 +16,7 @@ file; reading ``/proc`` through a directory fd per process does less
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -25,6 +26,9 @@ from ..text import printable
 
 PROC = "/proc"
 MAX_CMDLINE = 4096
+TIME_LIMIT = 5.0
+"""Seconds a scan may take: a task with a million open files cannot make it
+run for minutes (the processes not looked at are counted)."""
 MAX_HELD = 100_000
 """Files inside allocations remembered with their holders, at most."""
 _DELETED = " (deleted)"
@@ -58,6 +62,8 @@ class ProcessMap:
     scanned: int = 0
     vanished: int = 0
     unreadable: int = 0
+    not_looked_at: int = 0
+    """Processes left out when the scan ran out of time."""
 
     def using(self, alloc_dir: str) -> list[ProcessUse]:
         """The processes using ``alloc_dir``."""
@@ -78,6 +84,8 @@ class ProcessMap:
             parts.append(f"{self.unreadable} processes could not be read")
         if self.vanished:
             parts.append(f"{self.vanished} exited during the scan")
+        if self.not_looked_at:
+            parts.append(f"{self.not_looked_at} not looked at (out of time)")
         return "; ".join(parts)
 
 
@@ -107,17 +115,22 @@ class _Matcher:
         return None
 
 
-def scan_processes(alloc_dirs: Iterable[str], *, proc: str = PROC) -> ProcessMap:
+def scan_processes(alloc_dirs: Iterable[str], *, proc: str = PROC,
+                   time_limit: float = TIME_LIMIT) -> ProcessMap:
     """Look at every process for cwd, root and open files inside
-    ``alloc_dirs`` (blocking: run it in a worker)."""
+    ``alloc_dirs`` (blocking: run it in a worker), for at most
+    ``time_limit`` seconds."""
     matcher = _Matcher(alloc_dirs)
     found = ProcessMap()
     skip = {os.getpid(), *usage_lib.walker_pids()}
+    deadline = time.monotonic() + time_limit
     proc_fd = os.open(proc, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        for name in os.listdir(proc_fd):
-            if not name.isdigit() or int(name) in skip:
-                continue
+        pids = [n for n in os.listdir(proc_fd) if n.isdigit() and int(n) not in skip]
+        for index, name in enumerate(pids):
+            if time.monotonic() > deadline:
+                found.not_looked_at = len(pids) - index
+                break
             found.scanned += 1
             try:
                 _scan_one(proc_fd, name, matcher, found)

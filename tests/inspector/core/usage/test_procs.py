@@ -155,3 +155,10 @@ def test_liveness_names_processes_mounts_and_a_recent_write(procs, data_dir):
         assert "web/secrets" in live.mounts  # the secrets tmpfs
     quiet = check_liveness(first, now=time.time() + 86400)
     assert not quiet.recent_write
+
+
+def test_a_scan_out_of_time_says_how_many_it_left_out(procs):
+    root, _, _ = procs
+    found = scan_processes([str(root / ALLOC_IDS[0])], time_limit=-1.0)
+    assert found.scanned == 0 and found.not_looked_at > 5
+    assert "not looked at (out of time)" in found.note()
