@@ -246,3 +246,22 @@ def test_an_unreadable_directory_is_a_partial_result():
     assert any(reason.startswith("locked") and "permission denied" in reason
                for reason in partial)
     assert files == 1 and apparent >= 7000
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_past_max_dirs_the_totals_stay_exact(tree, workers, monkeypatch):
+    """A task making a million directories cannot make the records grow
+    without bound: past MAX_DIRS they are folded into an ancestor, and
+    every total stays du's."""
+    monkeypatch.setattr(usage_mod, "PARALLEL_MIN_ENTRIES", 0)
+    monkeypatch.setattr(usage_mod, "MAX_DIRS", 5)
+    u = measure(tree, workers=workers)
+    records, folded, pending = 0, 0, [u.tree]
+    while pending:
+        node = pending.pop()
+        records += 1
+        folded += node.folded
+        pending += node.children
+    assert records == 5
+    assert folded > 20  # the tree has 3 tasks x 8 directories
+    assert (u.apparent_bytes, u.allocated_bytes, u.inodes) == du_all(tree)
