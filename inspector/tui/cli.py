@@ -128,8 +128,8 @@ def _run(root: Root, open_rel: str | None, follow: bool, gc_settings=None) -> in
         start = (alloc, rel)
         width, height = viewer_size(*shutil.get_terminal_size())
         first = read_first_screen(alloc, rel, width, height, wrap=WRAP, follow=follow)
-    InspectorApp(root, open_file=start, follow=follow, first_screen=first,
-                 gc_settings=gc_settings).run()
+    extra = {"gc_settings": gc_settings} if gc_settings is not None else {}
+    InspectorApp(root, open_file=start, follow=follow, first_screen=first, **extra).run()
     return 0
 
 
