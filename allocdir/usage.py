@@ -65,8 +65,11 @@ FILE_SLICE = 8192
 """Files of one directory per unit of work: a flat directory of 200,000
 files is shared out in slices of this many."""
 PARALLEL_MIN_ENTRIES = 2000
-"""Below this many entries seen while planning, the walk stays in-process
-(a fork costs more than it saves on a small tree)."""
+"""Entries seen while planning from which the walk is shared out…"""
+PARALLEL_MIN_SUBTREES = 8
+"""…or subtrees handed out (whose size planning does not know) from which
+it is; below both the walk stays in-process (a fork costs more than it
+saves on a small tree)."""
 MAX_DIRS = 200_000
 """Directories given their own record; deeper or later ones are folded
 into their nearest kept ancestor (their totals are kept there)."""
@@ -407,7 +410,10 @@ class _Measurement:
         if self.workers is not None:
             wanted = self.workers
         else:
-            wanted = WORKERS if self.planned_entries >= PARALLEL_MIN_ENTRIES else 0
+            subtrees = sum(1 for unit in self.units if unit[0] == "d")
+            big = self.planned_entries >= PARALLEL_MIN_ENTRIES or \
+                subtrees >= PARALLEL_MIN_SUBTREES
+            wanted = WORKERS if big else 0
         return min(wanted, os.cpu_count() or 1, len(self.units))
 
     def _stopped(self) -> str:
