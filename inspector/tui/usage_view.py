@@ -348,6 +348,10 @@ class UsageScreen(Screen[None]):
                 f"{node.files:,} files · {state}")
         if listing and listing != "listing…":
             text += f" · {listing}"
+        growth = self.growth.get("") if self.target.kind == ALLOC and not self.here else None
+        if growth is not None and growth.bytes_per_minute is not None:
+            text += (f" · growing {rate_words(growth.bytes_per_minute) or '0/min'} "
+                     f"(logs {rate_words(growth.logs_per_minute) or '0/min'})")
         self.query_one("#usage-where", Static).update(plain(text))
 
     def _show_detail(self) -> None:

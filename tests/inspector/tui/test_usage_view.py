@@ -110,3 +110,24 @@ def test_the_bar_is_proportional():
     assert bar(1.0, 8) == "█" * 8
     assert bar(0.5, 8) == "████    "
     assert bar(1 / 16, 8) == "▌       "
+
+
+async def test_growth_of_the_allocation_and_its_logs_while_open(alloc_root, monkeypatch):
+    import inspector.tui.usage_view as view
+
+    monkeypatch.setattr(view, "GROWTH_EVERY", 0.1)
+    app = InspectorApp(Root.open(alloc_root))
+    async with app.run_test(size=(160, 36)) as pilot:
+        await wait_for(pilot, lambda: len(app.alloc_tree.root.children) == 2, message="allocs")
+        node = next(n for n in app.alloc_tree.root.children if n.alloc.alloc_id == ALLOC_A)
+        app.alloc_tree.move_cursor(node)
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, UsageScreen), message="view")
+        screen = app.screen
+        assert screen.target.kind == ALLOC
+        await wait_for(pilot, lambda: _done(screen) and "" in screen.growth, message="sampled")
+        with open(alloc_root / ALLOC_A / "alloc" / "logs" / "web.stdout.0", "ab") as log:
+            log.write(b"y" * (4 << 20))
+        where = screen.query_one("#usage-where")
+        await wait_for(pilot, lambda: "growing +" in str(where.content), message="growth shown")
+        assert "(logs +" in str(where.content)
