@@ -163,7 +163,7 @@ class UsageScreen(Screen[None]):
         try:
             usage = measure_usage(self.target.path, self.target.rel, cancel=cancel,
                                   top=FILES_SHOWN, on_progress=self._progress)
-        except OSError as exc:
+        except Exception as exc:  # a link swapped in, gone, unreadable: said, never a crash
             self._deliver(self._failed, f"cannot measure: {printable(exc)}")
             return
         if not cancel.is_set():
@@ -184,7 +184,11 @@ class UsageScreen(Screen[None]):
         except OSError as exc:
             self._deliver(self._failed, f"file system: {printable(exc)}")
             status = None
-        procs = scan_processes(alloc_dirs)
+        try:
+            procs = scan_processes(alloc_dirs)
+        except OSError as exc:  # no /proc: said, the rest still shown
+            self._deliver(self._failed, f"processes: {printable(exc)}")
+            procs = ProcessMap()
         mounts = {}
         for alloc in alloc_dirs:
             real = os.path.realpath(alloc)
@@ -194,14 +198,18 @@ class UsageScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="usage-files")
     def _list_files(self, rel: str, allocated: bool) -> None:
         try:
-            listed = files_in(self.target.top, rel, top=FILES_SHOWN, allocated=allocated)
-        except OSError as exc:
+            listed = files_in(self.target.path, _join(self.target.rel, rel), top=FILES_SHOWN,
+                              allocated=allocated)
+        except Exception as exc:  # said on the line above the table, never a crash
             listed = f"cannot list: {printable(exc)}"
         self._deliver(self._files_listed, rel, allocated, listed)
 
     @work(thread=True, exclusive=True, group="usage-growth")
     def _growth_worker(self, tracker: GrowthTracker) -> None:
-        self._deliver(self._grown, tracker.sample())
+        try:
+            self._deliver(self._grown, tracker.sample())
+        except Exception as exc:  # said, never a crash
+            self._deliver(self._failed, f"growth: {printable(exc)}")
 
     def _deliver(self, callback, *args) -> None:
         try:
@@ -222,7 +230,7 @@ class UsageScreen(Screen[None]):
             allocs = {c.name: c for c in usage.tree.children}
         else:
             allocs = {"": usage.tree}
-        self._tracker = GrowthTracker(self.target.top, usage, allocs)
+        self._tracker = GrowthTracker(self.target.path, usage, allocs, self.target.rel)
         self._redraw()
 
     def _failed(self, message: str) -> None:
@@ -441,6 +449,10 @@ class UsageScreen(Screen[None]):
         """Back to the tree."""
         self._cancel.set()
         self.dismiss()
+
+
+def _join(rel: str, name: str) -> str:
+    return f"{rel}/{name}" if rel and name else rel or name
 
 
 def _age(stamp: float | None, now: float) -> str:

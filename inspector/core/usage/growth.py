@@ -16,7 +16,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from allocdir import LOG_DIR_NAME, SHARED_ALLOC_NAME, DirUsage, Usage, files_in
+from allocdir import LOG_DIR_NAME, SHARED_ALLOC_NAME, AllocDirError, DirUsage, Usage, files_in
 
 HOT_WINDOW = 900.0
 """A directory with a write this recent (seconds) at measurement is watched."""
@@ -43,15 +43,18 @@ class Growth:
 class GrowthTracker:
     """Samples the hot directories of each allocation of a measurement.
 
-    ``allocs`` maps an allocation's record (a child of the measured client
-    root, or the measured alloc dir itself) to the path below ``top`` where
-    it is. Call :meth:`sample` from a worker on a timer.
+    ``usage`` measured ``base`` below the directory ``path`` (the
+    operator's: everything below is walked down without following a link);
+    ``allocs`` maps a key (an allocation's name below a measured client
+    root, or "") to its record. Call :meth:`sample` from a worker on a timer.
     """
 
-    def __init__(self, top: str, usage: Usage, allocs: dict[str, DirUsage]) -> None:
-        self.top = top
-        self.hot: dict[str, list[str]] = {rel: _hot_dirs(rel, node, usage)
-                                          for rel, node in allocs.items()}
+    def __init__(self, path: str, usage: Usage, allocs: dict[str, DirUsage],
+                 base: str = "") -> None:
+        self.path = path
+        self.base = base
+        self.hot: dict[str, list[str]] = {key: _hot_dirs(node.rel, node, usage)
+                                          for key, node in allocs.items()}
         self.samples: dict[str, deque] = {rel: deque() for rel in allocs}
 
     def sample(self, now: float | None = None) -> dict[str, Growth]:
@@ -65,8 +68,9 @@ class GrowthTracker:
                 if budget <= 0:
                     break
                 try:
-                    listed = files_in(self.top, d, top=0, allocated=True, limit=budget)
-                except OSError:
+                    where = f"{self.base}/{d}" if self.base else d
+                    listed = files_in(self.path, where, top=0, allocated=True, limit=budget)
+                except (OSError, AllocDirError):
                     continue  # gone, or replaced by a link: nothing to count there
                 budget -= listed.count + len(listed.subdirs)
                 total += listed.allocated

@@ -3,6 +3,8 @@ apparent/allocated toggle, the GC line, escape back to the tree."""
 
 from __future__ import annotations
 
+import os
+
 from inspector.core.roots import Root
 from inspector.core.usage.model import ALLOC, FILE, OTHER, SHARED, TASK
 from inspector.core.usage.thresholds import GcSettings
@@ -131,3 +133,24 @@ async def test_growth_of_the_allocation_and_its_logs_while_open(alloc_root, monk
         where = screen.query_one("#usage-where")
         await wait_for(pilot, lambda: "growing +" in str(where.content), message="growth shown")
         assert "(logs +" in str(where.content)
+
+
+async def test_a_link_where_a_directory_was_is_said_not_a_crash(alloc_root, tmp_path):
+    """The task swapped the directory the view was asked for with a link to a
+    host dir: the view says it cannot measure; nothing outside is walked."""
+    from inspector.tui.usage_view import UsageTarget
+
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "big").write_bytes(b"h" * 100_000)
+    os.symlink(host, alloc_root / ALLOC_A / "web" / "local" / "swapped")
+    app = InspectorApp(Root.open(alloc_root))
+    async with app.run_test(size=(140, 36)) as pilot:
+        target = UsageTarget(str(alloc_root / ALLOC_A), "web/local/swapped", "dir",
+                             (str(alloc_root / ALLOC_A),), GcSettings())
+        screen = UsageScreen(target)
+        await app.push_screen(screen)
+        where = screen.query_one("#usage-where")
+        await wait_for(pilot, lambda: "cannot measure" in str(where.content), message="said")
+        assert "symbolic link" in str(where.content)
+        assert app.is_running and screen.usage is None
