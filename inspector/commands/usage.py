@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sys
 
-from allocdir import measure_usage
+from allocdir import AllocDirError, measure_usage
 from allocdir.plaintext import size_words
 
 from . import Parser, fail
@@ -90,6 +90,8 @@ def main(argv: list[str]) -> int:
         fail(args.path or (config.alloc_root if config else None) or "--config", str(exc), PROG)
     except OSError as exc:
         fail(args.path or target.path, exc.strerror or str(exc), PROG)
+    except AllocDirError as exc:  # a symlink where the directory should be
+        fail(args.path or target.path, str(exc), PROG)
     rows = flatten(usage, args.depth, top_kind=target.kind)
     try:
         if args.json:

@@ -94,3 +94,11 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
         assert proc.returncode == 2, (args, proc.stderr)
         assert len(proc.stderr.splitlines()) == 1 and needle in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_a_symlink_given_as_path_is_one_line(data_dir, tmp_path):
+    link = tmp_path / "link-to-alloc"
+    link.symlink_to(data_dir / "alloc" / ALLOC_IDS[0])
+    proc = run(str(link))
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
+    assert "symbolic link" in proc.stderr and "Traceback" not in proc.stderr
