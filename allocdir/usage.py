@@ -86,7 +86,6 @@ TOP = 10
 _WALKERS: set[int] = set()
 _KEY = struct.Struct("=I")
 _LEN = struct.Struct("=I")
-_S_ISDIR = stat.S_ISDIR
 _S_ISREG = stat.S_ISREG
 
 
@@ -806,10 +805,17 @@ class _Walker:
     # -- one directory's entries ---------------------------------------------
 
     def _stat_names(self, fd: int, rel: str, names: list[str]) -> tuple:
-        app = alloc = inodes = files = 0
+        """``lstat`` the named non-directories of the open directory ``fd``
+        (a slice of a big directory's files); their totals. The same few
+        operations per file as :meth:`_scan`."""
+        app = blocks_total = inodes = files = 0
         newest = 0.0
         lstat = os.stat
-        for i, name in enumerate(names):
+        by_size, by_blocks = self.by_size, self.by_blocks
+        top = self.top
+        size_min = by_size[0][0] if len(by_size) >= top else -1
+        blocks_min = by_blocks[0][0] // 512 if len(by_blocks) >= top else -1
+        for name in names:
             try:
                 st = lstat(name, dir_fd=fd, follow_symlinks=False)
             except FileNotFoundError:
@@ -817,23 +823,30 @@ class _Walker:
             except OSError as e:
                 self.out.append(("s", _join(rel, name), f"cannot be read: {_reason(e)}", True))
                 continue
-            if _S_ISDIR(st.st_mode):  # became a directory since it was listed
+            mode = st.st_mode
+            if mode & 0o170000 == 0o040000:  # became a directory since it was listed
                 self.out.append(("s", _join(rel, name), "appeared while measuring", False))
                 continue
             if st.st_nlink > 1:
                 self._link(rel, st)
                 continue
-            size, blocks = st.st_size, st.st_blocks * 512
+            size = st.st_size
+            blocks = st.st_blocks
             app += size
-            alloc += blocks
+            blocks_total += blocks
             inodes += 1
-            files += _S_ISREG(st.st_mode)
-            if st.st_mtime > newest:
-                newest = st.st_mtime
-            self._consider(rel, name, size, blocks, st.st_mtime)
-            if not i & 4095:
+            if mode & 0o170000 == 0o100000:
+                files += 1
+            mtime = st.st_mtime
+            if mtime > newest:
+                newest = mtime
+            if size > size_min or blocks > blocks_min:
+                self._consider(rel, name, size, blocks * 512, mtime)
+                size_min = by_size[0][0] if len(by_size) >= top else -1
+                blocks_min = by_blocks[0][0] // 512 if len(by_blocks) >= top else -1
+            if not inodes & 4095:
                 self.check()
-        return app, alloc, inodes, files, newest
+        return app, blocks_total * 512, inodes, files, newest
 
     def _scan(self, fd: int, rel: str, subdirs: list[str]) -> tuple:
         """Stat the non-directories of the open directory ``fd`` and list
