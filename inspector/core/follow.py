@@ -70,6 +70,9 @@ class FollowState:
     marks: tuple[tuple[int, str], ...] = field(default=())
     """Separators to draw: (i, label) goes before ``lines[i]`` (``i ==
     len(lines)``: after the last line), e.g. (3, "truncated")."""
+    marked: int = 0
+    """Marks made since the follow started: the last ``marked - n`` of
+    ``marks`` are the ones made since a reader saw ``n``."""
 
 
 class Follower:
@@ -101,6 +104,7 @@ class Follower:
         self._read_chunk = read_chunk
         self._lines: deque[bytes] = deque()
         self._pushed = 0  # lines ever pushed (the deque holds the last ones)
+        self._marked = 0  # marks ever made
         self._marks: deque[tuple[int, str]] = deque()  # (absolute line index, label)
         self._line_bytes = 0
         self._partial = b""
@@ -162,6 +166,7 @@ class Follower:
                 self._running,
                 self._version,
                 marks,
+                self._marked,
             )
 
     def wait_changed(self, version: int, timeout: float) -> int:
@@ -344,6 +349,7 @@ class Follower:
     def _add_mark(self, label: str) -> None:
         """A separator after the lines pushed so far (caller holds the condition)."""
         self._marks.append((self._pushed, label))
+        self._marked += 1
 
     def _truncated(self) -> None:
         with self._cond:
