@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import date
 
 from .search import Reader, SearchCancelled
 
@@ -55,7 +56,8 @@ def line_stamp(line: bytes) -> bytes | None:
 def parse_query(text: str, reference: bytes | None = None) -> bytes:
     """The key of a time the user typed: ``2026-11-28T10:00``, ``2026-11-28``,
     ``2026-11-28 10:00:05.5``, or just ``10:00`` (on the date of ``reference``,
-    a key from :func:`line_stamp`). Raises ValueError for anything else."""
+    a key from :func:`line_stamp`). Raises ValueError for anything else,
+    and for a date or time of day that does not exist (``T25:00``)."""
     found = _QUERY.fullmatch(text)
     if found is None or not text.strip():
         raise ValueError(f"not a timestamp: {text!r} (e.g. 2026-11-28T10:00)")
@@ -63,11 +65,30 @@ def parse_query(text: str, reference: bytes | None = None) -> bytes:
     if year is None:
         if hour is None:
             raise ValueError(f"not a timestamp: {text!r} (e.g. 2026-11-28T10:00)")
+        _check_time(text, hour, minute, second)
         if reference is None:
             raise ValueError("a time alone needs a line with a date on screen")
         ref = reference.decode()
         year, month, day = ref[0:4], ref[4:6], ref[6:8]
+    else:
+        _check_date(text, year, month, day)
+        if hour is not None:
+            _check_time(text, hour, minute, second)
     return _key((year, month, day, hour, minute, second, frac))
+
+
+def _check_date(text: str, year: str, month: str, day: str) -> None:
+    """ValueError unless the date exists (no month 13, no 30 February)."""
+    try:
+        date(int(year), int(month), int(day))
+    except ValueError as exc:
+        raise ValueError(f"not a valid date: {text.strip()!r} ({exc})") from None
+
+
+def _check_time(text: str, hour: str, minute: str, second: str | None) -> None:
+    """ValueError unless the time of day exists (a leap second :60 is allowed)."""
+    if int(hour) > 23 or int(minute) > 59 or (second is not None and int(second) > 60):
+        raise ValueError(f"not a valid time of day: {text.strip()!r} (00:00 to 23:59:60)")
 
 
 def _first_stamp(read: Reader, offset: int, limit: int, *, aligned: bool,
