@@ -249,18 +249,19 @@ class Pager:
         """The file size seen by the last ``sync``."""
         return self._size
 
-    def sync(self) -> bool:
+    def sync(self, force: bool = False) -> bool:
         """Pick up a change of the file; return True if it changed.
 
-        A source that can ``refresh`` (a rotation set) is asked first: bytes
-        rotated away from its head move the anchor down with them. A shrunk
-        file drops every cached byte and, if the anchor is now past the end,
-        moves to the tail; a grown file drops only the cached end.
+        A source that can ``refresh`` (a rotation set) is asked first (with
+        ``force``, it lists its directory now): bytes rotated away from its
+        head move the anchor down with them. A shrunk file drops every cached
+        byte and, if the anchor is now past the end, moves to the tail; a
+        grown file drops only the cached end.
         """
         changed = False
         refresh = getattr(self.source, "refresh", None)
         if refresh is not None:
-            change = refresh()
+            change = refresh(force=True) if force else refresh()
             if change:
                 self.notices.extend(change.notices)
                 if change.dropped or change.reshaped:
@@ -271,16 +272,30 @@ class Pager:
             return changed
         if size < self._size:
             self._cache.invalidate(0)
+            self._texts.clear()
+            self._memo.clear()
         else:
-            self._cache.invalidate(self._size)
-        self._texts.clear()
-        self._memo.clear()
+            self._grown(self._size)
         self._size = size
         if self.top >= size and size > 0:
             self.tail()
         elif size == 0:
             self.top, self.top_row = 0, 0
         return True
+
+    def _grown(self, old_size: int) -> None:
+        """Bytes were appended after ``old_size``: what was read of the bytes
+        before it stands (a line's text is keyed by its byte range), except
+        the block and the line that touched the old end, and a filter's
+        answers that reached it ("nothing matches below" may be wrong now)."""
+        self._cache.invalidate(old_size)
+        for key in [key for key, line in self._memo.items()
+                    if line is None or line.end >= old_size]:
+            del self._memo[key]
+
+    def forget(self) -> None:
+        """Forget every cached byte, line and text (the file was rewritten)."""
+        self._rebase(0)
 
     def _rebase(self, dropped: int) -> None:
         """Forget cached bytes; offsets moved down by ``dropped``."""
@@ -520,6 +535,39 @@ class Pager:
             skip = 0
             line = self.line_at(line.end)
         return rows[: self.height]
+
+    def tail_lines(self, lower: int, rows: int) -> list[Line]:
+        """The last lines of the file (that match the filter, if any) starting
+        at or after ``lower``, in file order: enough of them for ``rows``
+        screen rows, or all there are. Reads backwards from the end, so it
+        costs what the lines cost, however much lies before them."""
+        lines: list[Line] = []
+        offset, need = self._size, rows
+        while need > 0 and offset > lower:
+            if self._filter is not None and not self.hex_mode:
+                found = search_backward(self.read, self._filter, offset, lower=lower,
+                                        first_chunk=FILTER_FIRST_READ, cancel=self.cancel)
+                line = None if found is None else self._line_containing(found.offset)
+            else:
+                line = self._line_before(offset)
+            if line is None or line.start < lower:
+                break
+            lines.append(line)
+            need -= self.rows_of(line)
+            offset = line.start
+        lines.reverse()
+        return lines
+
+    def last_line_start(self) -> int:
+        """Where the last line starts if the file does not end with a newline
+        (the line a writer is still writing: of a long one, its last piece),
+        else the size. In a hex dump: the start of an incomplete last row."""
+        size = self._size
+        if self.hex_mode:
+            return size - size % ROW_BYTES
+        if size == 0 or self._read(size - 1, 1) == b"\n":
+            return size
+        return self._start_before(size)
 
     def head(self) -> None:
         """Move to the start of the file."""

@@ -20,7 +20,7 @@ from allocdir import AllocDirError, AllocFileInfo
 
 from .lognames import parse_rotated
 from .pager import FsSource, Pager, Row
-from .rotation import LogSource
+from .rotation import LogSource, group_rotations, parse_rotated
 from .text import printable
 
 TEXT_SUFFIXES = re.compile(r"(\.log|\.txt|\.json)\Z")
@@ -34,6 +34,29 @@ SPECIAL_FILES = {
     "b": "a block device",
 }
 """What the first letter of an ``ls`` mode names, for files never opened."""
+
+
+_STREAM = re.compile(r".+\.(stdout|stderr)")
+
+
+def set_member(fs, path: str, *, newest: bool = False) -> str:
+    """The file to open for ``path``: ``path`` itself, or for a rotation set
+    named without an index (``alloc/logs/web.stdout``, as Nomad deletes
+    ``.0`` of a long-running task) its first file, or with ``newest`` its
+    last. Raises FileNotFoundError for a set name with no file. Blocking:
+    it lists the directory when ``path`` looks like a set name."""
+    name = posixpath.basename(path)
+    if parse_rotated(name) is not None or _STREAM.fullmatch(name) is None:
+        return path
+    directory = posixpath.dirname(path)
+    names = [info.name for info in fs.list(directory) if not info.is_dir]
+    if name in names:  # a file of that very name: not a set
+        return path
+    members = group_rotations(names).get(name)
+    if not members:
+        raise FileNotFoundError(f"no {printable(name)}.N in {printable(directory) or '.'}")
+    chosen = members[-1 if newest else 0][1]
+    return posixpath.join(directory, chosen) if directory else chosen
 
 
 def is_text(path: str, content_type: str) -> bool:
@@ -113,6 +136,8 @@ class FirstScreen:
     mod_time: datetime | None
     content_type: str
     message: str = ""
+    path: str = ""
+    """The file opened (for a set named without an index: the member chosen)."""
 
 
 def read_first_screen(
@@ -120,8 +145,15 @@ def read_first_screen(
 ) -> FirstScreen:
     """Open ``path`` with its rotation set and read the screen shown first:
     the top of ``path`` (inside its set), or with ``follow`` the end of the
-    set. Failures become the message, never an exception."""
+    set. A set named without an index opens at its first file (with
+    ``follow``: its end). Failures become the message, never an exception."""
     try:
+        try:
+            path = set_member(fs, path, newest=follow)
+        except FileNotFoundError as missing:
+            raise NotViewable(f"{printable(path)} does not exist ({missing}).") from None
+        except Exception:  # not listable: opening it as given says why, below
+            pass
         opened = open_for_viewing(fs, path, as_set=True)
     except NotViewable as refusal:
         info = refusal.info
@@ -143,4 +175,4 @@ def read_first_screen(
         reason = printable(getattr(exc, "strerror", None) or exc)
         return FirstScreen(None, [], info.size, info.mod_time, info.content_type,
                            f"Cannot read {printable(path)}: {reason}")
-    return FirstScreen(pager, rows, pager.size, info.mod_time, info.content_type)
+    return FirstScreen(pager, rows, pager.size, info.mod_time, info.content_type, path=path)

@@ -7,6 +7,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.dom import NoScreen
 from textual.message import Message
 from textual.widgets import Input, Label
 
@@ -89,7 +90,12 @@ class SearchBar(Horizontal):
         field.value = value
         field.cursor_position = len(value)
         self.add_class("-open")
-        field.focus()
+        # At once, not after the messages already queued: the keys typed
+        # right after the one that opened the prompt are read into it.
+        try:
+            self.screen.set_focus(field)
+        except NoScreen:  # not on a screen (yet): the usual, later focus
+            field.focus()
 
     def close(self) -> None:
         """Hide the bar."""

@@ -1,9 +1,9 @@
-"""The status line: file, position, line, filter, flags, size, age, type."""
+"""The status line: file, position, line, filter, flags, size, age, type
+(rendering :class:`~inspector.core.session.status.Status`)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from rich.text import Text
@@ -11,49 +11,14 @@ from textual.widgets import Static
 
 from allocdir.plaintext import age_words, size_words
 
+from ..core.session.status import Status
 from ..core.text import printable
 
+ViewerStatus = Status
+"""The status the viewer posts: :class:`inspector.core.session.status.Status`
+(the model lives in core; this module only renders it)."""
+
 _ALLOC_ID = re.compile(r"^([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=/)")
-
-
-@dataclass(frozen=True)
-class ViewerStatus:
-    """What the viewer reports about the open file (posted as FileViewer.StatusChanged)."""
-
-    path: str
-    """The label shown, e.g. "<alloc id>/alloc/logs/web.stdout.0" (of a
-    rotation set: the file at the top of the screen)."""
-    size: int
-    """File size in bytes (of a rotation set: of all its files)."""
-    mod_time: datetime | None
-    content_type: str
-    offset: int
-    """Byte offset of the top of the screen (in the file named by ``path``)."""
-    percent: float
-    """0..100, how far through the file (set) the bottom of the screen is."""
-    following: bool
-    mode: str
-    """"text", "hex" or "message" (a refusal or error text is shown)."""
-    wrap: bool
-    notice: str = ""
-    """E.g. "searching… 37%", "truncated", "no match"."""
-    member: int = 1
-    """Which file of the rotation set is at the top (1-based)."""
-    members: int = 1
-    """How many files the rotation set has (1: a plain file)."""
-    line: int | None = None
-    """The line number at the top of the screen, when known."""
-    lines: int | None = None
-    """How many lines the file has, once counted."""
-    indexing: bool = False
-    """Lines are being counted."""
-    filter: str = ""
-    """The `&` filter, if any."""
-    matches: int | None = None
-    """How many lines match the filter (so far, while ``counting``)."""
-    counting: bool = False
-    numbers: bool = False
-    """Line numbers are shown."""
 
 
 def _age(mod_time: datetime | None) -> str:

@@ -1,47 +1,22 @@
-"""The paging operations of a reader: what one queued navigation step does
-to a :class:`~inspector.core.pager.Pager`, and what a navigation pass read.
+"""The paging operations: what one queued navigation step does to the
+:class:`~inspector.core.pager.Pager` of a
+:class:`~inspector.core.session.logdoc.LogDocument`.
 
-Moved here unchanged from the terminal viewer, so that every front-end
-applies the same operations (see :mod:`inspector.core.session`).
+Each operation runs in the navigation worker, holding the document's lock,
+and returns a notice for the user ("" when there is nothing to say). The
+table :data:`PAGING` names them; the session queues them by these names.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
-from rich.text import Text
+from ..pager import Pager, line_text
+from ..rotation import LogSource
+from ..text import printable
 
-from inspector.core.pager import Pager, Row, line_text
-from inspector.core.rotation import LogSource
-from inspector.core.text import printable
-
-SEPARATOR_STYLE = "bold yellow"
-
-
-class Screen:
-    """What one navigation pass read, for the event loop to show."""
-
-    def __init__(self, rows: list[Row], size: int = 0, percent: float = 0.0) -> None:
-        self.rows = rows
-        self.numbers: list[int | None] = []
-        self.size = size
-        self.percent = percent
-        self.file = ""
-        self.file_offset = 0
-        self.member = 1
-        self.members = 1
-        self.top_line: int | None = None
-        self.notices: list[str] = []
-        self.changed = True
-        self.rebased = False
-
-
-
-def separator(label: str, width: int) -> Text:
-    """A rule across the screen with ``label`` (e.g. "truncated") in it."""
-    middle = f" {label} "
-    side = max(2, (width - len(middle)) // 2)
-    return Text("─" * side + middle + "─" * side, style=SEPARATOR_STYLE, end="")
+Operation = Callable[["LogDocument", tuple, threading.Event], str]  # noqa: F821
 
 
 def char_span(data: bytes, start: int, length: int) -> tuple[int, int]:
@@ -51,63 +26,8 @@ def char_span(data: bytes, start: int, length: int) -> tuple[int, int]:
     return begin, max(end, begin)
 
 
-def apply(pager: Pager, op: str, args: list, cancel: threading.Event, index) -> str:
-    """Apply one queued navigation operation (in the worker thread); return a notice or ""."""
-    pager.sync()
-    if op == "down":
-        pager.down(args[0])
-    elif op == "up":
-        pager.up(args[0])
-    elif op == "page_down":
-        pager.page_down()
-    elif op == "page_up":
-        pager.page_up()
-    elif op == "head":
-        pager.head()
-    elif op in ("tail", "sync_tail"):
-        pager.tail()
-    elif op == "reveal":
-        if not pager.is_visible(args[0]):
-            pager.goto(args[0])
-    elif op == "goto":
-        pager.goto(args[0])
-    elif op == "goto_exact":
-        pager.goto_exact(args[0])
-    elif op == "refresh":
-        refresh = getattr(pager.source, "refresh", None)
-        if refresh is not None:
-            change = refresh(force=True)
-            pager.notices.extend(change.notices)
-            if change.dropped or change.reshaped:
-                pager._rebase(change.dropped)
-            pager.sync()
-    elif op == "filter":
-        pager.set_filter(args[0])
-        if args[0] is not None and not pager.screen():
-            pager.tail()  # nothing matches below: show the last matches
-    elif op == "file":
-        return to_member(pager, args[0])
-    elif op == "percent":
-        pager.goto(int(pager.size * args[0] / 100))
-    elif op == "line":
-        return to_line(pager, args[0], cancel, index)
-    elif op == "time":
-        return to_time(pager, args[0], cancel)
-    elif op == "reopen":
-        fs, path = args
-        try:
-            source = LogSource(fs, path)
-        except Exception:
-            return ""  # keep showing the old file (e.g. the new one is gone)
-        old = pager.source
-        pager.replace_source(source)
-        close = getattr(old, "close", None)
-        if close is not None:
-            close()
-    return ""
-
-
 def to_member(pager: Pager, step: int) -> str:
+    """The start of the file ``step`` files away in the rotation set."""
     source = pager.source
     if not isinstance(source, LogSource) or not source.is_set:
         return "not a rotation set: no other file"
@@ -124,10 +44,7 @@ def to_member(pager: Pager, step: int) -> str:
 
 
 def to_line(pager: Pager, number: int, cancel: threading.Event, index) -> str:
-    from inspector.core.lineindex import LineIndex
-
-    if index is None:
-        index = LineIndex(pager.read, lambda: pager.size)
+    """Line ``number`` at the top (counting lines as far as needed)."""
     offset = index.offset_of_line(number, cancel)
     if offset is None:
         return f"line {number:,} is past the end ({index.line_count:,} lines)"
@@ -136,9 +53,10 @@ def to_line(pager: Pager, number: int, cancel: threading.Event, index) -> str:
 
 
 def to_time(pager: Pager, text: str, cancel: threading.Event) -> str:
-    from inspector.core.timestamps import find_time, has_stamps, line_stamp, parse_query
+    """The first line at or after the time ``text`` (a time alone: on the top line's date)."""
+    from ..timestamps import find_time, has_stamps, line_stamp, parse_query
 
-    top = pager._line_at(pager.top)
+    top = pager.line_containing(pager.top)
     reference = line_stamp(top.data) if top is not None else None
     try:
         key = parse_query(text, reference)
@@ -154,37 +72,69 @@ def to_time(pager: Pager, text: str, cancel: threading.Event) -> str:
     return ""
 
 
-def screen_of(pager: Pager, rows: list[Row], index) -> Screen:
-    """Line numbers of the rows and where the top is (which member)."""
-    screen = Screen(rows=rows, size=pager.size, percent=pager.percent(rows))
-    top = rows[0].line.start if rows else pager.top
-    source = pager.source
-    if isinstance(source, LogSource):
-        seg, local = source.locate(top)
-        segments = source.segments()
-        screen.file = seg.path
-        screen.file_offset = local
-        screen.member = next((i + 1 for i, s in enumerate(segments) if s.path == seg.path), 1)
-        screen.members = len(segments)
-    else:
-        screen.file_offset = top
-    if index is not None and rows:
-        numbers: list[int | None] = []
-        previous: tuple[int, int] | None = None  # (line start, its number)
-        for row in rows:
-            line = row.line
-            if row.index > 0:
-                numbers.append(None)
-                continue
-            number = None
-            if previous is not None and line.start - previous[0] <= 64 * 1024:
-                gap = pager.read(previous[0], line.start - previous[0])
-                number = previous[1] + gap.count(b"\n")
-            else:
-                number = index.line_of(line.start)
-            numbers.append(number)
-            if number is not None:
-                previous = (line.start, number)
-        screen.numbers = numbers
-        screen.top_line = numbers[0] if numbers else None
-    return screen
+def to_offset(pager: Pager, offset: int) -> str:
+    """The line holding byte ``offset`` at the top (past the end: the end)."""
+    if offset >= pager.size:
+        pager.tail()
+        return f"byte {offset:,} is past the end ({pager.size:,} bytes): showing the end"
+    pager.goto(offset)
+    return ""
+
+
+def _move(method: str) -> Operation:
+    def operation(doc, args: tuple, token: threading.Event) -> str:
+        getattr(doc.pager, method)(*args)
+        return ""
+    operation.__doc__ = f"``Pager.{method}``."
+    return operation
+
+
+def _reveal(doc, args: tuple, token: threading.Event) -> str:
+    """Show the match at ``args[0]``, moving only if it is not on screen."""
+    if not doc.pager.is_visible(args[0]):
+        doc.pager.goto(args[0])
+    return ""
+
+
+def _filter(doc, args: tuple, token: threading.Event) -> str:
+    """Show only the lines matching ``args[0]`` (None: every line)."""
+    doc.pager.set_filter(args[0])
+    if args[0] is not None and not doc.pager.screen():
+        doc.pager.tail()  # nothing matches below: show the last matches
+    return ""
+
+
+def _percent(doc, args: tuple, token: threading.Event) -> str:
+    doc.pager.goto(int(doc.pager.size * args[0] / 100))
+    return ""
+
+
+def _nothing(doc, args: tuple, token: threading.Event) -> str:
+    return ""
+
+
+PAGING: dict[str, Operation] = {
+    "down": _move("down"),
+    "up": _move("up"),
+    "page_down": _move("page_down"),
+    "page_up": _move("page_up"),
+    "head": _move("head"),
+    "tail": _move("tail"),
+    "goto": _move("goto"),
+    "goto_exact": _move("goto_exact"),
+    "reveal": _reveal,
+    "filter": _filter,
+    "file": lambda doc, args, token: to_member(doc.pager, args[0]),
+    "percent": _percent,
+    "line": lambda doc, args, token: to_line(doc.pager, args[0], token, doc.index()),
+    "time": lambda doc, args, token: to_time(doc.pager, args[0], token),
+    "offset": lambda doc, args, token: to_offset(doc.pager, args[0]),
+    "hex": lambda doc, args, token: doc.set_hex(args[0]),
+    "refresh": _nothing,  # the set's directory is listed again before every operation
+    "poll": _nothing,  # what changed is picked up before every operation
+    "view": _nothing,  # the screen is read again after every pass
+}
+"""The operations a session queues, by name: moves by row, page and file;
+head and tail; go to an offset, a percentage, a line or a time; reveal a
+match; the filter; hex; and "refresh" (the set's directory listed now),
+"poll" (what changed) and "view" (the screen again)."""

@@ -1,0 +1,170 @@
+"""The rows of a followed log, kept up to date as it is written.
+
+While a session follows, a :class:`~inspector.core.follow.Follower` watches
+the end of the file and wakes the session when something happened. The rows
+are read from the document itself, so the ``&`` filter, line numbers,
+wrapping and level colours apply as on any screen (``tail -f | grep``,
+numbered) and the status says where the screen is. Each frame reads only
+what was appended since the frame before: of a writer faster than the
+screen, the lines that scrolled past unseen are never parsed.
+
+When the follower marks a truncation or a file created again, the lines it
+had read before stay on screen above a separator, and the new content comes
+below, read from the document from the start of the new file.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from ..levels import colour_levels
+from ..pager import Row, line_text, wrap_starts
+from .document import Outcome, View
+from .frame import Frame, FrameRow, separator_text
+
+
+class FollowTail:
+    """The rows shown while following one :class:`~.logdoc.LogDocument`."""
+
+    def __init__(self, doc) -> None:
+        self.doc = doc
+        self.reset()
+
+    def reset(self) -> None:
+        """Start afresh (a new follow): the next frame is read whole."""
+        self.layout: tuple | None = None
+        self.rows: list[Row] = []
+        self.numbers: list[int | None] = []
+        self.history: tuple[FrameRow, ...] = ()
+        self.resume = 0  # where the first line not read for good starts
+        self.epoch = 0  # where the content since the last separator starts
+        self.marked: int | None = None
+        self.reopened = 0
+        self.notice = ""
+
+    def advance(self, feed, view: View, outcome: Outcome) -> Frame | None:
+        """The frame after what ``feed`` saw (None: wait for the follower's
+        next word, e.g. the mark of a truncation already visible in the size)."""
+        doc, pager = self.doc, self.doc.pager
+        doc.layout(view)
+        before = pager.size
+        self._follow_files(feed)
+        doc._sync(outcome)
+        marked = self._separate(feed, view)
+        if marked:
+            outcome.recount = True
+        elif pager.size < before:
+            return None  # truncated: the follower's mark tells what was above
+        self._tell(feed, outcome)
+        key = (view.width, view.height, view.wrap, view.numbers, pager.filter, pager.hex_mode,
+               doc._epoch)
+        whole = key != self.layout or outcome.recount
+        lower = self.epoch if whole else self.resume
+        kept, kept_numbers = ([], []) if whole else self._kept()
+        lines = pager.tail_lines(lower, view.height)
+        fresh = [row for line in lines for row in pager.rows(line)]
+        numbers = None
+        if view.numbers and not pager.hex_mode:
+            self._extend_index(before)
+            previous = _last_numbered(kept, kept_numbers)
+            numbers = kept_numbers + doc.numbers(fresh, previous)
+        rows = (kept + fresh)[-view.height:]
+        if numbers is not None:
+            numbers = numbers[-view.height:]
+        self.rows, self.numbers = rows, numbers or []
+        self.resume, self.layout = max(lower, pager.last_line_start()), key
+        if len(rows) >= view.height:
+            self.history = ()
+        pager.top, pager.top_row = (rows[0].line.start, 0) if rows else (pager.top, 0)
+        return doc.frame_of(rows, view, above=self.history, numbers=numbers,
+                            following=feed.path)
+
+    def _kept(self) -> tuple[list[Row], list[int | None]]:
+        """The rows of lines read for good (before ``resume``), with their numbers."""
+        kept, numbers = [], []
+        for i, row in enumerate(self.rows):
+            if row.line.end <= self.resume:
+                kept.append(row)
+                numbers.append(self.numbers[i] if i < len(self.numbers) else None)
+        return kept, numbers
+
+    def _follow_files(self, feed) -> None:
+        """The follower went on into a new file of the set, or a file created again."""
+        doc = self.doc
+        reopened = getattr(feed, "reopened", 0)
+        if reopened != self.reopened:
+            self.reopened = reopened
+            doc.reopen(feed.path)
+            self.epoch = 0
+            return
+        source = doc.source
+        if getattr(source, "is_set", False) and source.start_of(feed.path) is None:
+            doc.pager.sync(force=True)  # rotated into a file the set has not listed yet
+
+    def _separate(self, feed, view: View) -> bool:
+        """Keep what the follower read above a separator for each mark it made
+        since the last frame; the new content starts at the file followed."""
+        probe = feed.state(last=0)
+        if self.marked is None:
+            self.marked = probe.marked
+            return False
+        if probe.marked == self.marked:
+            return False
+        state = feed.state()
+        new = state.marked - self.marked
+        self.marked = state.marked
+        if new <= 0 or not state.marks:
+            return False
+        upto = state.marks[-1][0]
+        self.history = self._rows_of(state.lines[:upto], state.marks, view)[-view.height:]
+        start = self.doc.source.start_of(feed.path) if self.doc.is_set else 0
+        self.epoch = start or 0
+        self.doc.pager.forget()
+        self.doc.recount()
+        return True
+
+    def _rows_of(self, lines: list[bytes], marks, view: View) -> tuple[FrameRow, ...]:
+        """Rows of lines the follower read (gone from the file since), with
+        the separators at their marks; the filter applies, numbers do not."""
+        by_index: dict[int, list[str]] = {}
+        for index, label in marks:
+            by_index.setdefault(index, []).append(label)
+        pattern = self.doc.pager.filter
+        out: list[FrameRow] = []
+        for i in range(len(lines) + 1):
+            for label in by_index.get(i, ()):
+                out.append(FrameRow(separator_text(label, view.width), separator=label))
+            if i == len(lines) or (pattern is not None and not pattern.matches_line(lines[i])):
+                continue
+            out.extend(FrameRow(text) for text in _wrapped(lines[i], view))
+        return tuple(out)
+
+    def _tell(self, feed, outcome: Outcome) -> None:
+        """The follower's notice, when it says something new."""
+        notice = feed.state(last=0).notice
+        if notice and notice != self.notice:
+            outcome.notices.append((notice, None))
+        self.notice = notice
+
+    def _extend_index(self, before: int) -> None:
+        """Count the appended lines, if the index had counted up to the old end."""
+        index = self.doc._index
+        if index is not None and self.doc._indexed and index.indexed >= before:
+            index.ensure(self.doc.pager.size)
+
+
+def _last_numbered(rows: list[Row], numbers: list[int | None]) -> tuple[int, int] | None:
+    """(start, number) of the last row with a known number, to count on from."""
+    for row, number in zip(reversed(rows), reversed(numbers), strict=True):
+        if number is not None and row.index == 0:
+            return row.line.start, number
+    return None
+
+
+def _wrapped(data: bytes, view: View) -> list[Text]:
+    text = colour_levels(line_text(data))
+    if not view.wrap or text.cell_len <= view.width:
+        return [text]
+    starts = wrap_starts(text.plain, view.width)
+    ends = starts[1:] + [len(text)]
+    return [text[a:b] for a, b in zip(starts, ends, strict=True)]

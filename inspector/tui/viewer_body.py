@@ -1,0 +1,127 @@
+"""The viewer's rows: draws a session's :class:`~inspector.core.session.frame.Frame`
+with Textual's Line API, one cached strip per row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.text import Text
+from textual.events import Resize
+from textual.message import Message
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+
+from ..core.session.frame import Frame, FrameRow
+from ..core.text import plain
+
+MATCH_STYLE = "black on #d7d75f"
+CURRENT_MATCH_STYLE = "bold black on #5fafff"
+GUTTER_STYLE = "dim"
+
+
+class ViewerBody(Widget):
+    """Draws the rows of the frame it was given; never reads the file itself."""
+
+    DEFAULT_CSS = """
+    ViewerBody {
+        height: 1fr;
+        width: 1fr;
+    }
+    ViewerBody.-message {
+        color: $text-warning;
+    }
+    """
+
+    scroll_x_cells: reactive[int] = reactive(0)
+
+    @dataclass
+    class Resized(Message):
+        """The body changed size: the viewer lays the rows out again."""
+
+        width: int
+        height: int
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._frame = Frame()
+        self._texts: list[Text] = []
+        self._strips: dict[int, Strip] = {}
+
+    @property
+    def frame(self) -> Frame:
+        """The frame drawn."""
+        return self._frame
+
+    def on_resize(self, event: Resize) -> None:
+        """Tell the viewer to lay out what fits the new size."""
+        self.post_message(self.Resized(event.size.width, event.size.height))
+
+    def watch_scroll_x_cells(self) -> None:
+        """Redraw after a sideways scroll."""
+        self._strips = {}
+        self.refresh()
+
+    def show(self, frame: Frame) -> None:
+        """Draw ``frame`` (a frame with the same rows as the last is not redrawn)."""
+        old, self._frame = self._frame, frame
+        if (frame.rows is old.rows and frame.mode == old.mode and frame.message == old.message
+                and frame.highlight == old.highlight and frame.gutter == old.gutter):
+            return
+        if frame.mode == "message":
+            # Messages quote file names and errors: each line is shown as plain text.
+            self._texts = [plain(line) for line in frame.message.splitlines()]
+            self.add_class("-message")
+        else:
+            self._texts = [row.text for row in frame.rows]
+            self.remove_class("-message")
+        self._strips = {}
+        self.refresh()
+
+    def plain_lines(self) -> list[str]:
+        """The rows shown, as plain text (what a user reads), without the gutter."""
+        return [text.plain for text in self._texts]
+
+    def gutter_lines(self) -> list[str]:
+        """The line-number gutter of each row ("" without line numbers)."""
+        frame = self._frame
+        if frame.mode == "message":
+            return ["" for _ in self._texts]
+        return [frame.gutter_text(row) for row in frame.rows]
+
+    def render_line(self, y: int) -> Strip:
+        """Row ``y`` of the frame, scrolled sideways and cut to the width."""
+        width = self.size.width
+        base = self.rich_style  # computed once: it walks the ancestors' styles
+        strip = self._strips.get(y)
+        if strip is None:
+            strip = self._render_row(y, width, base) if y < len(self._texts) else \
+                Strip.blank(width, base)
+            self._strips[y] = strip
+        return strip.crop_extend(0, width, base)
+
+    def _render_row(self, y: int, width: int, base) -> Strip:
+        frame = self._frame
+        text = self._texts[y]
+        row = frame.rows[y] if frame.mode != "message" else None
+        if row is not None and not row.separator and (frame.highlight is not None or row.current):
+            text = text.copy()
+            if frame.highlight is not None:
+                text.highlight_regex(frame.highlight, MATCH_STYLE)
+            if row.current is not None:
+                text.stylize(CURRENT_MATCH_STYLE, *row.current)
+        # Unstyled text takes the widget's colours, not the terminal's default.
+        body = Strip(list(Segment.apply_style(text.render(self.app.console, end=""), base)))
+        x = self.scroll_x_cells
+        if row is None or not frame.numbers:
+            return body.crop_extend(x, x + width, base)
+        gutter = self._gutter(row)
+        gutter_strip = Strip(list(Segment.apply_style(gutter.render(self.app.console, end=""),
+                                                      base)))
+        body = body.crop_extend(x, x + max(0, width - gutter.cell_len), base)
+        return Strip.join([gutter_strip, body])
+
+    def _gutter(self, row: FrameRow) -> Text:
+        text = self._frame.gutter_text(row)
+        return Text(text, style=GUTTER_STYLE if row.number is not None else "", end="")
