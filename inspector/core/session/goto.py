@@ -88,7 +88,7 @@ def parse_goto(text: str, *, hex_mode: bool = False) -> Goto:
     if (found := _PERCENT.fullmatch(typed)) is not None:
         return GotoPercent(min(100.0, float(found.group(1))))
     if typed.endswith("%"):
-        raise GotoError(f"not a percentage: {printable(typed)!r} (0% to 100%)")
+        raise GotoError(f"not a percentage: '{printable(typed)}' (0% to 100%)")
     if (found := _HEX.fullmatch(typed)) is not None:
         return GotoOffset(int(found.group(1).replace("_", ""), 16))
     if (found := _BYTES.fullmatch(typed)) is not None:
@@ -97,5 +97,5 @@ def parse_goto(text: str, *, hex_mode: bool = False) -> Goto:
     if _LINE.fullmatch(typed) is not None:
         number = int(typed.replace(",", "").replace("_", ""))
         return GotoOffset(number) if hex_mode else GotoLine(max(1, number))
-    raise GotoError(f"not a line number, N%, @time or byte offset: {printable(typed)!r} "
+    raise GotoError(f"not a line number, N%, @time or byte offset: '{printable(typed)}' "
                     f"({EXAMPLES})")

@@ -161,7 +161,6 @@ class _Run:
         self._lock = threading.Lock()
         self._pending: Any = _NOTHING
         self._scheduled = False
-        self._finished = False
         self._delivered = threading.Event()
         self._delivered.set()
 
@@ -175,8 +174,7 @@ class _Run:
                 result = self.work(Job(self))
             except BaseException as exc:  # noqa: BLE001 - delivered to `failed`, never lost
                 error = exc
-        with self._lock:
-            self._finished = True
+        # Posted after any progress still pending: the last report comes first.
         self.executor._post(lambda: self._finish(result, error))
 
     def report(self, value: Any) -> None:
@@ -206,9 +204,8 @@ class _Run:
         with self._lock:
             value, self._pending = self._pending, _NOTHING
             self._scheduled = False
-            finished = self._finished
         try:
-            if value is not _NOTHING and not finished and not self.token.cancelled:
+            if value is not _NOTHING and not self.token.cancelled:
                 self.progress(value)
         finally:
             self._delivered.set()

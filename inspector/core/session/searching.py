@@ -107,6 +107,8 @@ class Searching:
             if found.wrapped:
                 notice += "  (wrapped to the " + ("bottom)" if backward else "top)")
         session._stop_follow()
+        # Found: it moves the view, so it says so, whatever came meanwhile.
+        owner = session._notices.command()
         session._notices.say(notice, owner)
         session._request("goto" if errors else "reveal", match.offset, owner=owner)
         session._refresh()

@@ -15,7 +15,7 @@ CORE = sorted(
     ".".join(path.relative_to(_CORE_DIR).with_suffix("").parts)
     for path in [*_CORE_DIR.glob("*.py"), *_CORE_DIR.glob("*/*.py")]
     if path.stem != "__init__"
-)
+) + ["session"]
 
 
 def _loaded_after(imports: str) -> set[str]:

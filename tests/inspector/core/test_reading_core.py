@@ -324,6 +324,13 @@ def test_go_to_a_time_by_bisection():
         parse_query("yesterday")
 
 
+@pytest.mark.parametrize("typed", ["2026-11-28T25:00", "T25:00", "10:60", "2026-02-30",
+                                   "2026-13-01", "2026-00-10T10:00"])
+def test_a_time_that_does_not_exist_is_refused(typed):
+    with pytest.raises(ValueError, match="not a valid"):
+        parse_query(typed, b"20261128000000000000000")
+
+
 # -- levels --------------------------------------------------------------------
 
 
