@@ -319,3 +319,53 @@ async def test_go_to_rejects_nonsense(alloc, text, notice):
         await opened(pilot)
         await prompt(pilot, ":", text[1:])
         await wait_for(pilot, lambda: notice in app.status.notice)
+
+
+# -- 5. what the session fixed ------------------------------------------------------
+
+
+async def test_following_with_a_filter_and_numbers_is_tail_f_grep_numbered(alloc):
+    log = "alloc/logs/web.stdout.0"
+    write(alloc, log, b"".join(b"%s %d\n" % (b"ERROR" if i % 10 == 3 else b"INFO", i)
+                               for i in range(100)))
+    app = Host(alloc, log)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("number_sign")
+        await prompt(pilot, "&", "ERROR")
+        await wait_for(pilot, lambda: app.status.matches == 10 and not app.status.counting)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: app.status.following)
+        offset = app.status.offset
+        write(alloc, log, b"INFO 100\nERROR 101\nINFO 102\nERROR 103\n", mode="ab")
+        await wait_for(pilot, lambda: app.lines and app.lines[-1] == "ERROR 103")
+        assert app.lines[-2:] == ["ERROR 101", "ERROR 103"]  # no INFO line streams in
+        assert [g.strip() for g in app.viewer.body.gutter_lines()[-2:]] == ["102", "104"]
+        await wait_for(pilot, lambda: app.status.matches == 12)
+        assert app.status.offset > offset  # the position moves with the file
+
+
+async def test_a_notice_lasts_until_the_next_command(alloc):
+    write(alloc, "alloc/data/app.log", levels_log(3000))
+    app = Host(alloc, "alloc/data/app.log")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await prompt(pilot, ":", "@yesterday")
+        await wait_for(pilot, lambda: "not a timestamp" in app.status.notice)
+        await prompt(pilot, ":", "@10:09")
+        await wait_for(pilot, lambda: app.lines[0].startswith("2026-11-28T10:09:00"))
+        assert app.status.notice == ""
+        await prompt(pilot, "/", "absent")
+        await wait_for(pilot, lambda: app.status.notice == "no match: absent")
+        await pilot.press("j")
+        await wait_for(pilot, lambda: app.status.notice == "")
+
+
+async def test_a_time_that_does_not_exist_is_an_error(alloc):
+    write(alloc, "alloc/data/app.log", levels_log(300))
+    app = Host(alloc, "alloc/data/app.log")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await prompt(pilot, ":", "@2026-11-28T25:00")
+        await wait_for(pilot, lambda: "not a valid time of day" in app.status.notice)
+        assert app.lines[0].startswith("2026-11-28T10:00:00")

@@ -321,3 +321,30 @@ def test_journey_layout_at_80x24(alloc_root, tmux):
                                        if "line 0001" in row), what="wider tree")
     tmux.keys("q")
     assert tmux.exit_status() == 0
+
+
+def test_keys_typed_right_after_a_prompt_key_go_to_the_prompt(alloc_root, tmux):
+    """`&ERROR`, `/needle` and `:120` each in one write, as a paste or a fast
+    typist sends them: every key after the first is typed into the prompt,
+    none reaches the viewer's bindings (E is "previous error", n "next
+    match", 1 "go to")."""
+    log = alloc_root / ALLOC_A / "alloc/logs/web.stdout.0"
+    log.write_text("".join(
+        f"2026-11-28T10:{i // 60 % 60:02d}:{i % 60:02d}Z "
+        f"{'ERROR' if i % 25 == 3 else 'INFO '} item {i}{' needle' if i == 150 else ''}\n"
+        for i in range(300)))
+    tmux.start([*command(), str(alloc_root), "--open", f"{ALLOC_A}/alloc/logs/web.stdout.0"])
+    tmux.wait_for(lambda s: "item 0" in s, what="the log")
+    for round_ in range(5):
+        tmux.tmux("send-keys", "-t", "t", "&ERROR", "Enter")
+        tmux.wait_for(lambda s: "&ERROR: 12 lines" in status_line(s),
+                      what=f"the filter ERROR, round {round_}")
+        tmux.tmux("send-keys", "-t", "t", "&", "Enter")
+        tmux.wait_for(lambda s: "&ERROR" not in status_line(s), what="the filter off")
+    tmux.tmux("send-keys", "-t", "t", "/needle", "Enter")
+    tmux.wait_for(lambda s: "/needle at byte" in status_line(s), what="the search")
+    tmux.tmux("send-keys", "-t", "t", "g:120", "Enter")
+    tmux.wait_for(lambda s: any(row.split("│")[-1].strip().endswith("item 119")
+                                for row in s.splitlines()[1:3]), what="line 120 at the top")
+    tmux.keys("q")
+    assert tmux.exit_status() == 0
