@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual import events, on
+from textual.actions import SkipAction
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -113,9 +114,10 @@ class InspectorApp(App[None]):
         Binding("escape", "focus_tree", "Back to the tree", show=False),
         Binding("f", "viewer_follow", "Follow", show=False),
         Binding("w", "viewer_wrap", "Wrap", show=False),
-        Binding("slash", "viewer_search", "Search", show=False, key_display="/"),
+        # Priority, as the viewer's own: the keys typed right after go to the prompt.
+        Binding("slash", "viewer_search", "Search", show=False, key_display="/", priority=True),
         Binding("question_mark", "viewer_search_backward", "Search backward", show=False,
-                key_display="?"),
+                key_display="?", priority=True),
         Binding("ctrl+b", "toggle_tree", "Tree on/off", key_display="^b"),
         Binding("less_than_sign", "narrow_tree", "Narrower tree", key_display="<", show=False),
         Binding("greater_than_sign", "widen_tree", "Wider tree", key_display=">", show=False),
@@ -393,8 +395,15 @@ class InspectorApp(App[None]):
 
     def action_viewer_search(self) -> None:
         """Open the search bar (works with the tree focused too)."""
+        self._typing_elsewhere()
         self.viewer.action_search()
 
     def action_viewer_search_backward(self) -> None:
         """Open the search bar to search backward (works with the tree focused too)."""
+        self._typing_elsewhere()
         self.viewer.action_search_backward()
+
+    def _typing_elsewhere(self) -> None:
+        """A field has the focus (the tree's filter, the viewer's prompt): the key is typed."""
+        if isinstance(self.focused, Input):
+            raise SkipAction()

@@ -346,5 +346,10 @@ def test_keys_typed_right_after_a_prompt_key_go_to_the_prompt(alloc_root, tmux):
     tmux.tmux("send-keys", "-t", "t", "g:120", "Enter")
     tmux.wait_for(lambda s: any(row.split("│")[-1].strip().endswith("item 119")
                                 for row in s.splitlines()[1:3]), what="line 120 at the top")
+    tmux.keys("Tab")  # the tree has the focus: its f would be "follow"
+    tmux.tmux("send-keys", "-t", "t", "?ERROR item 3", "Enter")
+    tmux.wait_for(lambda s: "?ERROR item 3 at byte" in status_line(s),
+                  what="a search from the tree")
+    assert "FOLLOW" not in status_line(tmux.screen())
     tmux.keys("q")
     assert tmux.exit_status() == 0
