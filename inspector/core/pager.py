@@ -539,8 +539,9 @@ class Pager:
     def tail_lines(self, lower: int, rows: int) -> list[Line]:
         """The last lines of the file (that match the filter, if any) starting
         at or after ``lower``, in file order: enough of them for ``rows``
-        screen rows, or all there are. Reads backwards from the end, so it
-        costs what the lines cost, however much lies before them."""
+        screen rows, or all there are (a line that starts before ``lower``
+        is cut there). Reads backwards from the end, so it costs what the
+        lines cost, however much lies before them."""
         lines: list[Line] = []
         offset, need = self._size, rows
         while need > 0 and offset > lower:
@@ -550,7 +551,11 @@ class Pager:
                 line = None if found is None else self._line_containing(found.offset)
             else:
                 line = self._line_before(offset)
-            if line is None or line.start < lower:
+            if line is None or line.end <= lower:
+                break
+            if line.start < lower:  # a line cut at ``lower``: its part from there
+                data = line.data[lower - line.start:]
+                lines.append(Line(lower, line.end, data, line.newline))
                 break
             lines.append(line)
             need -= self.rows_of(line)

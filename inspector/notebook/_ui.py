@@ -171,19 +171,69 @@ class SerialQueue:
             self._ops.clear()
 
 
+STATIC_EVERY = 1.0
+"""Seconds between two updates of the static copy of a displayed widget."""
+
+
 class Widget:
     """Base of the notebook front-end's widgets: ``widget`` is the ipywidgets
-    box shown in the cell; the object itself displays as it."""
+    box shown in the cell; the object itself displays as it.
+
+    Its mime bundle also carries a static ``text/html`` rendering of what it
+    shows (:meth:`_html`), and, displayed in IPython, that copy is kept
+    current (``update_display``, at most every :data:`STATIC_EVERY` seconds
+    and once after the last change): a notebook exported to HTML, or opened
+    without a live kernel, still shows the evidence.
+    """
 
     widget = None
+    _ui: UiScheduler | None = None
+    _handles: list | None = None
+    _publishing = False
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-        """Display as the ipywidgets box (a live widget in Jupyter); the
-        ``text/plain`` part is a readable state for a terminal or a static
-        render."""
+        """Display as the ipywidgets box (a live widget in Jupyter), with a
+        readable ``text/plain`` state and a static ``text/html`` copy."""
         data = dict(self.widget._repr_mimebundle_(**kwargs) or {})
         data["text/plain"] = self._plain()
+        data["text/html"] = ('<div class="allocdir-inspector-static">' + self._html()
+                             + "</div>")
         return data
+
+    def _ipython_display_(self) -> None:
+        """Display in IPython with a display id, so the static copy can follow the widget."""
+        from IPython.display import display
+
+        handle = display(self._repr_mimebundle_(), raw=True, display_id=True)
+        if handle is not None:
+            self._handles = [*(self._handles or []), handle]
+
+    def _published(self) -> None:
+        """What the widget shows changed (call on the loop): its static copy
+        in every display of it follows, soon."""
+        ui = self._ui
+        if not self._handles or self._publishing or ui is None or ui.loop is None:
+            return
+        self._publishing = True
+        try:
+            ui.loop.call_later(STATIC_EVERY, self._publish)
+        except RuntimeError:  # the loop is closed: the kernel is going
+            self._publishing = False
+
+    def _publish(self) -> None:
+        self._publishing = False
+        bundle = self._repr_mimebundle_()
+        for handle in self._handles or ():
+            try:
+                handle.update(bundle, raw=True)
+            except Exception:  # a kernel shutting down: the static copy stays as it was
+                _log.debug("could not update a display", exc_info=True)
+
+    def _html(self) -> str:
+        """What the widget shows, as static HTML (escaped)."""
+        import html
+
+        return f"<pre>{html.escape(self._plain())}</pre>"
 
     def _plain(self) -> str:
         return type(self).__name__

@@ -9,8 +9,8 @@ print in a terminal too. No widgets: usable without ipywidgets.
 from __future__ import annotations
 
 from ..core.pager import Pager
-from ..core.viewing import NotViewable, open_for_viewing
-from .viewer import newest_rotation, resolve
+from ..core.viewing import NotViewable, open_for_viewing, set_member
+from .viewer import resolve
 
 
 class TailText(str):
@@ -31,15 +31,21 @@ def tail(target, path: str, lines: int = 10) -> TailText:
     a ``NotebookRoot`` with the path starting with an alloc id prefix).
 
     A line longer than 2048 bytes counts as one line per 2048 bytes, as in
-    the pager. A rotation set named without its index
-    (``alloc/logs/web.stdout``) means its newest file. Raises :class:`~inspector.core.viewing.NotViewable` (a clear
-    one-line reason) for a secret, a FIFO, a socket, a directory or a missing
-    file; nothing is opened that could block.
+    the pager. A rotated log is read with its whole rotation set (the last
+    lines of its newest file, and of the one before when that is short); a
+    set may be named without an index (``alloc/logs/web.stdout``). Raises
+    :class:`~inspector.core.viewing.NotViewable` (a clear one-line reason)
+    for a secret, a FIFO, a socket, a directory or a missing file; nothing
+    is opened that could block.
     """
     if lines < 0:
         raise ValueError(f"lines must be 0 or more, not {lines}")
     fs, rel = resolve(target, path)
-    opened = open_for_viewing(fs, newest_rotation(fs, rel))
+    try:
+        rel = set_member(fs, rel, newest=True)
+    except FileNotFoundError as missing:
+        raise NotViewable(f"{rel} does not exist ({missing}).") from None
+    opened = open_for_viewing(fs, rel, as_set=True)
     try:
         if lines == 0:
             return TailText("")

@@ -14,7 +14,8 @@ pytest.importorskip("ipywidgets")
 
 from inspector import notebook as nb  # noqa: E402
 from inspector.core.viewing import NotViewable  # noqa: E402
-from inspector.notebook.viewer import PAGE_LINES, parse_offset  # noqa: E402
+from inspector.notebook.frames import CURRENT  # noqa: E402
+from inspector.notebook.viewer import PAGE_LINES  # noqa: E402
 
 from .conftest import SECRET, CountingFS, _write, make_sparse  # noqa: E402
 
@@ -82,18 +83,25 @@ def test_the_offset_box_and_buttons_drive_the_same_pager(huge):
     assert viewer.text()[-1] == "last line of the file"
     viewer.offset_box.value = "nonsense"
     viewer.wait()
-    assert "not an offset" in viewer.status.value
+    assert "not a line number, N%, @time or byte offset" in viewer.status.value
     viewer.close()
 
 
-def test_parse_offset():
-    assert parse_offset("1048576", 10) == 1048576
-    assert parse_offset("1_048_576", 10) == 1048576
-    assert parse_offset("0x100", 10) == 256
-    assert parse_offset("50%", 1000) == 500
-    assert parse_offset("150%", 1000) == 1000
-    with pytest.raises(ValueError):
-        parse_offset("-5", 10)
+def test_go_to_takes_what_the_terminal_takes(alloc):
+    viewer = nb.view(alloc, "alloc/logs/web.stdout.0", lines=5).wait()
+    viewer.goto("120")  # a line, as :120
+    viewer.wait()
+    assert viewer.text()[0] == "line 0120 of the web task"
+    viewer.goto("b0")
+    viewer.wait()
+    assert viewer.text()[0] == "line 0001 of the web task"
+    viewer.goto(26 * 50)  # an int: a byte offset
+    viewer.wait()
+    assert viewer.text()[0] == "line 0051 of the web task"
+    viewer.goto("@T25:00")
+    viewer.wait()
+    assert "not a valid time of day" in viewer.status.value
+    viewer.close()
 
 
 def test_binary_files_are_a_hex_dump_and_hex_can_be_toggled(alloc):
@@ -116,12 +124,15 @@ def test_search_forward_backward_and_highlight(alloc):
     viewer.wait()
     assert "line 0150 of the web task" in viewer.text()
     assert "/line 0150 at byte" in viewer.status.value
-    assert "background:#ffe066" in viewer.body.value  # the match is highlighted
+    # The current match is marked apart, as in the terminal.
+    assert f'<span style="{CURRENT}">line 0150</span>' in viewer.body.value
     viewer.find("LINE 0150")  # a capital: exact case, no match
     viewer.wait()
     assert "no match" in viewer.status.value
     viewer.search_box.value = "of the web"
     viewer.wait()
+    assert "background:#ffe066" in viewer.body.value  # the other matches are highlighted
+    assert viewer.body.value.count(CURRENT) == 1
     first = viewer.shown.top
     viewer.find_next_button.click()
     viewer.wait()

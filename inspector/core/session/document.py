@@ -185,8 +185,9 @@ class Document(Protocol):
 
     # -- following (the follow lane, holding the lock for frames) ------------
 
-    def feed(self, reopen: bool) -> Feed:
-        """Something following the end of the document (not yet running)."""
+    def feed(self, reopen: bool, **options) -> Feed:
+        """Something following the end of the document (not yet running);
+        ``options`` are the front-end's (e.g. where to start reading)."""
 
     def follow_start(self) -> None:
         """A follow starts: its first frame is read whole."""

@@ -265,6 +265,7 @@ class LaneExecutor:
                 runs = self._lanes.get(lane)
                 if not runs:
                     self._running.discard(lane)
+                    self._lock.notify_all()
                     return
                 run = runs.popleft()
             run.execute()
@@ -285,6 +286,11 @@ class LaneExecutor:
         """Block until no foreground job is left (True) or ``timeout`` (False)."""
         with self._lock:
             return self._lock.wait_for(lambda: self._foreground <= 0, timeout)
+
+    def wait_lanes(self, lanes, timeout: float | None = None) -> bool:
+        """Block until no job of ``lanes`` runs or waits (True), or ``timeout`` (False)."""
+        with self._lock:
+            return self._lock.wait_for(lambda: not self._running & set(lanes), timeout)
 
     def close(self) -> None:
         """See :meth:`Executor.close`."""

@@ -378,11 +378,13 @@ class LogDocument:
 
     # -- following ------------------------------------------------------------
 
-    def feed(self, reopen: bool):
-        """A Follower of the set's last file (or of the file), not yet running."""
+    def feed(self, reopen: bool, **options):
+        """A Follower of the set's last file (or of the file), not yet running
+        (``options``: the Follower's, e.g. ``start``, the offset to read from)."""
         from ..follow import Follower
 
-        return Follower(self.fs, getattr(self.source, "path", self.path), reopen=reopen)
+        return Follower(self.fs, getattr(self.source, "path", self.path), reopen=reopen,
+                        **options)
 
     def follow_start(self) -> None:
         """A follow starts: its first frame is read whole."""

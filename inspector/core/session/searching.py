@@ -35,9 +35,11 @@ class Searching:
         self.pattern, self.backward, self.token = None, False, None
 
     def search(self, owner: int, text: str, backward: bool) -> None:
-        """Search for ``text`` (empty: the last search again) from the view."""
+        """Search for ``text`` from the view; empty, or the last search's
+        text again: the next match of the last search, in ``backward``'s
+        direction."""
         session = self._session
-        if text:
+        if text and (self.pattern is None or text != self.pattern.text):
             try:
                 self.pattern = SearchPattern.parse(text)
             except ValueError as exc:

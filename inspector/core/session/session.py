@@ -66,10 +66,12 @@ class ReaderSession:
 
     def __init__(self, executor: Executor, on_frame: Callable[[Frame], None] | None = None, *,
                  width: int = 80, height: int = 24, wrap: bool = True, numbers: bool = False,
-                 reopen: bool = True) -> None:
+                 reopen: bool = True, feed_options: dict | None = None) -> None:
         self.executor = executor
         self.on_frame = on_frame
         self.reopen = reopen
+        self.feed_options = dict(feed_options or {})
+        """Passed to the document's feed when following (e.g. ``start``)."""
         self._lock = threading.RLock()
         self._clock = Clock()
         self._notices = Notices()
@@ -404,7 +406,8 @@ class ReaderSession:
         doc = self._doc
         if doc is None:
             return
-        self._follow = FollowJob(self.executor, self._clock.token(), doc, doc.feed(self.reopen),
+        feed = doc.feed(self.reopen, **self.feed_options)
+        self._follow = FollowJob(self.executor, self._clock.token(), doc, feed,
                                  lambda: self._view, self._followed, self._stop_follow,
                                  self._follow_failed)
         self._refresh()
