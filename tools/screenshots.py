@@ -215,11 +215,11 @@ _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
-def execute_tour(workdir: str, *, timeout: int = 180):
-    """Execute the tour notebook in ``workdir`` on a fresh kernel of this
-    Python (a kernelspec made there, so nothing needs to be installed
-    first) and return the executed notebook. Temporary files the notebook
-    makes go to ``workdir`` too."""
+def execute_tour(workdir: str, *, timeout: int = 180, path: str = TOUR):
+    """Execute the tour notebook (or the notebook at ``path``) in ``workdir``
+    on a fresh kernel of this Python (a kernelspec made there, so nothing
+    needs to be installed first) and return the executed notebook.
+    Temporary files the notebook makes go to ``workdir`` too."""
     import json
 
     import nbformat
@@ -233,7 +233,7 @@ def execute_tour(workdir: str, *, timeout: int = 180):
         json.dump({"argv": [sys.executable, "-m", "ipykernel_launcher", "-f",
                             "{connection_file}"],
                    "display_name": "inspector tour", "language": "python"}, f)
-    notebook = nbformat.read(TOUR, as_version=4)
+    notebook = nbformat.read(path, as_version=4)
     manager = AsyncKernelManager(
         kernel_name="inspector-tour",
         kernel_spec_manager=KernelSpecManager(kernel_dirs=[os.path.dirname(spec_dir)]))

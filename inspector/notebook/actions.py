@@ -53,6 +53,34 @@ class ActionFailed(RuntimeError):
     """The action started and failed; the message says what is left where."""
 
 
+class Outcome:
+    """What an action ended with, as ``job.wait()`` (or ``await job``)
+    returns it: ``message`` says it in words, and it reads as that (``repr``
+    and HTML); the details are the action's own (``ok``, ``path``,
+    ``skipped``… of a snapshot) and read through it."""
+
+    def __init__(self, value, message: str) -> None:
+        self.value = value
+        self.message = message
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.value, name)
+
+    def __repr__(self) -> str:
+        return printable(self.message)
+
+    def _repr_html_(self) -> str:
+        ok = getattr(self.value, "ok", True)
+        mark = '<b style="color:#007427">✔</b>' if ok else '<b style="color:#b22b31">✖</b>'
+        items = "".join(f"<li>{name_html(path)}: {name_html(why)}</li>"
+                        for path, why in getattr(self.value, "skipped", None) or ())
+        more = f"<ul>{items}</ul>" if items else ""
+        return (f'<div style="font-family:var(--jp-code-font-family,monospace);font-size:12px">'
+                f"{mark} {name_html(self.message)}{more}</div>")
+
+
 class ActionJob(Widget):
     """A snapshot, move or destroy running in a worker thread, shown as a
     title, a progress bar and a message (and a Cancel button where the work
@@ -123,6 +151,7 @@ class ActionJob(Widget):
     def _set_label(self, text: str) -> None:
         self.label.value = (f'<span style="font-family:var(--jp-code-font-family,monospace);'
                             f'font-size:12px;white-space:pre-wrap">{name_html(text)}</span>')
+        self._published()
 
     def _progress(self, permille: int, text: str) -> None:
         def apply() -> None:
@@ -182,6 +211,13 @@ class ActionJob(Widget):
     def _plain(self) -> str:
         state = "done" if self.done else "running"
         return f"{printable(self._title_text)} [{state}] {printable(self.message)}"
+
+    def _html(self) -> str:
+        done = self.progress.value // 10
+        bar = "█" * (done // 5) + "░" * (20 - done // 5)
+        colour = {"success": "#007427", "danger": "#b22b31"}.get(self.progress.bar_style, "#555")
+        return (f"<div>{self.title.value}<div style=\"font-family:monospace;color:{colour}\">"
+                f"{bar} {done}%</div>{self.label.value}</div>")
 
 
 def _refuse_non_alloc(verb: str, *targets) -> None:
@@ -255,7 +291,7 @@ def snapshot(alloc: AllocDir, path: str | os.PathLike[str], *,
         if not outcome.ok:
             raise ActionFailed(outcome.message())
         job.message = outcome.message()
-        return outcome
+        return Outcome(outcome, job.message)
 
     return job._run(work)
 

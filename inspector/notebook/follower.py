@@ -83,8 +83,10 @@ class FollowView(Widget):
                                      layout=w.Layout(align_items="center")),
                               self.body, self.status], layout=w.Layout(width="100%"))
         self.session.open(fs, rel, label=self.label, follow=True)
-        if self._ui.loop is None:  # a script: the follow is running when this returns
+        if self._ui.loop is None:  # a script: the follow watches when this returns
             self._executor.settle(OPEN_WAIT)
+            if self.follower is not None:
+                self.follower.wait_watching(OPEN_WAIT)
 
     # -- the public contract ------------------------------------------------
 

@@ -272,3 +272,26 @@ def test_root_of_one_alloc_dir(alloc):
     root = open_root(alloc.alloc_dir)
     assert len(root) == 1 and root.root.single
     assert "web" in root._repr_html_()
+
+
+def test_every_reading_widget_carries_a_static_html_copy(alloc, tmp_path):
+    """An exported notebook (or one opened without a kernel) shows what the
+    widgets showed: their mime bundle has text/html, escaped as the live one."""
+    from inspector import notebook as nb
+
+    with open(os.path.join(alloc.alloc_dir, "alloc/logs/web.stderr.0"), "a") as log:
+        log.write("<script>alert(1)</script> after\n")
+    viewer = nb.view(alloc, "alloc/logs/web.stdout.0", lines=3).wait()
+    html = viewer._repr_mimebundle_()["text/html"]
+    assert "line 0001 of the web task" in html and "web.stdout.0" in html
+    follow = nb.follow(alloc, "alloc/logs/web.stderr.0")
+    follow.wait_for("after")
+    html = follow._repr_mimebundle_()["text/html"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; after" in html and "<script>" not in html
+    follow.stop()
+    job = nb.snapshot(alloc, tmp_path / "snap.tar")
+    outcome = job.wait(30)
+    html = job._repr_mimebundle_()["text/html"]
+    assert "written to" in html and "100%" in html
+    assert repr(outcome).startswith(f"Snapshot of {alloc.alloc_id} written to")
+    assert "written to" in outcome._repr_html_() and outcome.ok

@@ -195,10 +195,29 @@ def test_a_member_named_with_other_digits_neither_raises_nor_joins_the_set(alloc
         _append(alloc, f"alloc/logs/api.stderr.{n}", f"file {n}\n")
     _append(alloc, f"alloc/logs/{planted}", "planted by the task\n")
     assert newest_rotation(alloc, "alloc/logs/api.stderr") == "alloc/logs/api.stderr.1"
-    assert nb.tail(alloc, "alloc/logs/api.stderr", 5) == "file 1"
+    # The set is one log: its last lines, the newest file's and those before.
+    assert nb.tail(alloc, "alloc/logs/api.stderr", 5) == "file 0\nfile 1"
     view = nb.follow(alloc, "alloc/logs/api.stderr")
     try:
         view.wait_for("file 1")
         assert view.path == "alloc/logs/api.stderr.1"
     finally:
         view.stop()
+
+
+async def test_text_is_what_was_read_even_while_a_cell_holds_the_loop(alloc):
+    """A cell that blocks (``time.sleep``, a writer waiting) gets what the
+    follower read from ``text()``; the widget catches up once the loop runs."""
+    _append(alloc, LOG, "start\n")
+    view = nb.follow(alloc, LOG)
+    await view.until("start")
+    follower = view.follower
+    version = follower.version
+    _append(alloc, LOG, "read while the loop is busy\n")  # the loop is not run from here on
+    deadline = time.monotonic() + 5
+    while "read while the loop is busy" not in view.text() and time.monotonic() < deadline:
+        version = follower.wait_changed(version, 0.5)
+    assert view.text()[-1] == "read while the loop is busy"
+    assert "read while the loop is busy" not in view.body.value  # not drawn yet
+    await view.until("read while the loop is busy")
+    view.stop()

@@ -33,6 +33,11 @@ class Navigation:
         """True while a job is applying the queue."""
         return self.token is not None
 
+    @property
+    def busy(self) -> bool:
+        """True while moves are queued or being applied."""
+        return self.token is not None or bool(self.ops)
+
     def reset(self) -> None:
         """Forget the queue (another file); a running job's result is stale anyway."""
         self.ops, self.token, self.scanning = deque(), None, False

@@ -24,15 +24,23 @@ class Searching:
         self.pattern: SearchPattern | None = None
         self.backward = False
         self.token: Token | None = None
+        self._waiting: tuple | None = None  # a search waiting for the moves asked before it
 
     @property
     def running(self) -> bool:
-        """True while a search runs."""
-        return self.token is not None
+        """True while a search runs (or waits for the moves asked before it)."""
+        return self.token is not None or self._waiting is not None
 
     def reset(self) -> None:
         """Forget the last search (another file)."""
-        self.pattern, self.backward, self.token = None, False, None
+        self.pattern, self.backward, self.token, self._waiting = None, False, None, None
+
+    def resume(self) -> None:
+        """The moves asked before a search are shown: it starts from there."""
+        waiting = self._waiting
+        if waiting is not None and not self._session._navigation.busy:
+            self._waiting = None
+            self.start(*waiting)
 
     def search(self, owner: int, text: str, backward: bool) -> None:
         """Search for ``text`` from the view; empty, or the last search's
@@ -61,13 +69,19 @@ class Searching:
         self.start(owner, self.backward != reverse)
 
     def start(self, owner: int, backward: bool, errors: bool = False) -> None:
-        """Start a search (``errors``: for the next line logged at error level)."""
+        """Start a search (``errors``: for the next line logged at error
+        level) from the view, once the moves asked before it are shown."""
         session = self._session
         doc = session._doc
         if doc is None:
             return
         if self.token is not None:
             self.token.cancel()
+            self.token = None
+        if session._navigation.busy:
+            self._waiting = (owner, backward, errors)
+            session._say("searching…", owner)
+            return
         token = self.token = session._clock.token()
         start = doc.search_start(session._frame.place, session._view.match, backward, errors)
         pattern = self.pattern
@@ -85,10 +99,11 @@ class Searching:
 
     def cancel(self) -> bool:
         """Cancel the running search; False if none runs."""
-        if self.token is None:
+        if self.token is None and self._waiting is None:
             return False
-        self.token.cancel()
-        self.token = None
+        if self.token is not None:
+            self.token.cancel()
+        self.token = self._waiting = None
         self._session._say("search cancelled")
         return True
 

@@ -146,8 +146,7 @@ class ReaderSession:
     @property
     def busy(self) -> bool:
         """True while a file loads, or a move or a search is on its way."""
-        return (self._loading is not None or bool(self._navigation.ops)
-                or self._navigation.running or self._searching.running)
+        return self._loading is not None or self._navigation.busy or self._searching.running
 
     # -- opening and closing -------------------------------------------------
 
@@ -350,6 +349,7 @@ class ReaderSession:
         else:
             self._refresh()
         self._keep_up()
+        self._searching.resume()
 
     def _take(self, outcome: Outcome) -> None:
         for notice, owner in outcome.notices:

@@ -33,7 +33,7 @@ class Stepper(LaneExecutor):
 
     def settle(self) -> None:
         while any(self.waiting.values()):
-            for runners in self.waiting.values():
+            for runners in list(self.waiting.values()):
                 if runners:
                     runners.popleft()()
 
@@ -145,3 +145,15 @@ def test_the_file_s_own_events_are_shown_whatever_the_command(reader):
     os.unlink(os.path.join(reader.alloc.alloc_dir, "alloc/logs/web.stdout.0"))
     reader.tail()
     assert "web.stdout.0 rotated away" in reader.notice
+
+
+def test_a_search_starts_where_the_moves_asked_before_it_went(alloc):
+    write(alloc, APP, b"needle at the top\n" + numbered(200))
+    session, executor, frames = stepped(alloc)
+    session.open(alloc, APP)
+    executor.settle()
+    session.tail()
+    session.search("needle")  # asked right after the tail, before it was shown
+    executor.settle()
+    assert session.frame.lines[0] == "needle at the top"
+    assert "wrapped to the top" in session.status.notice
