@@ -240,6 +240,7 @@ class Pager:
         self._memo: OrderedDict[tuple[str, int], Line | None] = OrderedDict()
         self._cache = BlockCache(source)
         self._texts: OrderedDict[tuple[int, int], Text] = OrderedDict()
+        self._rows: OrderedDict[tuple[int, int, int], list[Row]] = OrderedDict()
         self._size = source.size()
 
     # -- file state ---------------------------------------------------------
@@ -273,6 +274,7 @@ class Pager:
         if size < self._size:
             self._cache.invalidate(0)
             self._texts.clear()
+            self._rows.clear()
             self._memo.clear()
         else:
             self._grown(self._size)
@@ -301,6 +303,7 @@ class Pager:
         """Forget cached bytes; offsets moved down by ``dropped``."""
         self._cache = BlockCache(self.source)
         self._texts.clear()
+        self._rows.clear()
         self._memo.clear()
         self._size = self.source.size()
         if dropped:
@@ -314,6 +317,7 @@ class Pager:
         self.source = source
         self._cache = BlockCache(source)
         self._texts.clear()
+        self._rows.clear()
         self._memo.clear()
         self._size = source.size()
         if self.top >= self._size:
@@ -512,15 +516,25 @@ class Pager:
         return len(self._starts(line))
 
     def rows(self, line: Line) -> list[Row]:
-        """The screen rows of one line."""
+        """The screen rows of one line (the same objects while the line and
+        the width are: a renderer may cache what it drew of them)."""
+        key = (line.start, line.end, self.width if self.wrap else 0)
+        rows = self._rows.get(key)
+        if rows is not None and rows[0].line == line:
+            self._rows.move_to_end(key)
+            return rows
         text = self.text_of(line)
         starts = self._starts(line)
         if len(starts) == 1:
-            return [Row(line, 0, text)]
-        ends = starts[1:] + [len(text)]
-        return [
-            Row(line, i, text[a:b], a) for i, (a, b) in enumerate(zip(starts, ends, strict=True))
-        ]
+            rows = [Row(line, 0, text)]
+        else:
+            ends = starts[1:] + [len(text)]
+            rows = [Row(line, i, text[a:b], a)
+                    for i, (a, b) in enumerate(zip(starts, ends, strict=True))]
+        self._rows[key] = rows
+        if len(self._rows) > MAX_DISPLAY_CACHE:
+            self._rows.popitem(last=False)
+        return rows
 
     # -- movement ---------------------------------------------------------
 

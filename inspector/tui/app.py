@@ -151,8 +151,8 @@ class InspectorApp(App[None]):
         # screen, which is a dialog's while one is open.
         self._tree = AllocTree(self.alloc_root, id="tree")
         self._tree_filter = TreeFilter(placeholder="& filter names", id="tree-filter")
-        self._viewer = FileViewer(id="viewer")
         self.status_bar = StatusBar(id="status")
+        self._viewer = FileViewer(id="viewer", status_bar=self.status_bar)
         yield Header()
         with Horizontal(id="main"):
             with Vertical(id="tree-pane") as self._tree_pane:
@@ -212,8 +212,10 @@ class InspectorApp(App[None]):
 
     @on(FileViewer.StatusChanged)
     def _show_status(self, event: FileViewer.StatusChanged) -> None:
-        # Not a query: a dialog may be the active screen when the status changes.
-        self.status_bar.show(event.status)
+        # The viewer showed it already, with its rows; a later status may
+        # have come since (this message waited in the queues).
+        if event.status is self.viewer.status:
+            self.status_bar.show(event.status)
 
     @on(AllocTree.FilterRequested)
     def _filter_names(self, event: AllocTree.FilterRequested) -> None:

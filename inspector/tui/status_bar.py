@@ -104,9 +104,12 @@ class StatusBar(Static):
 
     def _tick(self) -> None:
         if self.status is not None and self.status.mod_time is not None:
-            self.update(status_text(self.status))
+            self.update(status_text(self.status), layout=False)
 
     def show(self, status: ViewerStatus | None) -> None:
-        """Display ``status`` (or nothing)."""
+        """Display ``status`` (or nothing). One line of a fixed size: the
+        screen is not laid out again (a followed log changes it often)."""
+        if status == self.status:
+            return
         self.status = status
-        self.update(status_text(status) if status is not None else "")
+        self.update(status_text(status) if status is not None else "", layout=False)

@@ -28,6 +28,7 @@ from inspector.core.session.status import Status
 from inspector.core.viewing import FirstScreen
 from inspector.tui.executor import Delivered, TextualExecutor
 from inspector.tui.search_bar import SearchBar
+from inspector.tui.status_bar import StatusBar
 from inspector.tui.viewer_body import ViewerBody
 
 POLL_INTERVAL = 1.0
@@ -40,7 +41,8 @@ WRAP = True
 
 class FileViewer(Widget, can_focus=True):
     """Shows one file (or rotation set) of an allocation: text, hex dump, or
-    why it cannot be shown."""
+    why it cannot be shown. Its status is posted (:class:`StatusChanged`)
+    and, given a ``status_bar``, shown there with the rows."""
 
     DEFAULT_CSS = """
     FileViewer {
@@ -101,9 +103,11 @@ class FileViewer(Widget, can_focus=True):
         status: Status | None
 
     def __init__(
-        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None,
+        status_bar: StatusBar | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        self._status_bar = status_bar  # shown with the rows: one repaint, not two
         self._body = ViewerBody()
         self._session = ReaderSession(TextualExecutor(self), self._show, wrap=WRAP,
                                       reopen=True)
@@ -219,6 +223,8 @@ class FileViewer(Widget, can_focus=True):
         self._body.show(frame)
         if frame.status != self._last_status:
             self._last_status = frame.status
+            if self._status_bar is not None:
+                self._status_bar.show(frame.status)
             self.post_message(self.StatusChanged(frame.status))
 
     @on(ViewerBody.Resized)

@@ -3,6 +3,7 @@ with Textual's Line API, one cached strip per row."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -19,6 +20,8 @@ from ..core.text import plain
 MATCH_STYLE = "black on #d7d75f"
 CURRENT_MATCH_STYLE = "bold black on #5fafff"
 GUTTER_STYLE = "dim"
+DRAWN_ROWS = 512
+"""Rows kept as drawn (a few screens' worth)."""
 
 
 class ViewerBody(Widget):
@@ -48,6 +51,10 @@ class ViewerBody(Widget):
         self._frame = Frame()
         self._texts: list[Text] = []
         self._strips: dict[int, Strip] = {}
+        self._base = None  # the widget's own style, under the rows
+        # What rows looked like, by what they show: a frame that scrolled by
+        # one line (a followed log, `j`) draws one new row, not the screen.
+        self._drawn: OrderedDict[tuple, tuple[Text, Strip]] = OrderedDict()
 
     @property
     def frame(self) -> Frame:
@@ -90,16 +97,39 @@ class ViewerBody(Widget):
             return ["" for _ in self._texts]
         return [frame.gutter_text(row) for row in frame.rows]
 
+    def notify_style_update(self) -> None:
+        """The styles changed (focus, theme): draw with the new ones."""
+        super().notify_style_update()
+        self._base = None
+        self._strips = {}
+
     def render_line(self, y: int) -> Strip:
         """Row ``y`` of the frame, scrolled sideways and cut to the width."""
         width = self.size.width
-        base = self.rich_style  # computed once: it walks the ancestors' styles
         strip = self._strips.get(y)
-        if strip is None:
-            strip = self._render_row(y, width, base) if y < len(self._texts) else \
+        if strip is None or strip.cell_length != width:
+            base = self._base
+            if base is None:  # it walks every ancestor's styles: once, not per row
+                base = self._base = self.rich_style
+            strip = self._cached_row(y, width, base) if y < len(self._texts) else \
                 Strip.blank(width, base)
-            self._strips[y] = strip
-        return strip.crop_extend(0, width, base)
+            strip = self._strips[y] = strip.crop_extend(0, width, base)
+        return strip
+
+    def _cached_row(self, y: int, width: int, base) -> Strip:
+        frame, text = self._frame, self._texts[y]
+        row = frame.rows[y] if frame.mode != "message" else None
+        key = (id(text), row.number if row else None, row.current if row else None,
+               frame.highlight, frame.numbers, frame.gutter, self.scroll_x_cells, width, base)
+        drawn = self._drawn.get(key)
+        if drawn is not None and drawn[0] is text:
+            self._drawn.move_to_end(key)
+            return drawn[1]
+        strip = self._render_row(y, width, base)
+        self._drawn[key] = (text, strip)  # the text is kept: its id is not reused meanwhile
+        if len(self._drawn) > DRAWN_ROWS:
+            self._drawn.popitem(last=False)
+        return strip
 
     def _render_row(self, y: int, width: int, base) -> Strip:
         frame = self._frame

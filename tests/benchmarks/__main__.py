@@ -15,7 +15,8 @@ import time
 
 from allocdir.testing import temp_alloc_dir
 
-from . import bench_allocdir, bench_keep, bench_reading, bench_usage, bench_viewer, bench_watch
+from . import (bench_allocdir, bench_follow, bench_keep, bench_reading, bench_usage,
+               bench_viewer, bench_watch)
 from .harness import Row, machine, table
 
 
@@ -42,6 +43,10 @@ def _suite(work: str, scale: float, quick: bool):
         ("viewer", lambda: bench_viewer.viewer_open_and_tail(
             work, (64 << 20) if quick else (8 << 30))),
         ("follow-screen", lambda: bench_viewer.follow_on_screen(work, 30 if quick else 100)),
+        ("follow-session", lambda: bench_follow.session_frame_latency(
+            work, 30 if quick else 300)),
+        ("follow-tmux", lambda: bench_follow.tmux_screen_latency(work, 30 if quick else 200)),
+        ("keys", lambda: bench_follow.key_latency(work, 10 if quick else 100)),
         ("startup", lambda: [bench_viewer.app_first_paint(work)]),
         ("search", lambda: bench_reading.search_and_filter(
             work, (64 << 20) if quick else 2_000_000_000)),

@@ -21,6 +21,8 @@ WAIT = 0.5
 (stopping wakes it at once: the feed bumps its version when it ends)."""
 SHOWN_WAIT = 1.0
 """Seconds to wait for the screen to take a frame before making the next anyway."""
+RETRY = 0.05
+"""Seconds before a frame put off is made anyway."""
 
 
 class FollowJob:
@@ -54,18 +56,21 @@ def _pump(job: Job, doc, feed, view: Callable[[], View]) -> str:
     last notice once it stopped by itself."""
     with doc.lock:
         doc.follow_start()
-    seen = -1
+    seen, deferred = -1, False
     while not job.cancelled:
-        version = feed.wait_changed(seen, WAIT)
+        # A frame put off (the file changed under what was read, the
+        # follower's word awaited) is made soon, with or without that word.
+        version = feed.wait_changed(seen, RETRY if deferred else WAIT)
         if job.cancelled:
             break
         ended = version > 0 and not feed.running
-        if version != seen:
+        if version != seen or deferred:
             seen = version
             job.wait_delivered(SHOWN_WAIT)
             outcome = Outcome()
             with doc.lock:
                 frame = doc.follow_frame(feed, view(), outcome)
+            deferred = frame is None
             if frame is not None or outcome.notices or outcome.recount:
                 job.report((frame, outcome))
         if ended:

@@ -22,6 +22,10 @@ from ..pager import Row, line_text, wrap_starts
 from .document import Outcome, View
 from .frame import Frame, FrameRow, separator_text
 
+FINGERPRINT = 64
+"""Bytes before the end of what was read, compared on every frame: a file
+rewritten past its old end is not read as if it had grown."""
+
 
 class FollowTail:
     """The rows shown while following one :class:`~.logdoc.LogDocument`."""
@@ -35,12 +39,16 @@ class FollowTail:
         self.layout: tuple | None = None
         self.rows: list[Row] = []
         self.numbers: list[int | None] = []
+        self.made: list[FrameRow] = []  # the frame rows of ``rows``
         self.history: tuple[FrameRow, ...] = ()
         self.resume = 0  # where the first line not read for good starts
         self.epoch = 0  # where the content since the last separator starts
         self.marked: int | None = None
         self.reopened = 0
         self.notice = ""
+        self.dropped = getattr(self.doc.source, "dropped", 0)
+        self.print = b""  # the bytes before ``resume`` when read
+        self.suspect = False  # they changed: a mark is expected
 
     def advance(self, feed, view: View, outcome: Outcome) -> Frame | None:
         """The frame after what ``feed`` saw (None: wait for the follower's
@@ -50,43 +58,73 @@ class FollowTail:
         before = pager.size
         self._follow_files(feed)
         doc._sync(outcome)
+        rebased = self._rebase()
         marked = self._separate(feed, view)
         if marked:
             outcome.recount = True
-        elif pager.size < before:
-            return None  # truncated: the follower's mark tells what was above
+            self.suspect = False
+        elif pager.size < before or not rebased and not self._intact():
+            # Truncated, or rewritten past the old end: the follower's mark
+            # (on its way) tells what was above. If it does not come, the
+            # file was changed in place: read it again, whole.
+            if not self.suspect:
+                self.suspect = True
+                return None
+            self.suspect = False
+            pager.forget()
+            doc.recount()
+            outcome.recount = True
         self._tell(feed, outcome)
-        key = (view.width, view.height, view.wrap, view.numbers, pager.filter, pager.hex_mode,
-               doc._epoch)
+        key = (view.width, view.height, view.wrap, view.numbers, view.match, pager.filter,
+               pager.hex_mode, doc._epoch)
         whole = key != self.layout or outcome.recount
         lower = self.epoch if whole else self.resume
-        kept, kept_numbers = ([], []) if whole else self._kept()
+        keep = 0 if whole else self._kept()
+        kept, kept_numbers, kept_made = self.rows[:keep], self.numbers[:keep], self.made[:keep]
         lines = pager.tail_lines(lower, view.height)
         fresh = [row for line in lines for row in pager.rows(line)]
-        numbers = None
+        fresh_numbers = None
         if view.numbers and not pager.hex_mode:
             self._extend_index(before)
-            previous = _last_numbered(kept, kept_numbers)
-            numbers = kept_numbers + doc.numbers(fresh, previous)
+            fresh_numbers = doc.numbers(fresh, _last_numbered(kept, kept_numbers))
+        numbers = kept_numbers + (fresh_numbers or [None] * len(fresh))
+        made = kept_made + doc.frame_rows(fresh, view, fresh_numbers)
         rows = (kept + fresh)[-view.height:]
-        if numbers is not None:
-            numbers = numbers[-view.height:]
-        self.rows, self.numbers = rows, numbers or []
+        self.rows, self.numbers, self.made = rows, numbers[-view.height:], made[-view.height:]
         self.resume, self.layout = max(lower, pager.last_line_start()), key
+        self.print = self._fingerprint()
         if len(rows) >= view.height:
             self.history = ()
         pager.top, pager.top_row = (rows[0].line.start, 0) if rows else (pager.top, 0)
-        return doc.frame_of(rows, view, above=self.history, numbers=numbers,
-                            following=feed.path)
+        return doc.frame_of(rows, view, above=self.history, numbers=self.numbers,
+                            following=feed.path, made=self.made)
 
-    def _kept(self) -> tuple[list[Row], list[int | None]]:
-        """The rows of lines read for good (before ``resume``), with their numbers."""
-        kept, numbers = [], []
-        for i, row in enumerate(self.rows):
-            if row.line.end <= self.resume:
-                kept.append(row)
-                numbers.append(self.numbers[i] if i < len(self.numbers) else None)
-        return kept, numbers
+    def _kept(self) -> int:
+        """How many of the rows shown are of lines read for good (before
+        ``resume``): they stay as they are."""
+        keep = len(self.rows)
+        while keep and self.rows[keep - 1].line.end > self.resume:
+            keep -= 1
+        return keep
+
+    def _rebase(self) -> bool:
+        """Bytes left the head of the set (rotated away): what was read moved
+        down with them, and is read again whole."""
+        dropped = getattr(self.doc.source, "dropped", 0)
+        moved, self.dropped = dropped - self.dropped, dropped
+        if moved:
+            self.epoch, self.resume = max(0, self.epoch - moved), max(0, self.resume - moved)
+            self.layout = None
+        return bool(moved)
+
+    def _fingerprint(self) -> bytes:
+        """The bytes just before ``resume``, read from the file (not a cache)."""
+        low = max(self.epoch, self.resume - FINGERPRINT)
+        return self.doc.source.read(low, self.resume - low) if self.resume > low else b""
+
+    def _intact(self) -> bool:
+        """Whether the bytes read for good are still there (not rewritten)."""
+        return self._fingerprint() == self.print
 
     def _follow_files(self, feed) -> None:
         """The follower went on into a new file of the set, or a file created again."""

@@ -194,17 +194,27 @@ class LogDocument:
         self.layout(view)
         return self.frame_of(self.pager.screen(), view)
 
+    def frame_rows(self, rows: list[Row], view: View,
+                   numbers: list[int | None] | None) -> list[FrameRow]:
+        """The frame's rows of ``rows``: the text, the line number on a line's
+        first row (``numbers``: one per row), where the current match is."""
+        numbering = self._numbering(view) and numbers
+        match = view.match
+        return [FrameRow(row.text, numbers[i] if numbering and row.index == 0 else None,
+                         self._current(row, match) if match is not None else None)
+                for i, row in enumerate(rows)]
+
     def frame_of(self, rows: list[Row], view: View, *, above: tuple[FrameRow, ...] = (),
-                 numbers: list[int | None] | None = None, following: str = "") -> Frame:
+                 numbers: list[int | None] | None = None, following: str = "",
+                 made: list[FrameRow] | None = None) -> Frame:
         """A frame of ``rows`` (``above``: rows drawn before them, e.g. what
-        was shown before a truncation; ``following``: the file followed)."""
+        was shown before a truncation; ``following``: the file followed;
+        ``made``: their frame rows, made already)."""
         numbering = self._numbering(view)
         if numbering and numbers is None:
             numbers = self.numbers(rows)
-        made = []
-        for i, row in enumerate(rows):
-            number = numbers[i] if numbering and numbers and row.index == 0 else None
-            made.append(FrameRow(row.text, number, self._current(row, view.match)))
+        if made is None:
+            made = self.frame_rows(rows, view, numbers)
         shown = (above + tuple(made))[-view.height:] if above else tuple(made)
         place = self.place(rows, numbers[0] if numbering and numbers else None)
         if following:

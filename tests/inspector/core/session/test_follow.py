@@ -62,7 +62,8 @@ def test_truncation_keeps_what_was_shown_above_a_separator(reader):
     reader.write(LOG, numbered(10))
     follow(reader)
     reader.write(LOG, b"rewritten\n")
-    reader.wait(lambda: reader.lines[-1] == "rewritten")
+    reader.wait(lambda: reader.lines[-1] == "rewritten"
+                and reader.follower.state().lines[-1:] == [b"rewritten"])
     rows = reader.frame.rows
     assert rows[-3].plain == "line 9" and rows[-2].separator == "truncated"
     assert rows[-2].plain.startswith("──") and "truncated" in rows[-2].plain
