@@ -231,9 +231,10 @@ class Widget:
 
     def _html(self) -> str:
         """What the widget shows, as static HTML (escaped)."""
-        import html
+        from .html import name_html
 
-        return f"<pre>{html.escape(self._plain())}</pre>"
+        lines = self._plain().splitlines()
+        return "<pre>" + "\n".join(name_html(line) for line in lines) + "</pre>"
 
     def _plain(self) -> str:
         return type(self).__name__

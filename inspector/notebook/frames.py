@@ -10,7 +10,6 @@ truncated or created again. Every character of the content is escaped
 
 from __future__ import annotations
 
-import html
 from datetime import datetime, timezone
 
 from allocdir.display import age_html, size_html
@@ -45,7 +44,7 @@ def frame_html(frame: Frame, *, wrap: bool = False, empty: str = "(empty file)",
 def _row_html(frame: Frame, row: FrameRow) -> str:
     gutter = ""
     if frame.numbers:
-        gutter = f'<span style="{GUTTER}">{html.escape(frame.gutter_text(row))}</span>'
+        gutter = f'<span style="{GUTTER}">{name_html(frame.gutter_text(row))}</span>'
     if row.separator:
         return f'{gutter}<span style="{SEPARATOR}">── {name_html(row.separator)} ──</span>'
     text = row.text
@@ -53,7 +52,7 @@ def _row_html(frame: Frame, row: FrameRow) -> str:
         start, end = row.current
         before, middle, after = text[:start], text[start:end], text[end:]
         return (gutter + text_html(before, frame.highlight)
-                + f'<span style="{CURRENT}">{html.escape(middle.plain)}</span>'
+                + f'<span style="{CURRENT}">{text_html(middle)}</span>'
                 + text_html(after, frame.highlight))
     return gutter + text_html(text, frame.highlight)
 
@@ -64,7 +63,7 @@ def title_html(label: str, status: Status | None) -> str:
     if status is not None and (status.mode != "message" or status.size):
         parts.append(size_html(status.size))
         if status.content_type:
-            parts.append(html.escape(status.content_type))
+            parts.append(name_html(status.content_type))
         if status.mod_time is not None:
             parts.append("modified " + age_html(status.mod_time, datetime.now(timezone.utc)))
     return f'<div style="{MONO};font-size:12px">' + " · ".join(parts) + "</div>"

@@ -8,37 +8,22 @@
 - :mod:`.document`: the protocol a readable thing implements;
 - :mod:`.logdoc`: :class:`LogDocument`, a file or rotation set by byte offset;
 - :mod:`.paging`: the paging operations on a pager;
-- :mod:`.following`, :mod:`.watch`: the rows and the job of a follow.
-
-Importing this package is cheap: the modules load on first use.
+- :mod:`.navigation`, :mod:`.searching`, :mod:`.filtering`, :mod:`.numbering`:
+  the queue of moves, search, the ``&`` filter and its count, line numbers;
+- :mod:`.following`, :mod:`.follow_job`: the rows and the job of a follow.
 """
 
 from __future__ import annotations
 
-import importlib
+from .document import Document, View
+from .frame import Frame, FrameRow, Place
+from .jobs import Clock, Executor, InlineExecutor, Job, LaneExecutor, ThreadExecutor, Token
+from .logdoc import LogDocument
+from .session import ReaderSession
+from .status import Notices, Status
 
-_EXPORTS = {
-    "ReaderSession": "session",
-    "Frame": "frame", "FrameRow": "frame", "Place": "frame",
-    "Status": "status", "Notices": "status",
-    "Token": "jobs", "Clock": "jobs", "Job": "jobs", "Executor": "jobs",
-    "LaneExecutor": "jobs", "InlineExecutor": "jobs", "ThreadExecutor": "jobs",
-    "parse_goto": "goto", "GotoError": "goto",
-    "Document": "document", "View": "document",
-    "LogDocument": "logdoc",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+__all__ = [
+    "Clock", "Document", "Executor", "Frame", "FrameRow", "InlineExecutor", "Job",
+    "LaneExecutor", "LogDocument", "Notices", "Place", "ReaderSession", "Status",
+    "ThreadExecutor", "Token", "View",
+]

@@ -189,13 +189,10 @@ class Document(Protocol):
         """Something following the end of the document (not yet running);
         ``options`` are the front-end's (e.g. where to start reading)."""
 
-    def follow_start(self) -> None:
-        """A follow starts: its first frame is read whole."""
-
     def follow_frame(self, feed: Feed, view: View, outcome: Outcome) -> Frame | None:
         """The frame of the document's end as ``feed`` saw it: new lines,
-        separators where it was truncated or recreated. None: nothing to show
-        yet."""
+        separators where it was truncated or recreated (the first frame of
+        a feed is read whole). None: nothing to show yet."""
 
     def follow_notice(self, feed: Feed) -> str:
         """Why ``feed`` stopped, once it stopped by itself ("deleted")."""

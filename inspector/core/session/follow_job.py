@@ -54,8 +54,6 @@ class FollowJob:
 def _pump(job: Job, doc, feed, view: Callable[[], View]) -> str:
     """The follow job: a frame per change of the feed; returns the feed's
     last notice once it stopped by itself."""
-    with doc.lock:
-        doc.follow_start()
     seen, deferred = -1, False
     while not job.cancelled:
         # A frame put off (the file changed under what was read, the

@@ -30,12 +30,10 @@ rewritten past its old end is not read as if it had grown."""
 class FollowTail:
     """The rows shown while following one :class:`~.logdoc.LogDocument`."""
 
-    def __init__(self, doc) -> None:
+    def __init__(self, doc, feed) -> None:
         self.doc = doc
-        self.reset()
-
-    def reset(self) -> None:
-        """Start afresh (a new follow): the next frame is read whole."""
+        self.feed = feed
+        """The feed these rows follow."""
         self.layout: tuple | None = None
         self.rows: list[Row] = []
         self.numbers: list[int | None] = []

@@ -46,9 +46,7 @@ class LogDocument:
         self._dropped = getattr(pager.source, "dropped", 0)
         self._top_line: int | None = None
         self._count = _Count()
-        from .following import FollowTail
-
-        self.tail = FollowTail(self)
+        self.tail = None  # the rows of a follow (following.FollowTail), made when one starts
 
     @classmethod
     def loaded(cls, fs, first: FirstScreen, path: str, view: View) -> Loaded:
@@ -396,12 +394,12 @@ class LogDocument:
         return Follower(self.fs, getattr(self.source, "path", self.path), reopen=reopen,
                         **options)
 
-    def follow_start(self) -> None:
-        """A follow starts: its first frame is read whole."""
-        self.tail.reset()
-
     def follow_frame(self, feed, view: View, outcome: Outcome) -> Frame | None:
         """The end of the document as ``feed`` saw it (see :mod:`.following`)."""
+        if self.tail is None or self.tail.feed is not feed:  # a follow starts
+            from .following import FollowTail
+
+            self.tail = FollowTail(self, feed)
         return self.tail.advance(feed, view, outcome)
 
     def follow_notice(self, feed) -> str:

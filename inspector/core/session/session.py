@@ -34,7 +34,6 @@ from .document import Loaded, Outcome, View
 from .filtering import Filtering
 from .follow_job import FollowJob
 from .frame import Frame, message_frame
-from .goto import GotoError, GotoLine, GotoOffset, GotoPercent, parse_goto
 from .jobs import NAV, Clock, Executor, Job
 from .navigation import Navigation
 from .numbering import Numbering
@@ -277,6 +276,8 @@ class ReaderSession:
     def goto(self, text: str) -> None:
         """Go to what ``text`` names: a line, N%, @time or a byte offset (see
         :mod:`inspector.core.session.goto`); a bad one is a notice."""
+        from .goto import GotoError, GotoLine, GotoOffset, GotoPercent, parse_goto
+
         owner = self._notices.command()
         try:
             target = parse_goto(text, hex_mode=self._frame.mode == "hex")
