@@ -55,7 +55,7 @@ class FollowTail:
         doc.layout(view)
         before = pager.size
         self._follow_files(feed)
-        doc._sync(outcome)
+        doc.sync(outcome)
         rebased = self._rebase()
         marked = self._separate(feed, view)
         if marked:
@@ -74,7 +74,7 @@ class FollowTail:
             outcome.recount = True
         self._tell(feed, outcome)
         key = (view.width, view.height, view.wrap, view.numbers, view.match, pager.filter,
-               pager.hex_mode, doc._epoch)
+               pager.hex_mode, doc.epoch)
         whole = key != self.layout or outcome.recount
         lower = self.epoch if whole else self.resume
         keep = 0 if whole else self._kept()
@@ -83,7 +83,7 @@ class FollowTail:
         fresh = [row for line in lines for row in pager.rows(line)]
         fresh_numbers = None
         if view.numbers and not pager.hex_mode:
-            self._extend_index(before)
+            doc.count_appended(before)
             fresh_numbers = doc.numbers(fresh, _last_numbered(kept, kept_numbers))
         numbers = kept_numbers + (fresh_numbers or [None] * len(fresh))
         made = kept_made + doc.frame_rows(fresh, view, fresh_numbers)
@@ -182,11 +182,6 @@ class FollowTail:
             outcome.notices.append((notice, None))
         self.notice = notice
 
-    def _extend_index(self, before: int) -> None:
-        """Count the appended lines, if the index had counted up to the old end."""
-        index = self.doc._index
-        if index is not None and self.doc._indexed and index.indexed >= before:
-            index.ensure(self.doc.pager.size)
 
 
 def _last_numbered(rows: list[Row], numbers: list[int | None]) -> tuple[int, int] | None:

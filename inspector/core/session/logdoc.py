@@ -115,15 +115,17 @@ class LogDocument:
         try:
             if op != "poll":
                 outcome.changed = True
-            self._sync(outcome, force=op == "refresh")
+            self.sync(outcome, force=op == "refresh")
             notice = PAGING[op](self, args, token)
         finally:
             self.pager.cancel = self.pager.progress = None
         if notice:
             outcome.notices.append((notice, owner))
 
-    def _sync(self, outcome: Outcome, force: bool = False) -> None:
-        """Pick up what changed in the file; a change is an event worth a frame."""
+    def sync(self, outcome: Outcome, force: bool = False) -> None:
+        """Pick up what changed in the file (``force``: the set's directory
+        listed now): its notices, and whether to count again, go to
+        ``outcome``."""
         pager = self.pager
         before = pager.size
         changed = pager.sync(force=force) or pager.size != before
@@ -137,11 +139,23 @@ class LogDocument:
             outcome.recount = True
         outcome.changed = outcome.changed or changed
 
+    @property
+    def epoch(self) -> int:
+        """Grows each time what was counted (lines, matches) must be counted again."""
+        return self._epoch
+
     def recount(self) -> None:
         """Bytes left the head, or the file was rewritten: count again."""
         self._epoch += 1
         if self._index is not None:
             self._index.reset()
+
+    def count_appended(self, before: int) -> None:
+        """Count the lines appended since the size ``before``, if the line
+        index had counted up to it (an index still counting is left to its job)."""
+        index = self._index
+        if index is not None and self._indexed and index.indexed >= before:
+            index.ensure(self.pager.size)
 
     def set_hex(self, hex_mode: bool) -> str:
         """Show the bytes as a hex dump, or as text, from the same place."""
