@@ -137,7 +137,8 @@ def follow_latency(work: str, samples: int = 200) -> list[Row]:
         from inspector import notebook as nb
 
         view = nb.follow(alloc, rel)  # made on the running loop, as in a kernel cell
-        view.follower.wait_watching(5)
+        await view.until(lines=1)  # the file is open: the follower exists
+        await asyncio.to_thread(view.follower.wait_watching, 5)
         await asyncio.sleep(0.3)
         watcher = _Widget(view)
         try:
