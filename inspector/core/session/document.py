@@ -113,6 +113,10 @@ class Feed(Protocol):
     def running(self) -> bool:
         """True while :meth:`run` follows."""
 
+    @property
+    def path(self) -> str:
+        """The file followed now (it changes when a log rotates)."""
+
 
 class Document(Protocol):
     """What a session reads."""

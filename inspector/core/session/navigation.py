@@ -54,10 +54,12 @@ class Navigation:
         token = self.token = session._clock.token()
         self.scanning = False
         doc, ops, view = session._doc, self.ops, session._view
-        feed = session.follower
 
         def current() -> View:
             return session._view
+
+        def feed():
+            return session.follower
 
         session.executor.submit(lambda job: _apply(job, doc, ops, view, feed, current), token,
                                 done=self._done, failed=self._failed, progress=self._progress,
@@ -92,18 +94,19 @@ class Navigation:
         self._session._say(f"read failed: {printable(error)}")
 
 
-def _apply(job: Job, doc, ops: deque, view: View, feed, current: Callable[[], View]):
+def _apply(job: Job, doc, ops: deque, view: View, feed: Callable, current: Callable[[], View]):
     """The navigation job: apply the queued operations, then build the frame
-    (while following: the frame of the end). A poll that found nothing
-    changed builds none."""
+    (while following, as the keys left it when the frame is made: the frame
+    of the end). A poll that found nothing changed builds none."""
     outcome = Outcome()
     with doc.lock:
         doc.layout(view)
         while ops and not job.cancelled and current() is view:
             op, args, owner = ops.popleft()
             doc.apply(op, args, job.token, outcome, owner, job.report)
-        if feed is not None:
-            frame = doc.follow_frame(feed, view, outcome)
+        followed = feed()
+        if followed is not None:
+            frame = doc.follow_frame(followed, view, outcome)
         elif outcome.changed:
             frame = doc.frame(view, outcome)
         else:

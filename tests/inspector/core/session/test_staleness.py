@@ -157,3 +157,17 @@ def test_a_search_starts_where_the_moves_asked_before_it_went(alloc):
     executor.settle()
     assert session.frame.lines[0] == "needle at the top"
     assert "wrapped to the top" in session.status.notice
+
+
+def test_a_move_up_queued_behind_a_follow_frame_is_shown(alloc):
+    """The keys that stopped following are applied by a job that began
+    while following: its frame is of where they went, not of the end."""
+    write(alloc, APP, numbered(100))
+    session, executor, frames = stepped(alloc)
+    session.open(alloc, APP)
+    executor.settle()
+    session.follow(True)  # its jobs wait: the stepper runs only the navigation
+    session.poll()  # a navigation job starts while following…
+    session.line_up()  # …and the move up (stopping the follow) joins its queue
+    executor.step("nav")
+    assert not session.following and session.frame.lines[-1] == "line 98"
