@@ -18,9 +18,9 @@ from datetime import datetime
 
 from allocdir import AllocDirError, AllocFileInfo
 
-from .lognames import parse_rotated
+from .lognames import is_set_name, members_of, parse_rotated
 from .pager import FsSource, Pager, Row
-from .rotation import LogSource, group_rotations, parse_rotated
+from .rotation import LogSource
 from .text import printable
 
 TEXT_SUFFIXES = re.compile(r"(\.log|\.txt|\.json)\Z")
@@ -36,9 +36,6 @@ SPECIAL_FILES = {
 """What the first letter of an ``ls`` mode names, for files never opened."""
 
 
-_STREAM = re.compile(r".+\.(stdout|stderr)")
-
-
 def set_member(fs, path: str, *, newest: bool = False) -> str:
     """The file to open for ``path``: ``path`` itself, or for a rotation set
     named without an index (``alloc/logs/web.stdout``, as Nomad deletes
@@ -46,13 +43,13 @@ def set_member(fs, path: str, *, newest: bool = False) -> str:
     last. Raises FileNotFoundError for a set name with no file. Blocking:
     it lists the directory when ``path`` looks like a set name."""
     name = posixpath.basename(path)
-    if parse_rotated(name) is not None or _STREAM.fullmatch(name) is None:
+    if parse_rotated(name) is not None or not is_set_name(name):
         return path
     directory = posixpath.dirname(path)
-    names = [info.name for info in fs.list(directory) if not info.is_dir]
-    if name in names:  # a file of that very name: not a set
+    listed = fs.list(directory)
+    if any(info.name == name for info in listed):  # a file of that very name: not a set
         return path
-    members = group_rotations(names).get(name)
+    members = members_of(name, [info.name for info in listed if info.is_regular])
     if not members:
         raise FileNotFoundError(f"no {printable(name)}.N in {printable(directory) or '.'}")
     chosen = members[-1 if newest else 0][1]
