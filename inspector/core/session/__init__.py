@@ -15,15 +15,24 @@
 
 from __future__ import annotations
 
-from .document import Document, View
-from .frame import Frame, FrameRow, Place
-from .jobs import Clock, Executor, InlineExecutor, Job, LaneExecutor, ThreadExecutor, Token
-from .logdoc import LogDocument
-from .session import ReaderSession
-from .status import Notices, Status
+import importlib
 
-__all__ = [
-    "Clock", "Document", "Executor", "Frame", "FrameRow", "InlineExecutor", "Job",
-    "LaneExecutor", "LogDocument", "Notices", "Place", "ReaderSession", "Status",
-    "ThreadExecutor", "Token", "View",
-]
+_EXPORTS = {
+    "ReaderSession": "session", "Frame": "frame", "FrameRow": "frame", "Place": "frame",
+    "Status": "status", "Notices": "status", "Document": "document", "View": "document",
+    "LogDocument": "logdoc", "Clock": "jobs", "Executor": "jobs", "InlineExecutor": "jobs",
+    "Job": "jobs", "LaneExecutor": "jobs", "ThreadExecutor": "jobs", "Token": "jobs",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    """The exported names, each loaded with its module when first asked for
+    (the terminal app's start loads only what its first screen needs)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

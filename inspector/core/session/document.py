@@ -27,16 +27,14 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from ..search import Match, SearchPattern
 from .frame import Frame
 
 
-@dataclass(frozen=True)
-class View:
+class View(NamedTuple):
     """How the front-end shows the document: the size of the text area (in
     cells), wrapping, the line-number gutter, and what to mark."""
 
@@ -49,21 +47,22 @@ class View:
     highlight: re.Pattern[str] | None = None
 
 
-@dataclass
 class Outcome:
     """What a worker's pass over the document found besides the frame."""
 
-    notices: list[tuple[str, int | None]] = field(default_factory=list)
-    """(notice, command it belongs to, None for an event of the file)."""
-    recount: bool = False
-    """Bytes left the head or the file was rewritten: line numbers and the
-    filter's count must be counted again."""
-    changed: bool = False
-    """The view moved or the file changed (a poll that found nothing is False)."""
+    __slots__ = ("notices", "recount", "changed")
+
+    def __init__(self) -> None:
+        self.notices: list[tuple[str, int | None]] = []
+        """(notice, command it belongs to, None for an event of the file)."""
+        self.recount = False
+        """Bytes left the head or the file was rewritten: line numbers and the
+        filter's count must be counted again."""
+        self.changed = False
+        """The view moved or the file changed (a poll that found nothing is False)."""
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(NamedTuple):
     """What a search found: the match (None: nothing), whether it wrapped
     around the end, and where it is in words ("at byte 12 of web.stdout.1")."""
 
@@ -72,8 +71,7 @@ class Found:
     where: str = ""
 
 
-@dataclass(frozen=True)
-class Facts:
+class Facts(NamedTuple):
     """What was known of the file when it was opened."""
 
     size: int = 0
@@ -81,8 +79,7 @@ class Facts:
     content_type: str = ""
 
 
-@dataclass(frozen=True)
-class Loaded:
+class Loaded(NamedTuple):
     """What opening a document gave: the document and its first frame, or
     (``doc`` None) the frame of the message saying why not."""
 

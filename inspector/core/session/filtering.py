@@ -8,7 +8,6 @@ the appended bytes are counted; when it is rewritten, it is counted again.
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from ..search import SearchPattern
 from ..text import printable
@@ -59,8 +58,8 @@ class Filtering:
         session = self._session
         search = session._searching.pattern
         shown = search or self.pattern
-        session._view = replace(session._view,
-                                highlight=shown.text_regex if shown is not None else None)
+        highlight = shown.text_regex if shown is not None else None
+        session._view = session._view._replace(highlight=highlight)
 
     def _stop_count(self) -> None:
         if self.token is not None:

@@ -1,6 +1,8 @@
 """What a session hands a front-end to draw: an immutable :class:`Frame`.
 
-A frame is built whole in a worker, from one state of the document: its
+Frames and their parts are immutable records (named tuples: cheap to make,
+as a follow makes one per change). A frame is built whole in a worker, from
+one state of the document: its
 rows, their line numbers, where the current match is, and where in the file
 the screen is (:class:`Place`) all come from the same pass, so a frame can
 never show one file's rows with another file's offset. The session adds the
@@ -13,7 +15,7 @@ copies one before styling it (``Text.copy``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from rich.text import Text
 
@@ -23,8 +25,7 @@ SEPARATOR_STYLE = "bold yellow"
 """The style of a separator row ("── truncated ──")."""
 
 
-@dataclass(frozen=True)
-class FrameRow:
+class FrameRow(NamedTuple):
     """One screen row."""
 
     text: Text
@@ -42,8 +43,7 @@ class FrameRow:
         return self.text.plain
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     """Where the screen is, measured in the same pass as its rows."""
 
     path: str = ""
@@ -68,8 +68,7 @@ class Place:
     open file"): the status says it when no notice is shown."""
 
 
-@dataclass(frozen=True)
-class Frame:
+class Frame(NamedTuple):
     """One consistent picture of the open file (or the message shown instead)."""
 
     mode: str = "message"
@@ -77,7 +76,7 @@ class Frame:
     rows: tuple[FrameRow, ...] = ()
     message: str = ""
     """In "message" mode: why nothing is shown (plain text, already escaped)."""
-    place: Place = field(default_factory=Place)
+    place: Place = Place()
     highlight: re.Pattern[str] | None = None
     """Highlight the matches of this pattern (the search, else the filter)."""
     numbers: bool = False

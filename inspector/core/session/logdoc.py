@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 
 from ..pager import Pager, Row
 from ..rotation import LogSource
@@ -57,7 +56,7 @@ class LogDocument:
         if first.pager is None:
             return Loaded(None, message_frame(first.message), facts)
         doc = cls(fs, first.path or path, first.pager, facts)
-        return Loaded(doc, doc.frame_of(first.rows, replace(view, numbers=False)), facts)
+        return Loaded(doc, doc.frame_of(first.rows, view._replace(numbers=False)), facts)
 
     @classmethod
     def load(cls, fs, path: str, view: View, *, follow: bool = False,
@@ -74,7 +73,7 @@ class LogDocument:
                 and start > 0:
             with doc.lock:
                 doc.apply("offset", (start,), token or threading.Event(), Outcome(), None)
-                loaded = replace(loaded, frame=doc.frame(replace(view, numbers=False)))
+                loaded = loaded._replace(frame=doc.frame(view._replace(numbers=False)))
         return loaded
 
     # -- what it is ---------------------------------------------------------
@@ -239,7 +238,6 @@ class LogDocument:
 
     def _following_place(self, place: Place, path: str) -> Place:
         """Following: the file followed, and how far it was read (its end)."""
-        from dataclasses import replace
 
         source, member, offset = self.source, place.members, self.pager.size
         if isinstance(source, LogSource):
@@ -247,7 +245,7 @@ class LogDocument:
             for i, seg in enumerate(segments):
                 if seg.path == path:
                     member, offset = i + 1, seg.size
-        return replace(place, path=path, member=member, offset=offset,
+        return place._replace(path=path, member=member, offset=offset,
                        percent=100.0 if self.pager.size else place.percent)
 
     def _current(self, row: Row, match: Match | None) -> tuple[int, int] | None:

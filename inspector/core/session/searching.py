@@ -9,7 +9,6 @@ current one (drawn apart) and the view moves to it.
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from ..search import SearchPattern
 from ..text import printable
@@ -53,8 +52,8 @@ class Searching:
             except ValueError as exc:
                 session._say(printable(exc), owner)
                 return
-            session._view = replace(session._view, match=None,
-                                    highlight=self.pattern.text_regex)
+            session._view = session._view._replace(match=None,
+                                                   highlight=self.pattern.text_regex)
         if self.pattern is None:
             session._say("no previous search", owner)
             return
@@ -119,7 +118,7 @@ class Searching:
         if errors:
             notice = f"error line {found.where}"
         else:
-            session._view = replace(session._view, match=match)
+            session._view = session._view._replace(match=match)
             notice = f"{'?' if backward else '/'}{pattern.text} {found.where}"
             if found.wrapped:
                 notice += "  (wrapped to the " + ("bottom)" if backward else "top)")

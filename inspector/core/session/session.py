@@ -26,7 +26,6 @@ from __future__ import annotations
 import posixpath
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timezone
 
 from ..text import printable
@@ -204,7 +203,7 @@ class ReaderSession:
         self._mod_time = None
         for part in (self._navigation, self._searching, self._filtering, self._numbering):
             part.reset()
-        self._view = replace(self._view, match=None, highlight=None)
+        self._view = self._view._replace(match=None, highlight=None)
         self._notices.clear()
 
     def _loaded(self, loaded: Loaded, follow: bool, relayout: bool = True) -> None:
@@ -297,21 +296,21 @@ class ReaderSession:
     def resize(self, width: int, height: int) -> None:
         """The text area is now ``width`` × ``height`` cells."""
         if (width, height) != (self._view.width, self._view.height):
-            self._view = replace(self._view, width=max(1, width), height=max(1, height))
+            self._view = self._view._replace(width=max(1, width), height=max(1, height))
             self._request("view")
 
     @_locked
     def set_wrap(self, wrap: bool) -> None:
         """Wrap long lines, or cut them at the edge."""
         self._notices.command()
-        self._view = replace(self._view, wrap=bool(wrap))
+        self._view = self._view._replace(wrap=bool(wrap))
         self._request("view")
 
     @_locked
     def set_numbers(self, numbers: bool) -> None:
         """Line numbers in a gutter (counted in the background, as ``less -N``)."""
         self._notices.command()
-        self._view = replace(self._view, numbers=bool(numbers))
+        self._view = self._view._replace(numbers=bool(numbers))
         if numbers and self._doc is not None and self._doc.line_count is None:
             self._numbering.start()
         self._request("view")
@@ -382,7 +381,7 @@ class ReaderSession:
         """The next (``backward``: previous) line logged at error level."""
         owner = self._notices.command()
         if self._frame.mode == "text":
-            self._view = replace(self._view, match=None)
+            self._view = self._view._replace(match=None)
             self._searching.start(owner, backward, errors=True)
 
     @_locked
@@ -465,7 +464,7 @@ class ReaderSession:
 
     def _emit(self, frame: Frame) -> None:
         self._serial += 1
-        frame = replace(frame, status=self._status_of(frame), serial=self._serial,
+        frame = frame._replace(status=self._status_of(frame), serial=self._serial,
                         following=self._follow is not None)
         self._frame = frame
         if self.on_frame is not None:

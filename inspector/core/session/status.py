@@ -15,12 +15,11 @@ itself (rotated away, truncated) are shown when they happen.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Status:
+class Status(NamedTuple):
     """What the session reports about the open file."""
 
     path: str
