@@ -106,7 +106,7 @@ class InspectorApp(App[None]):
         Binding("q", "quit", "Quit"),
         Binding("f1", "help", "Help", key_display="F1"),
         Binding("s", "snapshot", "Snapshot"),
-        Binding("m", "move", "Move"),
+        Binding("M", "move", "Move"),
         Binding("D", "destroy", "Destroy"),
         Binding("r", "refresh", "Refresh"),
         Binding("u", "usage", "Usage"),

@@ -78,7 +78,7 @@ async def test_help_lists_every_key_and_closes(alloc_root):
             await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), message="help")
             shown = {(keys, description) for _, keys, description in app.screen.rows}
             keys = {key for keys, _ in shown for key in keys.split()}
-            for key in ("q", "F1", "?", "s", "m", "D", "r", "tab", "f", "w", "/", "n", "N",
+            for key in ("q", "F1", "?", "s", "M", "D", "r", "tab", "f", "w", "/", "n", "N",
                         "&", "e", "E", ":", "[", "]", "#",
                         "j", "k", "space", "b", "g", "G", "enter", "esc", "pgdn", "pgup"):
                 assert key in keys, key

@@ -225,7 +225,7 @@ async def test_header_and_dialogs_show_hostile_names_as_text(hostile_root, monke
 
         # the paths are reached through the cwd: what is typed has no control characters
         monkeypatch.chdir(hostile_root.parent)
-        await pilot.press("m")
+        await pilot.press("M")
         await wait_for(pilot, lambda: isinstance(app.screen, MoveScreen), message="move")
         await type_into(pilot, app, "#dest", "alloc")
         await pilot.press("enter")

@@ -86,7 +86,7 @@ async def test_destroy_with_the_cursor_on_the_root_is_refused(data_dir):
         assert not isinstance(app.screen, DestroyScreen)
         assert any(m == f"Cannot destroy {data_dir}/alloc: it is not an allocation. "
                    "Put the cursor on one." for m in notifications(app))
-        for key, verb in (("m", "move"), ("s", "snapshot")):
+        for key, verb in (("M", "move"), ("s", "snapshot")):
             await pilot.press(key)
             await pilot.pause(0.1)
             assert app.screen is app.screen_stack[0]
@@ -179,7 +179,7 @@ async def test_destroy_of_a_mount_point_is_refused(alloc_root, mounted):
 
 async def open_move(pilot, app: InspectorApp, alloc_id: str = ALLOC_A) -> MoveScreen:
     await select_alloc(pilot, app, alloc_id)
-    await pilot.press("m")
+    await pilot.press("M")
     await wait_for(pilot, lambda: isinstance(app.screen, MoveScreen), message="dialog")
     return app.screen
 
@@ -346,7 +346,7 @@ async def test_snapshot_shows_the_cwd_and_the_absolute_destination(alloc_root, s
 # ------------------------------------------------------------------ dialogs fit
 
 
-DIALOGS = [("s", SnapshotScreen, ("start", "cancel")), ("m", MoveScreen, ("move", "cancel")),
+DIALOGS = [("s", SnapshotScreen, ("start", "cancel")), ("M", MoveScreen, ("move", "cancel")),
            ("D", DestroyScreen, ("destroy", "cancel"))]
 
 
@@ -434,13 +434,13 @@ def test_tmux_data_dir_root_destroy_and_move_slips(data_dir, tmux):
     before = disk_state(data_dir)
     tmux.start([*command(), str(data_dir)], size=(80, 24))
     tmux.wait_for(lambda s: ALLOC_B[:18] in s, what="the allocations")  # the tree is narrow
-    # the cursor starts on the root node: D there is refused (and the "m" of
-    # "nomad" asks to move the root: refused too); Enter does nothing
+    # the cursor starts on the root node: D there is refused (the "m" of
+    # "nomad" is not a key: move is M); Enter does nothing
     tmux.keys("D", *"nomad", "Enter")
     text = tmux.wait_for(lambda s: "Cannot destroy" in s, what="the refusal")
     assert "Type the allocation id" not in text  # no dialog
-    # the old move slip: m, Enter, Enter on an allocation
-    tmux.keys("Down", "m")
+    # the old move slip: M, Enter, Enter on an allocation
+    tmux.keys("Down", "M")
     tmux.wait_for(lambda s: "What moves:" in s, what="move dialog")
     tmux.keys("Enter", "Enter")
     tmux.wait_for(lambda s: "Name a destination" in s, what="move refusal")

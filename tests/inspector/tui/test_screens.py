@@ -200,7 +200,7 @@ async def test_move_into_an_existing_alloc_dir(alloc_root):
     dest.build()
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = await open_dialog(pilot, app, ALLOC_A, "m", MoveScreen)
+        screen = await open_dialog(pilot, app, ALLOC_A, "M", MoveScreen)
         assert screen.query_one("#dest", Input).value == ""  # nothing to confirm blindly
         await wait_for(pilot, lambda: "web/local" in str(screen.query_one("#parts").content),
                        message="what moves")
@@ -229,7 +229,7 @@ async def test_move_builds_a_new_destination_once_confirmed(alloc_root, shared_t
     dest = shared_tmp / "elsewhere" / "new-alloc"
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = await open_dialog(pilot, app, ALLOC_A, "m", MoveScreen)
+        screen = await open_dialog(pilot, app, ALLOC_A, "M", MoveScreen)
         await type_into(pilot, app, "#dest", str(dest))
         await pilot.press("enter")
         message = await wait_message(pilot, screen, "A new alloc dir will be built at")
@@ -254,7 +254,7 @@ async def test_move_error_is_reported(alloc_root, monkeypatch):
     dest.build()
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = await open_dialog(pilot, app, ALLOC_A, "m", MoveScreen)
+        screen = await open_dialog(pilot, app, ALLOC_A, "M", MoveScreen)
         await type_into(pilot, app, "#dest", dest.alloc_dir)
         await pilot.press("enter")
         await wait_message(pilot, screen, "Press Move to confirm")
@@ -338,15 +338,15 @@ async def test_destroy_errors_are_listed(alloc_root, monkeypatch):
 
 
 async def test_dialog_keys_do_not_trigger_main_actions(alloc_root):
-    """Inside a dialog, s / m / D / r / ? are text and F1 nothing, never a second dialog."""
+    """Inside a dialog, s / M / D / r / ? are text and F1 nothing, never a second dialog."""
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_destroy(pilot, app, ALLOC_B)
-        await pilot.press("s", "m", "question_mark", "r", "D", "q", "f1")
+        await pilot.press("s", "M", "question_mark", "r", "D", "q", "f1")
         await pilot.pause()
         assert app.screen is screen and app.is_running
-        assert screen.query_one("#confirm", Input).value == "sm?rDq"
+        assert screen.query_one("#confirm", Input).value == "sM?rDq"
         await pilot.press("tab")  # moves inside the dialog (to its buttons)
         assert app.focused in list(screen.query(Button))
-        await pilot.press("s", "m", "r", "D")
+        await pilot.press("s", "M", "r", "D")
         assert app.screen is screen and app.is_running

@@ -97,13 +97,13 @@ def fixed_cwd(fixed_root, monkeypatch):
     monkeypatch.chdir(FIXED_ROOT.parent)
 
 
-@pytest.mark.parametrize("key", ["s", "m", "D"])
+@pytest.mark.parametrize("key", ["s", "M", "D"])
 def test_dialogs(fixed_root, fixed_cwd, snap_compare, key):
     assert ALLOC_B
     assert snap_compare(make_app(fixed_root), terminal_size=SIZE, run_before=open_dialog(key))
 
 
-@pytest.mark.parametrize("key, typed", [("s", ()), ("m", ("enter",)), ("D", ("x", "enter"))])
+@pytest.mark.parametrize("key, typed", [("s", ()), ("M", ("enter",)), ("D", ("x", "enter"))])
 def test_dialogs_at_80x24(fixed_root, fixed_cwd, snap_compare, key, typed):
     """At 80x24 the dialogs fill the screen, their texts wrap, the buttons show."""
     assert snap_compare(make_app(fixed_root), terminal_size=(80, 24),
