@@ -75,7 +75,7 @@ async def test_move_shows_the_note_too(alloc_root):
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 40)) as pilot:
         await select_alloc(pilot, app, ALLOC_B)
-        await pilot.press("m")
+        await pilot.press("M")
         await wait_for(pilot, lambda: isinstance(app.screen, MoveScreen), message="m")
         await wait_for(pilot, lambda: app.screen.query_one(LivenessNote).known, message="looked")
         note = app.screen.query_one(LivenessNote)
