@@ -97,7 +97,7 @@ async def test_the_app_shows_it_browses_it_and_refuses_every_action(hidden, cana
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.viewer.mode == "text", message="the file open")
         assert "what the operator came for" in "\n".join(app.viewer.body.plain_lines())
-        for key, verb in (("s", "snapshot"), ("m", "move"), ("D", "destroy")):
+        for key, verb in (("s", "snapshot"), ("M", "move"), ("D", "destroy")):
             tree.focus()
             tree.move_cursor(log)
             await pilot.press(key)
