@@ -25,8 +25,12 @@ from ..process_resources import process_cpu, rss_mb
 
 TICK = 0.25
 """The age tick for the test (5 s in the app), so that a few seconds hold many ticks."""
-CPU_PER_TICK_LIMIT = 0.02
-"""CPU seconds the app may use per tick, everything included (drawing, timers)."""
+CPU_PER_TICK_LIMIT = 0.06
+"""CPU seconds the app may use per tick, everything included (drawing, timers).
+
+Listing the 200,000 entries on each tick cost about 0.2 s; the bounded tick
+costs 7 ms alone, up to 28 ms inside a full suite whose process holds
+half a gigabyte for the garbage collector to walk. The limit sits between."""
 RSS_GROWTH_LIMIT = 10.0
 """MB the app may grow by across the ticks."""
 
