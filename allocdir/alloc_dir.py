@@ -13,6 +13,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, BinaryIO
 
 from . import dirfd
+from .cards import alloc_html, alloc_text
 from .errors import AllocDirError, NotAnAllocDirError, NotBuiltError
 from .fileinfo import AllocFileInfo, FileList, scan_dir
 from .fsops import TreeSize, measure_at, remove_tree_at
@@ -29,6 +30,7 @@ from .paths import (
 )
 from .recognize import is_alloc_dir
 from .sniff import SNIFF_LEN, detect_content_type
+from .summary import summarize_alloc
 from .task_dir import TaskDir, check_task_name
 from .watch import FileChanges, wait_for_path
 
@@ -64,19 +66,15 @@ class AllocDir:
     def _repr_html_(self) -> str:
         """An HTML summary for Jupyter: tasks, dirs, mounts, sizes, newest logs.
 
-        Gathered now, and bounded (``allocdir.display.summarize_alloc``):
+        Gathered now, and bounded (``allocdir.summary.summarize_alloc``):
         listings of ``alloc/logs`` and the task dirs, sizes walked up to a
         budget, the mount table; no file content, no secrets dir, no FIFO.
         """
-        from . import display
-
-        return display.alloc_html(display.summarize_alloc(self))
+        return alloc_html(summarize_alloc(self))
 
     def _repr_pretty_(self, p, cycle: bool) -> None:
         """The same summary as text, for a terminal IPython."""
-        from . import display
-
-        p.text(repr(self) if cycle else display.alloc_text(display.summarize_alloc(self)))
+        p.text(repr(self) if cycle else alloc_text(summarize_alloc(self)))
 
     @property
     def alloc_id(self) -> str:

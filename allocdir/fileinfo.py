@@ -1,63 +1,20 @@
-"""``AllocFileInfo``: what ``list`` and ``stat`` report about an entry, and
-the conversion of a file's modification time into a ``datetime`` that never
-fails, whatever time a task gave its file."""
+"""``AllocFileInfo``: what ``list`` and ``stat`` report about an entry (its
+modification time converted by :mod:`allocdir.times`, which never fails),
+and ``FileList``, what ``list`` returns. Both show themselves in Jupyter
+through :mod:`allocdir.render` (pure rendering, no I/O)."""
 
 from __future__ import annotations
 
 import os
 import stat as stat_module
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
-MOD_TIME_MIN = datetime.min.replace(tzinfo=timezone.utc)
-"""The ``mod_time`` of a file whose time is before year 1, or not a number:
-the earliest time a ``datetime`` holds (0001-01-01, UTC)."""
-MOD_TIME_MAX = datetime.max.replace(tzinfo=timezone.utc)
-"""The ``mod_time`` of a file whose time is after year 9999: the latest time a
-``datetime`` holds (9999-12-31 23:59:59.999999, UTC). A task can give its
-own files any 64-bit time (``touch -d @1099511627776``), far beyond it."""
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MIN_MICROS = (MOD_TIME_MIN - _EPOCH) // timedelta(microseconds=1)
-_MAX_MICROS = (MOD_TIME_MAX - _EPOCH) // timedelta(microseconds=1)
-
-
-def utc_from_micros(micros: int) -> datetime:
-    """The UTC time ``micros`` microseconds after the epoch, clamped to
-    :data:`MOD_TIME_MIN` .. :data:`MOD_TIME_MAX` (never raises)."""
-    if micros <= _MIN_MICROS:
-        return MOD_TIME_MIN
-    if micros >= _MAX_MICROS:
-        return MOD_TIME_MAX
-    return _EPOCH + timedelta(microseconds=micros)
-
-
-def utc_from_timestamp(seconds: float) -> datetime:
-    """``datetime.fromtimestamp(seconds, timezone.utc)`` made total: a time
-    outside what a ``datetime`` holds is clamped to :data:`MOD_TIME_MIN` or
-    :data:`MOD_TIME_MAX` (NaN to the former) instead of raising."""
-    try:
-        micros = round(seconds * 1_000_000)
-    except (ValueError, OverflowError):  # NaN, infinities
-        return MOD_TIME_MAX if seconds > 0 else MOD_TIME_MIN
-    return utc_from_micros(micros)
-
-
-def stat_mod_time(st: os.stat_result) -> datetime:
-    """The modification time of a ``stat`` result, as :func:`utc_from_timestamp`."""
-    ns = st.st_mtime_ns
-    if isinstance(ns, int):
-        return utc_from_micros(ns // 1000)
-    return utc_from_timestamp(st.st_mtime)
-
-
-def time_in_range(when: datetime) -> bool:
-    """False for a time that stands for one out of range (:data:`MOD_TIME_MIN`
-    or :data:`MOD_TIME_MAX`, or beyond them), which a front-end shows as
-    "out of range" rather than as that date."""
-    if when.tzinfo is None:
-        return datetime.min < when < datetime.max
-    return MOD_TIME_MIN < when < MOD_TIME_MAX
+from . import render
+from .times import (  # noqa: F401 (the time helpers are part of this module's API)
+    MOD_TIME_MAX, MOD_TIME_MIN, stat_mod_time, time_in_range, utc_from_micros,
+    utc_from_timestamp,
+)
 
 
 @dataclass(frozen=True)
@@ -107,16 +64,12 @@ class AllocFileInfo:
         return self.file_mode.startswith("-")
 
     def _repr_html_(self) -> str:
-        """A one-row card for Jupyter (see ``allocdir.display``; no I/O)."""
-        from . import display
-
-        return display.info_html(self)
+        """A one-row card for Jupyter (``allocdir.render``; no I/O)."""
+        return render.info_html(self)
 
     def _repr_pretty_(self, p, cycle: bool) -> None:
         """One readable line for a terminal IPython."""
-        from . import display
-
-        p.text(display.info_text(self))
+        p.text(render.info_text(self))
 
 
 class FileList(list):
@@ -131,15 +84,11 @@ class FileList(list):
 
     def _repr_html_(self) -> str:
         """A table (name, mode, size, modified, type) for Jupyter; no I/O."""
-        from . import display
-
-        return display.listing_html(self, path=self.path)
+        return render.listing_html(self, path=self.path)
 
     def _repr_pretty_(self, p, cycle: bool) -> None:
         """An aligned listing for a terminal IPython."""
-        from . import display
-
-        p.text("[...]" if cycle else display.listing_text(self, path=self.path))
+        p.text("[...]" if cycle else render.listing_text(self, path=self.path))
 
 
 def scan_dir(fd: int, limit: int | None = None) -> tuple[list[AllocFileInfo], bool]:

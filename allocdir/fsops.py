@@ -440,28 +440,50 @@ SPARSE_OVERHEAD = 3 * 512
 """What a sparse entry adds to a tar, about: its PAX records and its map."""
 
 
-def measure_at(dir_fd: int, name: str, where: str, into: TreeSize) -> None:
+def measure_at(dir_fd: int, name: str, where: str, into: TreeSize, *,
+               limit: int | None = None, cancel=None) -> bool:
     """Add the entries and bytes of ``name`` in ``dir_fd`` (and below) to
-    ``into``. Entries that vanish meanwhile are not counted."""
-    for step in dirfd.walk(dir_fd, name, where=where, runs=True):
-        if step.kind == RUN:
-            leaves = [leaf for leaf, _ in step.leaves]
-        elif step.kind == LEAF:
-            leaves = [step.name]
-        else:
-            if step.kind in (ENTER, MOUNT):
-                into.entries += 1
-                into.allocated_bytes += step.st.st_blocks * 512
-            continue
-        for leaf in leaves:
-            try:
-                st = dirfd.lstat_at(step.dir_fd, leaf)
-            except FileNotFoundError:
+    ``into``. Entries that vanish meanwhile are not counted.
+
+    Returns True when the whole tree was measured; False when it stopped
+    early, the figures then being lower bounds: once ``limit`` entries were
+    counted in all (``into.entries``), or when ``cancel`` (anything with
+    ``is_set()``, e.g. a ``threading.Event``) is set.
+    """
+    bounded = limit is not None or cancel is not None
+    walk = dirfd.walk(dir_fd, name, where=where, runs=True)
+    try:
+        for step in walk:
+            if step.kind == RUN:
+                leaves = [leaf for leaf, _ in step.leaves]
+            elif step.kind == LEAF:
+                leaves = [step.name]
+            else:
+                if step.kind in (ENTER, MOUNT):
+                    if bounded and _spent(into, limit, cancel):
+                        return False
+                    into.entries += 1
+                    into.allocated_bytes += step.st.st_blocks * 512
                 continue
-            into.entries += 1
-            allocated = st.st_blocks * 512
-            into.allocated_bytes += allocated
-            if stat.S_ISREG(st.st_mode):
-                into.content_bytes += st.st_size
-                into.archived_bytes += (allocated + SPARSE_OVERHEAD if may_have_holes(st)
-                                        else st.st_size)
+            for leaf in leaves:
+                if bounded and _spent(into, limit, cancel):
+                    return False
+                try:
+                    st = dirfd.lstat_at(step.dir_fd, leaf)
+                except FileNotFoundError:
+                    continue
+                into.entries += 1
+                allocated = st.st_blocks * 512
+                into.allocated_bytes += allocated
+                if stat.S_ISREG(st.st_mode):
+                    into.content_bytes += st.st_size
+                    into.archived_bytes += (allocated + SPARSE_OVERHEAD if may_have_holes(st)
+                                            else st.st_size)
+        return True
+    finally:
+        walk.close()  # its directory fds are closed now, not at garbage collection
+
+
+def _spent(into: TreeSize, limit: int | None, cancel) -> bool:
+    return (limit is not None and into.entries >= limit) or (
+        cancel is not None and cancel.is_set())

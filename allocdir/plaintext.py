@@ -2,8 +2,10 @@
 escaping rule for names a task chose, one unit style for sizes, and ages
 that never fail whatever time a task gave its files.
 
-Kept apart from :mod:`allocdir.display` (the HTML and IPython reprs) so that a
-terminal front-end gets these without the rest.
+Kept apart from :mod:`allocdir.render` (the HTML and IPython reprs) so that a
+terminal front-end gets these without the rest. :func:`visible` is the one
+escaping rule of the project: ``inspector.core.text.printable`` is this very
+function, and ``allocdir.render.esc`` (HTML) applies it before escaping.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import datetime
 
 import humanize
 
-from .fileinfo import time_in_range
+from .times import time_in_range
 
 BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 """The bidirectional controls, as the body of a regex character class: they
@@ -102,7 +104,7 @@ def size_words(size: int) -> str:
 
 OUT_OF_RANGE = "out of range"
 """What a time beyond what a ``datetime`` holds is shown as (a task may give
-its files any time: see :data:`allocdir.fileinfo.MOD_TIME_MAX`)."""
+its files any time: see :data:`allocdir.times.MOD_TIME_MAX`)."""
 
 
 def age_words(when: datetime, now: datetime) -> str:

@@ -8,6 +8,7 @@ import os
 from collections.abc import Mapping
 
 from . import dirfd
+from .cards import task_dir_html, task_dir_text
 from .chroot import embed_dirs
 from .errors import AllocDirError
 from .fsops import remove_tree_at
@@ -17,6 +18,7 @@ from .layout import (
 )
 from .mounts import bind_mount, is_root, mount_secrets_tmpfs
 from .ownership import drop_dir_permissions, task_owner
+from .summary import summarize_task
 
 _log = logging.getLogger("allocdir")
 
@@ -66,18 +68,13 @@ class TaskDir:
     def _repr_html_(self) -> str:
         """An HTML summary for Jupyter: entries, ``local/`` size, mounts, logs.
 
-        Gathered now, and bounded (``allocdir.display.summarize_task``).
+        Gathered now, and bounded (``allocdir.summary.summarize_task``).
         """
-        from . import display
-
-        return display.task_dir_html(display.summarize_task(self), self.dir)
+        return task_dir_html(summarize_task(self), self.dir)
 
     def _repr_pretty_(self, p, cycle: bool) -> None:
         """The same summary as text, for a terminal IPython."""
-        from . import display
-
-        p.text(repr(self) if cycle else display.task_dir_text(display.summarize_task(self),
-                                                               self.dir))
+        p.text(repr(self) if cycle else task_dir_text(summarize_task(self), self.dir))
 
     def copy(self) -> "TaskDir":
         """An independent copy of this TaskDir."""

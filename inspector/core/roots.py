@@ -20,6 +20,7 @@ from allocdir import (
     recognize,
 )
 
+from allocdir.kinds import DIR, file_kind
 from allocdir.recognize import why_not_alloc_dir
 
 from .strays import StrayDirs
@@ -224,9 +225,9 @@ def check_openable(alloc: AllocDir, path: str) -> None:
     """
     try:
         info = alloc.stat(path)
-        kind = _special_kind(info.file_mode, info.is_dir)
-        if kind:
-            raise RootError(f"is a {kind}")
+        kind = DIR if info.is_dir else file_kind(info.file_mode)
+        if kind is DIR or kind.special:
+            raise RootError(f"is {kind.phrase}")
         with alloc.read_at(path, 0):
             pass
     except RootError:
@@ -242,9 +243,3 @@ def check_openable(alloc: AllocDir, path: str) -> None:
     except ValueError as exc:
         raise RootError(str(exc)) from None
 
-
-def _special_kind(file_mode: str, is_dir: bool) -> str:
-    """"directory", "FIFO", "socket", "device" or "" for a regular file or symlink."""
-    if is_dir or file_mode.startswith("d"):
-        return "directory"
-    return {"p": "FIFO", "s": "socket", "c": "device", "b": "device"}.get(file_mode[:1], "")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from allocdir import AllocDirError, AllocFileInfo
+from allocdir.kinds import DIR, file_kind
 
 from .lognames import is_set_name, members_of, parse_rotated
 from .pager import FsSource, Pager, Row
@@ -26,14 +27,6 @@ from .text import printable
 TEXT_SUFFIXES = re.compile(r"(\.log|\.txt|\.json)\Z")
 """Names shown as text whatever their first bytes look like (with Nomad's
 rotated logs, :func:`~inspector.core.lognames.parse_rotated`)."""
-
-SPECIAL_FILES = {
-    "p": "a FIFO",
-    "s": "a socket",
-    "c": "a character device",
-    "b": "a block device",
-}
-"""What the first letter of an ``ls`` mode names, for files never opened."""
 
 
 def set_member(fs, path: str, *, newest: bool = False) -> str:
@@ -98,12 +91,12 @@ def open_for_viewing(fs, path: str, *, as_set: bool = False) -> Viewable:
     info = None
     try:
         info = fs.stat(path)
-        kind = info.file_mode[:1]
-        if info.is_dir or kind == "d":
+        kind = file_kind(info.file_mode)
+        if info.is_dir or kind is DIR:
             raise NotViewable(f"{shown} is a directory: pick a file.", info)
-        if kind in SPECIAL_FILES:
+        if kind.special:
             raise NotViewable(
-                f"{shown} is {SPECIAL_FILES[kind]}: it is not opened (reading could block).", info)
+                f"{shown} is {kind.phrase}: it is not opened (reading could block).", info)
         source = LogSource(fs, path) if as_set else FsSource(fs, path)
     except NotViewable:
         raise

@@ -207,14 +207,47 @@ def test_alloc_summary_names_tasks_logs_fifos_and_mounts_but_never_reads_a_secre
     assert "task web" in pretty and SECRET not in pretty
 
 
-def test_alloc_summary_measures_within_a_budget(alloc, monkeypatch):
+def test_alloc_summary_measures_each_directory_within_its_own_budget(alloc):
     for i in range(50):
         _write(f"{alloc.alloc_dir}/web/local/many/f{i}", "x")
-    monkeypatch.setattr(display, "MEASURE_LIMIT", 10)
-    summary = display.summarize_alloc(alloc)
+    summary = display.summarize_alloc(alloc, budget=display.Budget(per_dir=10))
     local = summary.tasks[0].local
-    assert local.partial and local.entries <= 10
-    assert "≥ " in display.alloc_html(summary)
+    assert local.partial and local.entries == 10
+    out = _text_of(display.alloc_html(summary))
+    assert "at least" in out and "counted the first 10 entries" in out
+    assert "counted the first 10 entries" in display.alloc_text(summary)
+
+
+def test_a_big_directory_does_not_leave_the_others_unmeasured(alloc):
+    """The card of an allocation whose alloc/data is big still measures the
+    three files of local/ (one shared budget used to be spent on data)."""
+    data = f"{alloc.alloc_dir}/alloc/data"
+    for i in range(300):
+        _write(f"{data}/d{i // 100}/f{i}", "y" * 1000)
+    summary = display.summarize_alloc(alloc, budget=display.Budget(per_dir=200))
+    assert summary.data.partial
+    local = summary.tasks[0].local
+    assert local.status == display.MEASURED and not local.partial
+    assert local.content_bytes == os.path.getsize(f"{alloc.alloc_dir}/web/local/config.json") \
+        + 256 * 64
+    whole = display.summarize_alloc(alloc, budget=display.UNBOUNDED)
+    assert whole.data.status == display.MEASURED and whole.data.content_bytes == 300_000
+    assert "300.0 KB" not in display.alloc_html(whole)  # binary units, as everywhere
+    assert "293.0 KiB in " in _text_of(display.alloc_html(whole))
+
+
+def test_a_card_can_be_shown_before_its_sizes_are_measured(alloc):
+    summary = display.summarize_alloc(alloc, measure_sizes=False)
+    assert {m.status for m in summary.measured} == {display.MEASURING}
+    assert "measuring…" in _text_of(display.alloc_html(summary))
+    assert "measuring…" in display.alloc_text(summary)
+
+
+def test_a_table_out_of_time_says_what_it_did_not_measure(alloc):
+    spent = display.Budget.for_seconds(0)
+    summary = display.summarize_alloc(alloc, budget=spent)
+    assert {m.status for m in summary.measured} == {display.NOT_MEASURED}
+    assert "not measured" in _text_of(display.alloc_html(summary))
 
 
 def test_alloc_summary_of_a_vanished_alloc_says_so():
