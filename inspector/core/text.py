@@ -27,23 +27,13 @@ from rich.text import Span, Text
 
 from allocdir.plaintext import visible
 
-
-def printable(value: object) -> str:
-    """``value`` as a string with every character that would not show as
-    itself written as an escape.
-
-    ESC is shown as ``\\x1b``, newline as ``\\n``, tab as ``\\t``, any other
-    C0/C1 control or DEL as ``\\xNN``, an undecodable byte of a file name as
-    ``\\xNN`` of that byte, and line separators, bidirectional controls,
-    zero-width and other format characters (the soft hyphen ``\\xad``, the
-    BOM ``\\ufeff``, tags ``\\U000e0041``), invisible fillers and
-    noncharacters as ``\\uNNNN``/``\\UNNNNNNNN``: two names that look alike
-    are told apart. Printable non-ASCII (é, 中, emoji) is kept. Use it on
-    every name, path or message a task can influence. The rule is the
-    library's own (``allocdir.plaintext.visible``, what its HTML and text
-    reprs show), so every front-end escapes alike.
-    """
-    return visible(value)
+printable = visible
+"""The one escaping rule for names, paths and messages a task can influence:
+``allocdir.plaintext.visible`` itself, under the name the front-ends use.
+Every character that would not show as itself becomes an escape (``\\x1b``,
+``\\n``, ``\\t``, ``\\xNN`` of an undecodable byte, ``\\uNNNN`` for
+format, bidi and other invisible characters): two names that look alike are
+told apart, and what is shown is what is on disk, on one line."""
 
 
 def plain(value: object, style: str | Style = "") -> Text:

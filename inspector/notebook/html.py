@@ -30,9 +30,8 @@ from rich.style import Style
 from rich.terminal_theme import TerminalTheme
 from rich.text import Text
 
-from allocdir.plaintext import BIDI_CONTROLS
-
-from ..core.text import printable
+from allocdir.plaintext import BIDI_CONTROLS, visible
+from allocdir.render import esc
 
 THEME = TerminalTheme(
     (255, 255, 255),
@@ -92,7 +91,7 @@ def _escape(chunk: str) -> str:
     escaped = html.escape(chunk, quote=True)
     if _BIDI.search(escaped) is None:
         return escaped
-    return _BIDI.sub(lambda m: f'<span style="opacity:0.6">{printable(m.group())}</span>', escaped)
+    return _BIDI.sub(lambda m: f'<span style="opacity:0.6">{visible(m.group())}</span>', escaped)
 
 
 def text_html(text: Text, highlight: re.Pattern[str] | None = None) -> str:
@@ -121,13 +120,12 @@ def lines_html(texts: Iterable[Text], *, highlight: re.Pattern[str] | None = Non
     scrolled sideways. ``empty`` (plain text) is shown when there are none."""
     body = "\n".join(text_html(text, highlight) for text in texts)
     if not body and empty:
-        body = f'<span style="opacity:0.6">{html.escape(printable(empty))}</span>'
+        body = f'<span style="opacity:0.6">{esc(empty)}</span>'
     white = "white-space:pre-wrap;overflow-wrap:anywhere" if wrap else \
         "white-space:pre;overflow-x:auto"
     return f'<pre style="{PRE_STYLE};{white}">{body}</pre>'
 
 
-def name_html(value: object) -> str:
-    """A name, path or message a task may influence, as HTML text: control
-    characters as visible escapes (``printable``), then escaped."""
-    return html.escape(printable(value), quote=True)
+name_html = esc
+"""A name, path or message a task may influence, as HTML text: the library's
+``allocdir.render.esc`` (the one rule, ``visible``, then HTML-escaped)."""
