@@ -13,9 +13,9 @@ import pytest
 
 from allocdir import AllocDir
 from allocdir.testing import temp_alloc_dir
-from inspector.core.listing import Listing, natural_key
+from inspector.core.tree.listing import Listing
+from inspector.core.tree.order import natural_key
 from inspector.core.roots import Root
-from inspector.tui import tree as tree_module
 from inspector.tui.app import InspectorApp
 from inspector.tui.tree import AllocTree, Node, load_dir
 
@@ -385,17 +385,6 @@ async def test_ages_keep_ticking(alloc_root, monkeypatch):
         monkeypatch.setattr(tree, "refresh", lambda *a, **k: ticks.append(1))
         tree._tick()
         assert ticks  # the tick redraws the rows, whose ages are computed as they are drawn
-
-
-def test_entry_label_marks_devices_and_escaping_links():
-    assert tree_module.special_tag("crw-rw-rw-") == ("", "char device")
-    assert tree_module.special_tag("prw-r--r--") == ("|", "fifo")
-    assert tree_module.special_tag("srwxr-xr-x") == ("=", "socket")
-    assert tree_module.special_tag("-rw-r--r--") == ("", "")
-    assert tree_module.is_secret_dir("web/secrets")
-    assert tree_module.is_secret_dir("web/Private")
-    assert not tree_module.is_secret_dir("alloc/secrets")
-    assert not tree_module.is_secret_dir("web/local/secrets")
 
 
 async def test_escaping_symlink_is_marked(alloc_root):

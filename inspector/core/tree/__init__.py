@@ -1,0 +1,34 @@
+"""The tree of allocations as a model, drawn by the terminal's ``AllocTree``
+and the notebook's ``Browser``. Where each part lives:
+
+- :mod:`.model`: :class:`TreeModel`, what a front-end holds and calls
+  (expand, collapse, choose, order, filter, reload, reveal, its timers);
+- :mod:`.nodes`: the nodes and their kinds; :mod:`.listing`: listing a
+  directory (the jobs' work) and keeping it compact; :mod:`.order`: the
+  orders; :mod:`.filter`: the name filter;
+- :mod:`.rows`: the row math of the virtual list; :mod:`.cursor`: the
+  cursor; :mod:`.reveal`: expansions and the cursor wanted before a listing
+  arrives;
+- :mod:`.labels`: what a row says, as parts with roles for a front-end to
+  style; :mod:`.events`: the messages to the front-end;
+- :mod:`.watching`: which listed directories to list again, from the
+  directory watcher; :mod:`.jobs`: tokens and the executor protocol.
+"""
+
+from .events import Changed, CursorMoved, Loaded, Notice, Open, Redraw, Refused, Toggled
+from .jobs import InlineExecutor, Token
+from .labels import Label, Part
+from .listing import Listing, load_dir
+from .model import TreeModel
+from .nodes import (
+    ALLOC, CONTAINERS, DIR, FILE, NOTE, ROOT, SECRET, SECRET_FILE, SET, SPECIAL, STRAY, Node,
+    Note,
+)
+from .order import MTIME, NAME, ORDERS, SIZE, Order
+
+__all__ = [
+    "ALLOC", "CONTAINERS", "DIR", "FILE", "MTIME", "NAME", "NOTE", "ORDERS", "ROOT", "SECRET",
+    "SECRET_FILE", "SET", "SIZE", "SPECIAL", "STRAY", "Changed", "CursorMoved",
+    "InlineExecutor", "Label", "Listing", "Loaded", "Node", "Note", "Notice", "Open", "Order",
+    "Part", "Redraw", "Refused", "Toggled", "Token", "TreeModel", "load_dir",
+]

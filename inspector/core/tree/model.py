@@ -1,0 +1,443 @@
+"""The tree of allocations as a model any front-end draws: the terminal's
+``AllocTree`` and the notebook's ``Browser`` both hold one.
+
+The root lists the allocations of a :class:`~inspector.core.roots.Root`
+(and, after them, its directories that are not allocations, with the
+reason); a container is listed the first time it is expanded, in a job the
+front-end's executor runs (:mod:`~inspector.core.tree.jobs`), and kept
+compact (:mod:`~inspector.core.tree.listing`). Rows come from
+:mod:`~inspector.core.tree.rows`, what they say from
+:mod:`~inspector.core.tree.labels`, the cursor from
+:mod:`~inspector.core.tree.cursor`. Orders and the name filter apply to
+every listed directory. With watching on, every expanded directory is
+watched and listed again when it changes (throttled,
+:mod:`~inspector.core.tree.watching`), and each allocation's logs dir tells
+its last write; the front-end calls :meth:`TreeModel.poll` and
+:meth:`TreeModel.tick` on its timers.
+
+Everything here runs where the model lives (the UI thread, the notebook's
+queue): the jobs' work is the only thing that runs elsewhere, and it only
+returns results. Whatever a job meets ends as a message on its node (or a
+:class:`~inspector.core.tree.events.Notice`), never as an exception.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from ..failure import failure_text
+from ..roots import Discovery, Root
+from ..strays import StrayDirs
+from ..text import printable
+from . import rows
+from .cursor import Cursor
+from .events import Changed, CursorMoved, Loaded, Notice, Open, Redraw, Refused, Toggled
+from .filter import NameFilter
+from .jobs import DISCOVER, LIST, LOOK, Clock, Executor
+from .labels import Label, label_of
+from .listing import Listing, load_dir
+from .nodes import ALLOC, OPENABLE, ROOT, SECRET, SET, SPECIAL, Key, Node, Note
+from .order import NAME, ORDERS, Order, following
+from .reveal import Wants
+from .watching import TreeWatch
+
+DROP_LISTING_OVER = 5000
+"""A collapsed directory with more entries forgets its listing (it is listed again on expand)."""
+
+
+class TreeModel:
+    """Allocations and their directories as rows (see the module docstring).
+
+    ``listener`` receives the :mod:`~inspector.core.tree.events` messages;
+    ``watch=False`` leaves directories unwatched (a front-end without a
+    timer refreshes by :meth:`reload`).
+    """
+
+    def __init__(self, root: Root, executor: Executor, *, watch: bool = True,
+                 listener: Callable[[object], None] | None = None) -> None:
+        self.alloc_root = root
+        self.executor = executor
+        self.listener = listener or (lambda event: None)
+        self.version = 0
+        """Moves on whenever the rows change (the row math caches by it)."""
+        self.order: Order = NAME
+        self.orders: tuple[Order, ...] = ORDERS
+        self.name_filter = NameFilter()
+        self.root = Node(self, ROOT, None, name=root.path)
+        self.root.expanded = True
+        self.allocs: list = []
+        self.alloc_nodes: list[Node] = []
+        self.strays = StrayDirs(root.path)
+        self.root_notes: list[Node] = []
+        self.discovered = False
+        self.cursor = Cursor(self)
+        self.watch = TreeWatch() if watch else None
+        self.log_times = self.watch.log_times if self.watch is not None else None
+        self.wants = Wants(self)
+        self._clock = Clock()
+        self._listing: set[Key] = set()
+        self._looking = False
+
+    # -- rows -----------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        """How many rows the tree has now (the root's included)."""
+        return 1 + rows.count(self.root)
+
+    def node_at(self, row: int) -> tuple[Node, int] | None:
+        """The node on ``row`` and its depth."""
+        return rows.node_at(self.root, row)
+
+    def row_of(self, node: Node | None) -> int | None:
+        """The row ``node`` is on, or None when it is not shown."""
+        return rows.row_of(self.root, node)
+
+    def items_of(self, node: Node) -> list:
+        """What a container shows, in order (:func:`rows.items`)."""
+        return rows.items(node)
+
+    def note_of(self, node: Node) -> tuple[str, str] | None:
+        """(text, tone) shown in place of a container's children."""
+        return rows.note(node)
+
+    def label_of(self, node: Node, now: datetime | None = None) -> Label:
+        """What ``node``'s row says at ``now`` (ages move on)."""
+        return label_of(node, now or datetime.now(timezone.utc), self.log_times)
+
+    def find(self, key: Key) -> Node | None:
+        """The node with this key, if its directories are listed."""
+        alloc_dir, rel = key
+        node = self.top_node(alloc_dir)
+        if node is None or not rel:
+            return node
+        parts = rel.split("/")
+        for part in parts:
+            node = self.child_named(node, part)
+            if node is None:
+                return None
+        return node
+
+    def top_node(self, alloc_dir: str) -> Node | None:
+        """The node of an allocation, or of a directory of the root that is not one."""
+        node = next((a for a in self.alloc_nodes if a.alloc.alloc_dir == alloc_dir), None)
+        if node is None and os.path.dirname(alloc_dir) == self.strays.root:
+            index = self.strays.find(os.path.basename(alloc_dir))
+            if index is not None:
+                node = self.root.child(index)
+        return node
+
+    def child_named(self, node: Node, name: str) -> Node | None:
+        """The child of ``node`` called ``name`` (a set: ``web.stdout.*``; a
+        member of a set is found below its set), if listed."""
+        listing = node.listing if node.kind != SET else node.owner_listing
+        if listing is None:
+            return None
+        if name.endswith(".*") and name[:-2] in listing.sets:
+            return node.child(name[:-2])
+        index = listing.find(name)
+        if index is None:
+            return None
+        set_name = listing.set_of(index)
+        if set_name is not None and node.kind != SET:
+            return node.child(set_name).child(index)
+        return node.child(index)
+
+    def current_alloc(self, node: Node | None = None):
+        """The allocation of ``node`` (by default the cursor's), if any."""
+        node = node if node is not None else self.cursor.node
+        while node is not None:
+            if node.alloc is not None:
+                return node.alloc
+            node = node.parent
+        return None
+
+    # -- what the user does ---------------------------------------------------
+
+    def expand(self, node: Node) -> None:
+        """Expand a container, listing it in a job the first time (and
+        checking it again in the background the next times)."""
+        if not node.allow_expand or node.expanded:
+            return
+        node.expanded = True
+        if node.parent is not None:
+            node.parent.keep(node)
+        if node.kind != SET:
+            if node.loaded:
+                self._watch(node)
+            self._list(node)
+        self._changed()
+
+    def collapse(self, node: Node) -> None:
+        """Collapse a container; stop watching it and what is open below it."""
+        if not node.expanded or node.kind == ROOT:
+            return
+        cursor = self.cursor.node
+        inside = cursor is not None and _is_below(cursor, node)
+        node.expanded = False
+        self._unwatch_below(node)
+        if node.listing is not None and len(node.listing) > DROP_LISTING_OVER:
+            node.listing, node.loaded = None, False
+            node.forget_children()
+        if inside:
+            self.cursor.to(node)
+        self._changed(moved=inside)
+
+    def move_cursor(self, node: Node | None) -> bool:
+        """Put the cursor on ``node``; False when it is not shown."""
+        if not self.cursor.to(node):
+            return False
+        self.listener(CursorMoved(self.cursor.row))
+        return True
+
+    def toggle(self, node: Node) -> None:
+        """Expand or collapse."""
+        (self.collapse if node.expanded else self.expand)(node)
+
+    def activate(self, node: Node | None):
+        """Choosing ``node`` (enter, a click): open a file or a set
+        (:class:`Open`), expand or collapse a directory (:class:`Toggled`),
+        say that a FIFO, socket or device is not opened (:class:`Refused`: its
+        row already says which it is)."""
+        if node is None:
+            return None
+        if node.kind in OPENABLE and node.alloc is not None:
+            return Open(node.alloc, node.open_rel, node.info)
+        if node.allow_expand:
+            self.toggle(node)
+            return Toggled(node.expanded)
+        if node.kind == SPECIAL:
+            return Refused(f"{printable(node.rel)}: not a regular file")
+        return None
+
+    def set_order(self, order: Order) -> None:
+        """Order every listed directory by ``order``."""
+        self.order = order
+        self._changed()
+
+    def next_order(self) -> Order:
+        """The next of :attr:`orders` (``o``); returns it."""
+        self.set_order(following(self.order, self.orders))
+        return self.order
+
+    def set_filter(self, text: str) -> None:
+        """Narrow every listed directory to the names containing ``text``."""
+        self.name_filter = NameFilter(text)
+        self._changed()
+
+    def reload(self) -> None:
+        """Discover the allocations again and list every open directory
+        again, keeping what is expanded and where the cursor is."""
+        self.wants.keep_expanded(self._expanded_keys())
+        node = self.cursor.node
+        if node is not None and node.key:
+            self.wants.cursor = node.key
+        self._discover()
+
+    def reveal(self, alloc, rel: str, *, expand: bool = False, say_missing: bool = False) -> None:
+        """Expand the directories down to ``rel`` of ``alloc`` (and ``rel``
+        itself with ``expand``) and put the cursor on it, as they are listed.
+        With ``say_missing``, a part not found is said (a :class:`Notice`)."""
+        self.wants.reveal(alloc.alloc_dir, rel, expand=expand, say_missing=say_missing)
+        for node in self.alloc_nodes + self.root.kept():
+            self.wants.apply(node)
+
+    # -- the front-end's timers -------------------------------------------------
+
+    def poll(self) -> None:
+        """Take what the watcher saw (a few times a second): list again the
+        changed directories that are due; redraw when a log was written."""
+        if self.watch is None:
+            return
+        due, moved, notice = self.watch.poll(self._listing)
+        if notice is not None:
+            self.listener(Notice(notice, error=True))
+        if moved:
+            self.listener(Redraw())
+        for key in due:
+            node = self.find(key)
+            if node is not None and node.expanded and node.loaded:
+                self._list(node)
+
+    def tick(self) -> None:
+        """Ages moved on: redraw; look at the logs dirs that are due a look
+        (events lost, replaced, polled). Log writes themselves come as events."""
+        self.listener(Redraw())
+        if self.log_times is None or self._looking or not self.log_times.due():
+            return
+        self._looking = True
+        self.executor.submit(lambda job: self.log_times.look_again(), self._clock.token(),
+                             done=self._looked, failed=self._look_failed, lane=LOOK)
+
+    def _looked(self, _result=None) -> None:
+        self._looking = False
+        self.listener(Redraw())
+
+    def _look_failed(self, exc: BaseException) -> None:
+        self._looking = False
+        self.listener(Notice(f"looking at the logs: {failure_text(exc)}", error=True))
+
+    def close(self) -> None:
+        """Stop: no job delivers any more, every watch is removed."""
+        self._clock.advance()
+        if self.watch is not None:
+            self.watch.close()
+
+    @property
+    def watched(self) -> set:
+        """The keys of the directories being watched."""
+        return self.watch.watched() if self.watch is not None else set()
+
+    # -- jobs ----------------------------------------------------------------
+
+    def _discover(self) -> None:
+        self._clock.advance()  # what older jobs deliver is dropped
+        self._listing.clear()
+        self._looking = False
+        self.executor.submit(self._discovery, self._clock.token(), done=self._show_allocs,
+                             failed=lambda exc: self._show_allocs(self._failed_discovery(exc)),
+                             lane=DISCOVER)
+
+    def start(self) -> None:
+        """List the allocations (the first time)."""
+        self._discover()
+
+    def _discovery(self, _job) -> tuple[Discovery, str | None]:
+        """The work of discovering (in a worker): the allocations, and the
+        first look at their logs."""
+        try:
+            found = self.alloc_root.discover()
+        except Exception as exc:  # said as the root's note
+            found = self._failed_discovery(exc)[0]
+        problem = None
+        if self.log_times is not None:
+            try:
+                self.log_times.track(found.allocs)  # bounded: see LogTimes
+            except Exception as exc:  # each allocation's own failure is on its node
+                problem = f"looking at the logs: {failure_text(exc)}"
+        return found, problem
+
+    def _failed_discovery(self, exc: BaseException) -> tuple[Discovery, None]:
+        name = os.path.basename(self.alloc_root.path) or "/"
+        return Discovery(errors={name: failure_text(exc, "discovering the allocations")}), None
+
+    def _show_allocs(self, outcome: tuple[Discovery, str | None]) -> None:
+        found, problem = outcome
+        if problem is not None:
+            self.listener(Notice(problem, error=True))
+        for key in self.watched:
+            self.watch.unwatch(key)
+        self.allocs = found.allocs
+        self.alloc_nodes = [Node(self, ALLOC, self.root, alloc=alloc, name=alloc.alloc_id)
+                            for alloc in found.allocs]
+        self.strays = found.strays
+        self.root.forget_children()
+        self.root_notes = [Note(self, self.root, f"{alloc_id}: {reason}", "error")
+                           for alloc_id, reason in found.errors.items()]
+        if not found.allocs and not found.errors:
+            self.root_notes.append(Note(self, self.root, "no allocations", "note"))
+        self.discovered = True
+        if len(found.allocs) == 1:
+            self.wants.keep_expanded({(found.allocs[0].alloc_dir, "")})
+        self._changed()
+        self.wants.apply_to_tops()
+        self.listener(Loaded(None))
+
+    def _list(self, node: Node) -> None:
+        key = node.key
+        if key is None or key in self._listing:
+            return
+        self._listing.add(key)
+        fs, rel, asked = node.alloc, node.rel, time.monotonic()
+
+        def work(_job) -> tuple[Listing | str, float]:
+            return load_dir(fs, rel), time.monotonic() - asked
+
+        self.executor.submit(
+            work, self._clock.token(), lane=LIST,
+            done=lambda outcome: self._populate(node, *outcome),
+            failed=lambda exc: self._populate(node, failure_text(exc, f"listing {rel}"), 0.0))
+
+    def _populate(self, node: Node, result: Listing | str, took: float) -> None:
+        key = node.key
+        self._listing.discard(key)
+        if self.watch is not None:
+            self.watch.listed(key, took)  # listing again is throttled by how long it took
+        if isinstance(result, str):
+            node.listing, node.error = None, result
+        else:
+            self._adopt(node, result)
+            node.error = None
+        node.loaded = True
+        if node.expanded:
+            self._watch(node)
+        self._changed()
+        self.wants.apply(node)
+        self.listener(Loaded(key))
+
+    def _adopt(self, node: Node, listing: Listing) -> None:
+        """Take a new listing, keeping what is open below (by name)."""
+        old = node.listing
+        node.listing = listing
+        kept = node.kept()
+        node.forget_children()
+        if old is None:
+            return
+        for sub in kept:
+            if sub.kind == SET:
+                if sub.set_name in listing.sets:
+                    node.keep(sub)
+                continue
+            index = listing.find(sub.name)
+            if index is not None:
+                sub.entry = index
+                node.keep(sub)
+            else:
+                self._unwatch_below(sub)
+
+    # -- watching -------------------------------------------------------------
+
+    def _watch(self, node: Node) -> None:
+        if self.watch is None or node.alloc is None or not node.loaded:
+            return
+        if node.kind == SET or node.error is not None or node.kind == SECRET:
+            return
+        self.watch.watch(node.key, node.alloc.alloc_dir, node.rel)
+
+    def _unwatch_below(self, node: Node) -> None:
+        if self.watch is None:
+            return
+        if node.key is not None:
+            self.watch.unwatch(node.key)
+        for sub in node.kept():
+            self._unwatch_below(sub)
+
+    def _expanded_keys(self) -> set[Key]:
+        keys: set[Key] = set()
+
+        def walk(nodes) -> None:
+            for sub in nodes:
+                if sub.expanded and sub.key:
+                    keys.add(sub.key)
+                    walk(sub.kept())
+
+        walk(self.alloc_nodes + self.root.kept())
+        return keys
+
+    def _changed(self, moved: bool = False) -> None:
+        """The rows changed: recount (caches go), keep the cursor on its node."""
+        self.version += 1
+        if self.cursor.follow() or moved:
+            self.listener(CursorMoved(self.cursor.row))
+        self.listener(Changed())
+
+
+def _is_below(node: Node, top: Node) -> bool:
+    while node.parent is not None:
+        node = node.parent
+        if node is top:
+            return True
+    return False

@@ -1,0 +1,76 @@
+"""The tree model driven without an App: an executor that runs jobs at
+once, or only when told (to see what happens while a listing runs), and a
+model over the inspector tests' deterministic client root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from inspector.core.roots import Root
+from inspector.core.tree import InlineExecutor, TreeModel
+from inspector.core.tree.jobs import finish
+
+
+class HeldExecutor:
+    """Keeps the jobs submitted; :meth:`run` runs them (and delivers) when told."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[str, Callable[[], Callable[[], None] | None]]] = []
+
+    def submit(self, work, token, *, done=None, failed=None, lane="tree-list", **_) -> None:
+        self.jobs.append((lane, lambda: finish(token, work, done, failed)))
+
+    def run(self, count: int | None = None) -> int:
+        """Run the first ``count`` jobs (all by default), delivering each."""
+        ran = 0
+        while self.jobs and (count is None or ran < count):
+            _, job = self.jobs.pop(0)
+            deliver = job()
+            if deliver is not None:
+                deliver()
+            ran += 1
+        return ran
+
+
+class Recorder(list):
+    """The events a model told its listener."""
+
+    def of(self, kind) -> list:
+        return [event for event in self if isinstance(event, kind)]
+
+
+def make_model(path, executor=None, **options) -> tuple[TreeModel, Recorder]:
+    events = Recorder()
+    model = TreeModel(Root.open(path), executor or InlineExecutor(), listener=events.append,
+                      **{"watch": False, **options})
+    model.start()
+    return model, events
+
+
+@pytest.fixture
+def model(alloc_root):
+    """A model of the two-allocation client root, listed at once, not watching."""
+    built, _ = make_model(alloc_root)
+    yield built
+    built.close()
+
+
+def labels(node) -> list[str]:
+    """The plain labels of a node's children."""
+    return [str(child.label) for child in node.children]
+
+
+def shown(model) -> list[tuple[int, str]]:
+    """Every row as (depth, plain label)."""
+    out = []
+    for row in range(model.row_count):
+        node, depth = model.node_at(row)
+        out.append((depth, str(node.label)))
+    return out
+
+
+def key(model, rel: str, index: int = 0) -> tuple[str, str]:
+    """The key of ``rel`` in the ``index``-th allocation."""
+    return (model.allocs[index].alloc_dir, rel)
