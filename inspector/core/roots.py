@@ -47,6 +47,8 @@ class Discovery:
     allocs: list[AllocDir] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)  # alloc id -> reason
     strays: StrayDirs = field(default_factory=StrayDirs)
+    unexamined: int = 0
+    """Directories of the root left unlooked at (a discovery with a limit)."""
 
 
 @dataclass(frozen=True)
@@ -112,19 +114,21 @@ class Root:
             return (self.path, self.given)
         return (self.path,)
 
-    def discover(self) -> Discovery:
+    def discover(self, limit: int | None = None) -> Discovery:
         """Read the allocations from disk (blocking: call it from a worker).
 
         Under a root, entries recognised as alloc dirs are allocations and
         every other directory is a stray, with the reason (a task can hide
         its allocation by renaming its ``alloc/data``); a symlink is never
         followed, and a directory that cannot be looked into is reported
-        rather than silently left out.
+        rather than silently left out. With ``limit``, only the first
+        ``limit`` directories (by name) are looked into; the others are
+        counted in :attr:`Discovery.unexamined`.
         """
         found = Discovery(strays=StrayDirs(
             os.path.dirname(self.path) if self.single else self.path))
         if self.single:
-            self._add(found, self.path)
+            self._look_at(found, self.path)
             return found
         try:
             with os.scandir(self.path) as it:
@@ -132,17 +136,25 @@ class Root:
         except OSError as exc:
             found.errors[os.path.basename(self.path)] = _reason(exc)
             return found
+        if limit is not None and len(names) > limit:
+            found.unexamined = len(names) - limit
+            names = names[:limit]
         for name in names:
-            path = os.path.join(self.path, name)
-            if not os.access(path, os.R_OK | os.X_OK):
-                found.errors[name] = "permission denied"
-                continue
-            problem = why_not_alloc_dir(path)
-            if problem is None:
-                self._add(found, path)
-            else:
-                found.strays.add(name, problem)
+            self._look_at(found, os.path.join(self.path, name))
         return found
+
+    def _look_at(self, found: Discovery, path: str) -> None:
+        """Record the directory ``path`` as an allocation, a stray (with
+        why it is not one) or an error."""
+        name = os.path.basename(path)
+        if not os.access(path, os.R_OK | os.X_OK):
+            found.errors[name] = "permission denied"
+            return
+        problem = why_not_alloc_dir(path)
+        if problem is None:
+            self._add(found, path)
+        else:
+            found.strays.add(name, problem)
 
     @staticmethod
     def _add(found: Discovery, path: str) -> None:

@@ -1,125 +1,111 @@
 """``browse``: a tree of allocations and their directories beside a file pane.
 
-The tree is a list box of the visible nodes, indented: choosing a directory
-expands or collapses it (listed in a worker thread the first time, through
-``AllocDir.list``), choosing a file opens it in the pane (a
-:class:`~inspector.notebook.viewer.Viewer`, paged by byte offset). As in the
-terminal app, a big directory shows its first :data:`BATCH` entries and a
-"… N more" node that adds the next batch, so a directory of 100k entries
-never becomes 100k options at once; a task's ``secrets/`` (and
-``private/``) is shown locked and never listed; FIFOs, sockets and devices
-are marked and never opened. Names go through ``printable``: what a task
-names its files cannot break the list.
+The tree is the terminal's: the core tree model
+(:mod:`inspector.core.tree`) decides what is listed and when, rotation sets
+as one entry (expandable to their files), natural order or newest first,
+the name filter (smart case), secrets listed locked (names and sizes, never
+content), FIFOs, sockets and devices marked and never opened, the
+directories of a client root that are not allocations (with the reason,
+browsed read-only), and whatever a listing raises as a message on its
+entry. This widget draws its rows in a list box, indented: choosing a
+directory expands or collapses it (listed in a worker the first time),
+choosing a file or a set opens it in the pane (a
+:class:`~inspector.notebook.viewer.Viewer`), choosing an allocation shows its
+card (:class:`~inspector.notebook.alloc_card.AllocCard`: sizes measured in
+the background). A list box of 100,000 lines would freeze the page, so it
+shows a window of :data:`WINDOW` rows of the model's virtual list, with a
+line to show the next (or the previous) :data:`BATCH`.
 
-Directories of a client root that are not allocations (a task can hide
-its allocation by renaming its ``alloc/data``) are listed after the
-allocations with the reason, in batches too, and browse read-only
-(:mod:`inspector.core.strays`). Whatever a listing raises, it is shown on
-its entry (or below the tree), and the rest of the tree is still listed.
+Everything the tree does runs in the browser's worker queue
+(:mod:`~inspector.notebook.tree_jobs`): clicks and the methods below queue
+an operation, so ``expand()`` and ``open()`` right after ``browse()`` act in
+order, and the list box gets the new lines when they are ready.
 """
 
 from __future__ import annotations
 
-import posixpath
-from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
-from allocdir import SHARED_ALLOC_NAME, AllocDir, AllocFileInfo
-from allocdir.display import kind_of, size_words
+from allocdir import AllocDir
+from allocdir.render import esc
 
-from .html import name_html
 from ..core.failure import failure_text
-from ..core.listing import link_target
-from ..core.strays import NonAllocDir, StrayDirs
+from ..core.roots import Root
+from ..core.strays import NonAllocDir
 from ..core.text import printable
+from ..core.tree import ALLOC, ORDERS, Loaded, Node, Notice, Open, Refused, TreeModel
+from ..core.tree.events import CursorMoved
 from ._ui import SerialQueue, UiScheduler, Widget, await_until, widgets
+from .alloc_card import AllocCard
 from .roots import NotebookRoot
+from .tree_jobs import QueueExecutor
 from .viewer import Viewer
 
 BATCH = 500
-"""Entries of a directory added to the tree at a time."""
-SECRET_DIRS = ("secrets", "private")
-INDENT = "\u00a0\u00a0\u00a0"  # no-break spaces: a list box collapses plain ones
+"""Rows a "more" line adds to what is shown (and a line above takes back)."""
+WINDOW = 2 * BATCH
+"""Rows of the tree in the list box at most."""
 ROWS = 30
-
-ALLOC, STRAY, DIR, FILE, SPECIAL, SECRET, MORE, NOTE = (
-    "alloc", "stray", "dir", "file", "special", "secret", "more", "note")
-_DIRS = (ALLOC, STRAY, DIR)
-
-
-def is_secret_dir(rel: str) -> bool:
-    """True for ``<task>/secrets`` (or ``private``) right under a task dir."""
-    parts = rel.split("/")
-    return len(parts) == 2 and parts[0] != SHARED_ALLOC_NAME and \
-        parts[1].casefold() in SECRET_DIRS
+INDENT = "\u00a0\u00a0\u00a0"  # no-break spaces: a list box collapses plain ones
+UP, DOWN = -1, -2
+"""The values of the lines that move the window."""
 
 
-@dataclass
-class Node:
-    """One line of the tree."""
-
-    key: int
-    kind: str
-    alloc: AllocDir | None
-    rel: str
-    depth: int
-    label: str
-    info: AllocFileInfo | None = None
-    expanded: bool = False
-    loaded: bool = False
-    loading: bool = False
-    children: list[int] = field(default_factory=list)
-    rest: list = field(default_factory=list)  # MORE: entries (or stray indices) not yet added
-
-
-def _listing(alloc: AllocDir, rel: str) -> list[AllocFileInfo]:
-    """A directory's entries, directories first. Blocking; run in a worker.
-    What a symlink leads to is looked up only for the entries actually added
-    to the tree (see ``link_target``)."""
-    return sorted(alloc.list(rel), key=lambda info: (not info.is_dir, info.name))
+def _root_of(target) -> Root:
+    """What the model browses: a notebook root's own, or one alloc dir."""
+    if isinstance(target, NotebookRoot):
+        return target.root
+    return Root(target.alloc_dir, single=True)
 
 
 class Browser(Widget):
-    """Allocations and their directories on the left, the chosen file on the right.
+    """Allocations and their directories on the left, the chosen file (or
+    allocation card) on the right (see the module docstring)."""
 
-    The tree (which directories are listed, which are expanded) is owned by
-    the browser's worker queue: clicks and the methods below queue an
-    operation, so ``expand()`` and ``open()`` right after ``browse()`` act in
-    order, and the list box gets the new lines when they are ready.
-    """
-
-    def __init__(self, target: NotebookRoot | AllocDir, *, rows: int = ROWS,
+    def __init__(self, target: NotebookRoot | AllocDir | NonAllocDir, *, rows: int = ROWS,
                  page_lines: int = 30) -> None:
         w = widgets()
         self.target = target
         self._ui = UiScheduler()
         self._queue = SerialQueue()
-        self._nodes: dict[int, Node] = {}  # worker-owned, as are _top and _strays
-        self._top: list[int] = []
-        self._strays = StrayDirs()
-        self._next_key = 0
+        jobs = QueueExecutor(self._queue, on_error=lambda exc: self._said_failure(exc, "the tree"))
+        self.model = TreeModel(_root_of(target), jobs, watch=False, listener=self._on_model)
+        self._top = 1
+        self._shown: list[Node] = []
+        self._publish_queued = False
         self._syncing = False
+        self._file_shown = False
 
         self.header = w.HTML()
         self.refresh_button = w.Button(description="Refresh", icon="refresh",
                                        layout=w.Layout(width="auto"))
         self.refresh_button.on_click(lambda _b: self.refresh())
+        self.filter_box = w.Text(placeholder="& filter names", layout=w.Layout(width="14em"))
+        self.filter_box.observe(lambda change: self._unless_syncing(
+            lambda: self.set_filter(change["new"])), "value")
+        self.order_buttons = w.ToggleButtons(options=[(o.words, o.name) for o in ORDERS],
+                                             value=ORDERS[0].name)
+        self.order_buttons.observe(lambda change: self._unless_syncing(
+            lambda: self.set_order(change["new"])), "value")
         self.tree = w.Select(options=[], rows=rows,
                              layout=w.Layout(width="36%", min_width="18em", height="auto"))
         self.tree.observe(self._chosen, "value")
+        self.card = AllocCard(self._ui)
         self.viewer = Viewer(lines=page_lines)
-        self.viewer.widget.layout = w.Layout(width="64%", margin="0 0 0 8px")
+        pane = w.VBox([self.card.widget, self.viewer.widget],
+                      layout=w.Layout(width="64%", margin="0 0 0 8px"))
         self.notice = w.HTML()
-        self.widget = w.VBox([w.HBox([self.refresh_button, self.header],
-                                     layout=w.Layout(align_items="center")),
-                              w.HBox([self.tree, self.viewer.widget]), self.notice],
+        bar = w.HBox([self.refresh_button, self.filter_box, self.order_buttons, self.header],
+                     layout=w.Layout(align_items="center"))
+        self.widget = w.VBox([bar, w.HBox([self.tree, pane]), self.notice],
                              layout=w.Layout(width="100%"))
-        self.refresh()
+        self._do(self.model.start, "listing the allocations")
 
     # -- the public contract ------------------------------------------------
 
     def refresh(self) -> None:
         """Look at the disk again: the allocations and the expanded directories."""
-        self._submit(self._load_top, "listing the allocations")
+        self._do(self.model.reload, "listing the allocations")
 
     def labels(self) -> list[str]:
         """The tree's lines, as shown."""
@@ -127,24 +113,40 @@ class Browser(Widget):
 
     def expand(self, rel: str, alloc: AllocDir | str | None = None) -> Browser:
         """Expand the directory ``rel`` of ``alloc`` (an AllocDir or an id
-        prefix; not needed when one allocation is browsed). ``""`` is the
-        allocation itself. Queued: it acts once what was asked before is done."""
+        prefix; not needed when one allocation is browsed), and the ones on
+        the way. ``""`` is the allocation itself. Queued: it acts once what
+        was asked before is done."""
         target = self._alloc(alloc)
-
-        def op() -> None:
-            node = self._find(rel, target)
-            if node is None:
-                self._say(f"{name_html(rel)} is not in the tree: expand its parent first")
-            elif not node.expanded:
-                self._toggle(node)
-        self._submit(op, f"expanding {rel or target.alloc_id}")
+        self._do(lambda: self.model.reveal(target, rel, expand=True, say_missing=True),
+                 f"expanding {rel or target.alloc_id}")
         return self
 
     def open(self, rel: str, alloc: AllocDir | str | None = None, **options) -> Viewer:
         """Open the file ``rel`` of ``alloc`` in the pane (as choosing it does)."""
         target = self._alloc(alloc)
-        self._submit(lambda: self.viewer.open(target, rel, **options), f"opening {rel}")
+
+        def op() -> None:
+            self.model.reveal(target, rel)
+            self._show_file(target, rel, **options)
+
+        self._do(op, f"opening {rel}")
         return self.viewer
+
+    def set_filter(self, text: str) -> Browser:
+        """Narrow every listed directory to the names containing ``text``
+        (ignoring case unless it has a capital); ``""`` shows them all."""
+        self._ui.call(self._sync, self.filter_box, text)
+        self._do(lambda: self.model.set_filter(text), "filtering the names")
+        return self
+
+    def set_order(self, name: str) -> Browser:
+        """Order the directories by ``"name"`` (natural) or ``"mtime"`` (newest first)."""
+        order = next((o for o in ORDERS if o.name == name), None)
+        if order is None:
+            raise ValueError(f"no order {name!r}: {', '.join(o.name for o in ORDERS)}")
+        self._ui.call(self._sync, self.order_buttons, name)
+        self._do(lambda: self.model.set_order(order), "ordering")
+        return self
 
     def wait(self, timeout: float = 10.0) -> Browser:
         """Block until listings and the pane's reads are done."""
@@ -162,247 +164,126 @@ class Browser(Widget):
         await self.viewer.ready(timeout)
         return self
 
-    # -- the tree (worker thread) ---------------------------------------------
+    # -- the model (in the worker queue) ----------------------------------------
 
-    def _submit(self, op, doing: str) -> None:
+    def _do(self, op, doing: str) -> None:
         """Queue ``op``; whatever it raises is said below the tree, and the
         operations after it still run."""
         def guarded() -> None:
             try:
                 op()
             except Exception as exc:
-                self._say(f"{name_html(doing)} failed: {name_html(failure_text(exc, doing))}")
+                self._said_failure(exc, doing)
         self._queue.submit(guarded)
 
-    def _allocs(self) -> tuple[list[AllocDir], StrayDirs, str]:
-        if isinstance(self.target, NotebookRoot):
-            self.target.refresh()
-            return self.target.allocs, self.target.strays, self.target.description
-        return [self.target], StrayDirs(), f"alloc dir {printable(self.target.alloc_dir)}"
+    def _said_failure(self, exc: BaseException, doing: str) -> None:
+        self._say(f"{esc(doing)} failed: {esc(failure_text(exc, doing))}")
 
-    def _single(self, allocs: list[AllocDir]) -> bool:
-        return not isinstance(self.target, NotebookRoot) or (
-            len(allocs) == 1 and self.target.root.single)
+    def _on_model(self, event: object) -> None:
+        if isinstance(event, CursorMoved):
+            self._keep_in_window(event.row)
+        if isinstance(event, Loaded) and event.key is None:
+            self._show_header()
+        elif isinstance(event, Notice):
+            self._say(esc(event.text))
+        if not self._publish_queued:
+            self._publish_queued = True
+            self._queue.submit(self._publish)
 
-    def _load_top(self) -> None:
-        expanded = {(n.alloc.alloc_dir if n.alloc else "", n.rel)
-                    for n in self._nodes.values() if n.expanded}
-        try:
-            allocs, strays, description = self._allocs()
-        except Exception as exc:
-            self._say(f"cannot list: {name_html(failure_text(exc, 'listing the allocations'))}")
-            return
-        nodes: dict[int, Node] = {}
-        top: list[int] = []
-        for alloc in allocs:
-            if self._single(allocs):
-                top.extend(self._add_entries(nodes, alloc, "", -1, _safe_listing(alloc, "")))
-                continue
-            key = self._new_key()
-            tasks = ", ".join(printable(t) for t in sorted(alloc.task_dirs)) or "no tasks"
-            nodes[key] = Node(key, ALLOC, alloc, "", 0,
-                              f"{printable(alloc.alloc_id)}  ({tasks})")
-            top.append(key)
-        top.extend(self._stray_nodes(nodes, strays, list(range(len(strays)))))
-        self._nodes, self._top, self._strays = nodes, top, strays
-        # Open again what was open, as far as it still exists.
-        pending = list(top)
-        while pending:
-            node = nodes[pending.pop(0)]
-            if node.kind in _DIRS and \
-                    (node.alloc.alloc_dir if node.alloc else "", node.rel) in expanded:
-                self._list_into(node)
-                pending.extend(node.children)
-        count = len(allocs)
-        others = (f" · {len(strays):,} {'directory' if len(strays) == 1 else 'directories'} "
-                  "that are not allocations") if len(strays) else ""
+    def _show_header(self) -> None:
+        model = self.model
+        count, strays = len(model.allocs), len(model.strays)
+        others = (f" · {strays:,} {'directory' if strays == 1 else 'directories'} "
+                  "that are not allocations") if strays else ""
+        description = (self.target.description if isinstance(self.target, NotebookRoot)
+                       else f"alloc dir {printable(self.target.alloc_dir)}")
         header = (f'<span style="font-family:var(--jp-code-font-family,monospace);'
-                  f'font-size:12px"><b>{name_html(description)}</b> · {count} '
+                  f'font-size:12px"><b>{esc(description)}</b> · {count} '
                   f'{"allocation" if count == 1 else "allocations"}{others}</span>')
         self._ui.call(setattr, self.header, "value", header)
-        self._publish()
+        if count == 1 and not self._file_shown:
+            self.card.show(model.allocs[0])
 
-    def _new_key(self) -> int:
-        self._next_key += 1
-        return self._next_key
-
-    def _list_into(self, node: Node) -> None:
-        listing = _safe_listing(node.alloc, node.rel)
-        node.children = self._add_entries(self._nodes, node.alloc, node.rel, node.depth,
-                                          listing)
-        node.loaded = node.expanded = True
-
-    def _add_entries(self, nodes: dict[int, Node], alloc: AllocDir, rel: str, depth: int,
-                     listing) -> list[int]:
-        if isinstance(listing, str):  # the listing failed: say why, in the tree
-            key = self._new_key()
-            nodes[key] = Node(key, NOTE, alloc, rel, depth + 1, f"({listing})")
-            return [key]
-        keys = [self._safe_entry_node(nodes, alloc, rel, depth + 1, info)
-                for info in listing[:BATCH]]
-        if len(listing) > BATCH:
-            keys.append(self._more_node(nodes, alloc, rel, depth + 1, listing[BATCH:]))
-        if not keys:
-            key = self._new_key()
-            nodes[key] = Node(key, NOTE, alloc, rel, depth + 1, "(empty)")
-            keys.append(key)
-        return keys
-
-    def _more_node(self, nodes: dict[int, Node], alloc: AllocDir | None, rel: str, depth: int,
-                   rest: list) -> int:
-        key = self._new_key()
-        nodes[key] = Node(key, MORE, alloc, rel, depth,
-                          f"… {len(rest):,} more (choose to show {min(BATCH, len(rest))})",
-                          rest=rest)
-        return key
-
-    def _stray_nodes(self, nodes: dict[int, Node], strays: StrayDirs,
-                     indices: list[int]) -> list[int]:
-        """Top-level nodes for the directories that are not allocations: the
-        first :data:`BATCH` of ``indices``, then a "… N more" node."""
-        keys = []
-        for index in indices[:BATCH]:
-            key = self._new_key()
-            fs = strays.fs(index)
-            nodes[key] = Node(key, STRAY, fs, "", 0,
-                              f"{printable(fs.alloc_id)}  ({printable(fs.description)})")
-            keys.append(key)
-        if len(indices) > BATCH:
-            keys.append(self._more_node(nodes, None, "", 0, indices[BATCH:]))
-        return keys
-
-    def _safe_entry_node(self, nodes: dict[int, Node], alloc: AllocDir, parent: str,
-                         depth: int, info: AllocFileInfo) -> int:
-        """:meth:`_entry_node`, or a note saying why that entry cannot be shown."""
-        try:
-            return self._entry_node(nodes, alloc, parent, depth, info)
-        except Exception as exc:
-            key = self._new_key()
-            rel = posixpath.join(parent, info.name) if parent else info.name
-            nodes[key] = Node(key, NOTE, alloc, rel, depth, f"{printable(info.name)}  "
-                              f"({failure_text(exc, f'looking at {rel}')})")
-            return key
-
-    def _entry_node(self, nodes: dict[int, Node], alloc: AllocDir, parent: str, depth: int,
-                    info: AllocFileInfo) -> int:
-        key = self._new_key()
-        rel = posixpath.join(parent, info.name) if parent else info.name
-        name = printable(info.name)
-        kind_word = kind_of(info.file_mode)
-        if is_secret_dir(rel) and info.is_dir:
-            kind, label = SECRET, f"\N{LOCK} {name}/  locked"
-        elif info.is_dir:
-            kind, label = DIR, f"{name}/"
-        elif kind_word == "symlink":
-            target = link_target(alloc, rel)
-            kind = DIR if target == "dir" else FILE
-            label = f"{name}@ → {target}"
-        elif kind_word in ("FIFO", "socket", "char device", "block device"):
-            mark = {"FIFO": "|", "socket": "="}.get(kind_word, "")
-            kind, label = SPECIAL, f"{name}{mark}  {kind_word}"
-        else:
-            kind, label = FILE, f"{name}  {size_words(info.size)}"
-        nodes[key] = Node(key, kind, alloc, rel, depth, label, info)
-        return key
-
-    def _choose(self, key: int) -> None:
-        node = self._nodes.get(key)
-        if node is None:
-            return
-        if node.kind in _DIRS:
-            self._toggle(node)
-        elif node.kind == FILE:
-            self.viewer.open(node.alloc, node.rel)
-            self._say("")
-        elif node.kind == SPECIAL:
-            self._say(f"{name_html(node.rel)} is a {name_html(kind_of(node.info.file_mode))}: "
-                      "it is never opened (reading could block)")
-        elif node.kind == SECRET:
-            self._say(f"{name_html(node.rel)} holds the task's secrets: it is never listed "
-                      "or read")
-        elif node.kind == MORE:
-            self._more(node)
-
-    def _toggle(self, node: Node) -> None:
-        if node.expanded:
-            node.expanded = False
-        elif node.loaded:
-            node.expanded = True
-        else:
-            self._list_into(node)
-        self._say("")
-        self._publish()
-
-    def _more(self, node: Node) -> None:
-        parent = next((n for n in self._nodes.values() if node.key in n.children), None)
-        siblings = parent.children if parent is not None else self._top
-        if node.alloc is None:  # directories of the root that are not allocations
-            keys = self._stray_nodes(self._nodes, self._strays, node.rest)
-        else:
-            batch, rest = node.rest[:BATCH], node.rest[BATCH:]
-            keys = [self._safe_entry_node(self._nodes, node.alloc, node.rel, node.depth, info)
-                    for info in batch]
-            if rest:
-                keys.append(self._more_node(self._nodes, node.alloc, node.rel, node.depth,
-                                            rest))
-        at = siblings.index(node.key)
-        siblings[at:at + 1] = keys
-        del self._nodes[node.key]
-        self._publish()
+    def _keep_in_window(self, row: int) -> None:
+        if not self._top <= row < self._top + WINDOW:
+            self._top = max(1, row - WINDOW // 4)
 
     def _publish(self) -> None:
-        """Hand the visible lines to the list box."""
-        options = []
+        """Hand the lines of the window to the list box."""
+        self._publish_queued = False
+        model = self.model
+        total = model.row_count
+        self._top = max(1, min(self._top, total - WINDOW))
+        end = min(total, self._top + WINDOW)
+        now = datetime.now(timezone.utc)
+        options: list[tuple[str, int]] = []
+        if self._top > 1:
+            options.append((f"▲ {self._top - 1:,} rows above (choose to show "
+                            f"{min(BATCH, self._top - 1):,} of them)", UP))
+        self._shown = []
+        for row in range(self._top, end):
+            node, depth = model.node_at(row)
+            options.append((_line(node, depth, str(model.label_of(node, now))), len(self._shown)))
+            self._shown.append(node)
+        if end < total:
+            more = total - end
+            options.append((f"… {more:,} more {'row' if more == 1 else 'rows'} (choose to "
+                            f"show the next {min(BATCH, more):,})", DOWN))
+        self._ui.call(self._set_options, options, key="options")
 
-        def walk(keys: list[int]) -> None:
-            for key in keys:
-                node = self._nodes.get(key)
-                if node is None:
-                    continue
-                options.append((self._label(node), key))
-                if node.expanded:
-                    walk(node.children)
+    def _choose(self, value: int) -> None:
+        if value in (UP, DOWN):
+            self._top += BATCH if value == DOWN else -BATCH
+            self._publish()
+            return
+        node = self._shown[value]
+        current = self.model.find(node.key) if node.key is not None else None
+        node = current or node
+        self.model.move_cursor(node)
+        outcome = self.model.activate(node)
+        if isinstance(outcome, Open):
+            self._show_file(outcome.alloc, outcome.rel)
+            self._say("")
+        elif isinstance(outcome, Refused):
+            self._say(esc(outcome.message))
+        else:
+            self._say("")
+            if node.expanded:  # what it holds starts on the next row: in the window
+                self._keep_in_window(self.model.cursor.row + 1)
+            if node.kind == ALLOC:
+                self.card.show(node.alloc)
 
-        walk(self._top)
-        self._ui.call(self._set_options, options)
+    def _show_file(self, alloc, rel: str, **options) -> None:
+        self._file_shown = True
+        self.card.clear()
+        self.viewer.open(alloc, rel, **options)
 
-    def _find(self, rel: str, alloc: AllocDir) -> Node | None:
-        rel = rel.strip("/")
-        for node in self._nodes.values():
-            if node.kind in _DIRS and node.rel == rel and node.alloc is not None \
-                    and node.alloc.alloc_dir == alloc.alloc_dir:
-                return node
-        return None
-
-    @staticmethod
-    def _label(node: Node) -> str:
-        indent = INDENT * max(0, node.depth)
-        if node.kind in _DIRS:
-            arrow = "▾" if node.expanded else "▸"
-            return f"{indent}{arrow} {node.label}"
-        return f"{indent}\u00a0\u00a0{node.label}"
-
-    # -- the list box (kernel loop) -------------------------------------------
+    # -- the widgets (kernel loop) --------------------------------------------
 
     def _chosen(self, change) -> None:
-        key = change["new"]
-        if self._syncing or key is None:
+        value = change["new"]
+        if self._syncing or value is None:
             return
-        self._set_value(None)  # so that choosing the same line again acts again
-        self._submit(lambda: self._choose(key), "opening the line chosen")
+        self._sync(self.tree, None)  # so that choosing the same line again acts again
+        self._do(lambda: self._choose(value), "opening the line chosen")
+
+    def _unless_syncing(self, act) -> None:
+        if not self._syncing:
+            act()
+
+    def _sync(self, widget, value) -> None:
+        """Set a widget's value without acting on it."""
+        self._syncing = True
+        try:
+            widget.value = value
+        finally:
+            self._syncing = False
 
     def _set_options(self, options: list[tuple[str, int]]) -> None:
         self._syncing = True
         try:
             self.tree.options = options
             self.tree.value = None
-        finally:
-            self._syncing = False
-
-    def _set_value(self, value) -> None:
-        self._syncing = True
-        try:
-            self.tree.value = value
         finally:
             self._syncing = False
 
@@ -426,13 +307,12 @@ class Browser(Widget):
         return "\n".join(label for label, _ in self.tree.options[:40])
 
 
-def _safe_listing(alloc: AllocDir, rel: str):
-    """The listing, or a one-line reason it failed (shown in the tree):
-    whatever the listing raised, the rest of the tree is still listed."""
-    try:
-        return _listing(alloc, rel)
-    except Exception as exc:
-        return failure_text(exc, f"listing {rel or alloc.alloc_id}")
+def _line(node: Node, depth: int, label: str) -> str:
+    """A row as a line of the list box: indented, an arrow for what expands."""
+    indent = INDENT * max(0, depth - 1)
+    if node.allow_expand:
+        return f"{indent}{'▾' if node.expanded else '▸'} {label}"
+    return f"{indent}\u00a0\u00a0{label}"
 
 
 def browse(target: NotebookRoot | AllocDir, *, rows: int = ROWS) -> Browser:

@@ -9,10 +9,17 @@ Nomad data_dir (browsed as its ``alloc/``). ``root["5fc98185"]`` is the
 Display: a :class:`NotebookRoot` shows as a table (allocations, tasks,
 sizes, ages, live logs), then the directories of the root that are not
 allocations, each with the reason (a task can hide its allocation by
-renaming its ``alloc/data``; :mod:`inspector.core.strays`). The table is gathered when it is displayed, with
-``allocdir.display.summarize_alloc`` for each allocation: bounded listings
-and walks, no file content, no secrets dir, no FIFO. The rendering itself
-(:func:`root_html`) is a pure function of what was gathered.
+renaming its ``alloc/data``; :mod:`inspector.core.strays`). The table is
+gathered when it is displayed: the root is listed again then (a destroyed
+allocation is gone from it, a moved-to one is in it), looking into its
+first :data:`DISCOVER_LIMIT` directories only, and each of the first
+:data:`ROWS_SUMMARIZED` allocations is summarized with
+``allocdir.summary.summarize_alloc``: bounded listings, each directory
+measured within its own budget and the whole table within
+:data:`MEASURE_SECONDS`, no file content, no secrets dir, no FIFO; a size
+cut short says so. The rendering itself (:func:`root_html`) is a pure
+function of what was gathered. Looking an allocation up (``root[...]``,
+``len(root)``) uses a complete listing of the root.
 """
 
 from __future__ import annotations
@@ -23,14 +30,19 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from allocdir import AllocDir
-from allocdir import display
-from allocdir.display import AllocSummary, age_html, esc, is_live, size_html
+from allocdir.plaintext import visible
+from allocdir.render import age_html, esc, is_live, size_html, total_html, total_words
+from allocdir.summary import AllocSummary, Budget, summarize_alloc
 
 from ..core.roots import Discovery, Root, RootError
 from ..core.strays import NOT_AN_ALLOCATION, NonAllocDir, StrayDirs
 
 ROWS_SUMMARIZED = 100
 """Allocations gathered and shown in a root's table; the rest are counted."""
+DISCOVER_LIMIT = 1000
+"""Directories of the root looked into when its table is shown; the rest are counted."""
+MEASURE_SECONDS = 2.0
+"""Time the sizes of a root's table may take in all; what is left is said not measured."""
 
 # The root each allocation handed out by a NotebookRoot came from, so that
 # destroy and move protect that root (and its data_dir) without being told.
@@ -62,6 +74,8 @@ class RootSummary:
     strays: tuple[tuple[str, str], ...] = ()
     """Directories that are not allocations (the first ones): (name, reason)."""
     more_strays: int = 0
+    unexamined: int = 0
+    """Directories of the root not looked into (past :data:`DISCOVER_LIMIT`)."""
 
 
 class NotebookRoot:
@@ -69,7 +83,8 @@ class NotebookRoot:
 
     Index it with a unique prefix of an alloc id (``root["5fc9"]``) or a
     position; iterate it for the ``AllocDir`` objects. ``refresh()`` looks
-    at the disk again (also done once when a prefix matches nothing).
+    at the disk again (also done once when a prefix matches nothing, and
+    whenever it is displayed).
     """
 
     def __init__(self, root: Root, discovery: Discovery | None = None) -> None:
@@ -93,35 +108,42 @@ class NotebookRoot:
     @property
     def allocs(self) -> list[AllocDir]:
         """The allocations found, sorted by id."""
-        return list(self._discovery.allocs)
+        return list(self._found().allocs)
 
     @property
     def errors(self) -> dict[str, str]:
         """Entries that could not be read, with the reason."""
-        return dict(self._discovery.errors)
+        return dict(self._found().errors)
 
     @property
     def strays(self) -> StrayDirs:
         """The directories of the root that are not allocations, with the
         reason of each (``.names``, ``.reason(i)``, ``.fs(i)`` to read one)."""
-        return self._discovery.strays
+        return self._found().strays
 
     @property
     def ids(self) -> list[str]:
         """The alloc ids, sorted."""
-        return [a.alloc_id for a in self._discovery.allocs]
+        return [a.alloc_id for a in self._found().allocs]
 
-    def refresh(self) -> NotebookRoot:
-        """Discover the allocations again (blocking: it lists PATH)."""
-        self._discovery = self.root.discover()
+    def refresh(self, limit: int | None = None) -> NotebookRoot:
+        """Discover the allocations again (blocking: it lists PATH); with
+        ``limit``, looking into the first ``limit`` directories only."""
+        self._discovery = self.root.discover(limit)
         for alloc in self._discovery.allocs:
             _ROOT_OF[alloc] = self.root
         return self
 
+    def _found(self) -> Discovery:
+        """The last discovery, made complete first if it was cut short."""
+        if self._discovery.unexamined:
+            self.refresh()
+        return self._discovery
+
     # -- lookup ---------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._discovery.allocs)
+        return len(self._found().allocs)
 
     def __iter__(self):
         return iter(self.allocs)
@@ -155,7 +177,7 @@ class NotebookRoot:
             return self.strays.fs(index)
 
     def _match(self, key: object) -> AllocDir:
-        allocs = self._discovery.allocs
+        allocs = self._found().allocs
         if isinstance(key, int):
             try:
                 return allocs[key]
@@ -171,27 +193,30 @@ class NotebookRoot:
         if len(found) == 1:
             return found[0]
         if not found:
-            known = ", ".join(display.visible(a.alloc_id) for a in allocs[:10]) or "none"
-            raise AllocLookupError(f"no allocation id starts with {display.visible(key)!r} "
-                                   f"under {display.visible(self.path)} (allocations: {known})")
-        names = ", ".join(display.visible(a.alloc_id) for a in found[:10])
-        raise AllocLookupError(f"{display.visible(key)!r} is the prefix of {len(found)} "
+            known = ", ".join(visible(a.alloc_id) for a in allocs[:10]) or "none"
+            raise AllocLookupError(f"no allocation id starts with {visible(key)!r} "
+                                   f"under {visible(self.path)} (allocations: {known})")
+        names = ", ".join(visible(a.alloc_id) for a in found[:10])
+        raise AllocLookupError(f"{visible(key)!r} is the prefix of {len(found)} "
                                f"allocations ({names}): give more of the id")
 
     # -- display --------------------------------------------------------------
 
     def summary(self, *, now: datetime | None = None) -> RootSummary:
-        """Gather the table (bounded; see the module doc). Blocking."""
+        """List the root again and gather the table (bounded; see the module
+        doc). Blocking."""
         now = now or datetime.now(timezone.utc)
-        allocs = self._discovery.allocs
-        shown = tuple(display.summarize_alloc(a, now=now) for a in allocs[:ROWS_SUMMARIZED])
-        strays = self._discovery.strays
+        found = self.refresh(DISCOVER_LIMIT)._discovery
+        budget = Budget.for_seconds(MEASURE_SECONDS)
+        shown = tuple(summarize_alloc(a, now=now, budget=budget)
+                      for a in found.allocs[:ROWS_SUMMARIZED])
+        strays = found.strays
         return RootSummary(self.root.description, self.path, now, shown,
-                           max(0, len(allocs) - ROWS_SUMMARIZED),
-                           tuple(sorted(self._discovery.errors.items())),
+                           max(0, len(found.allocs) - ROWS_SUMMARIZED),
+                           tuple(sorted(found.errors.items())),
                            tuple((strays.names[i], strays.reason(i))
                                  for i in range(min(len(strays), ROWS_SUMMARIZED))),
-                           max(0, len(strays) - ROWS_SUMMARIZED))
+                           max(0, len(strays) - ROWS_SUMMARIZED), found.unexamined)
 
     def _repr_html_(self) -> str:
         return root_html(self.summary())
@@ -210,11 +235,6 @@ def open_root(path: str | os.PathLike[str]) -> NotebookRoot:
     return NotebookRoot(Root.open(path))
 
 
-def _total(summary: AllocSummary) -> tuple[int, bool]:
-    parts = [summary.data] + [t.local for t in summary.tasks]
-    return sum(p.content_bytes for p in parts), any(p.partial for p in parts)
-
-
 def root_html(summary: RootSummary) -> str:
     """The root's table: allocation, tasks, data + local size, last change,
     logs (live ones named). Pure: no I/O."""
@@ -227,7 +247,6 @@ def root_html(summary: RootSummary) -> str:
     for alloc in summary.allocs:
         tasks = ", ".join(f"<b>{esc(t.name)}</b>" for t in alloc.tasks) or \
             f'<span style="{dim}">none</span>'
-        size, partial = _total(alloc)
         age = age_html(alloc.modified, now) if alloc.modified else ""
         newest = alloc.newest_log
         if newest is not None:
@@ -240,7 +259,7 @@ def root_html(summary: RootSummary) -> str:
         note = f'<br><span style="color:#b22b31">{esc(alloc.error)}</span>' if alloc.error else ""
         rows.append(f'<tr><td style="{td}"><code title="{esc(alloc.path)}">'
                     f"{esc(alloc.alloc_id)}</code>{note}</td><td style=\"{td}\">{tasks}</td>"
-                    f'<td style="{num}">{size_html(size, at_least=partial)}</td>'
+                    f'<td style="{num}">{total_html(alloc.measured)}</td>'
                     f'<td style="{td}">{age}</td><td style="{td}">{logs}</td></tr>')
     if summary.more:
         rows.append(f'<tr><td colspan="5" style="{td};{dim}">… and {summary.more:,} more '
@@ -252,6 +271,10 @@ def root_html(summary: RootSummary) -> str:
     if summary.more_strays:
         rows.append(f'<tr><td colspan="5" style="{td};{dim}">… and {summary.more_strays:,} '
                     "more directories that are not allocations (root.strays)</td></tr>")
+    if summary.unexamined:
+        rows.append(f'<tr><td colspan="5" style="{td};{dim}">… and {summary.unexamined:,} '
+                    "more directories not looked into (root.refresh() looks at them all)"
+                    "</td></tr>")
     for name, reason in summary.errors:
         rows.append(f'<tr><td style="{td}"><code>{esc(name)}</code></td>'
                     f'<td colspan="4" style="{td};color:#b22b31">{esc(reason)}</td></tr>')
@@ -260,9 +283,10 @@ def root_html(summary: RootSummary) -> str:
     heads = "".join(f'<th style="{th}">{h}</th>' for h in
                     ("allocation", "tasks", "data + local", "last change", "live logs"))
     count = len(summary.allocs) + summary.more
+    more = "+" if summary.unexamined else ""
     return (f'<div class="inspector-root" style="font-family:var(--jp-code-font-family,'
             f'monospace);font-size:12px"><div style="font-weight:600">{esc(summary.description)}'
-            f' <span style="{dim};font-weight:normal">— {count} '
+            f' <span style="{dim};font-weight:normal">— {count}{more} '
             f'{"allocation" if count == 1 else "allocations"}</span></div>'
             f'<table style="border-collapse:collapse;margin:2px 0"><thead><tr>{heads}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div>')
@@ -271,22 +295,23 @@ def root_html(summary: RootSummary) -> str:
 def root_text(summary: RootSummary) -> str:
     """The root's table as text, for a terminal IPython."""
     now = summary.gathered
-    lines = [display.visible(summary.description)]
+    lines = [visible(summary.description)]
     for alloc in summary.allocs:
-        size, partial = _total(alloc)
-        tasks = ", ".join(display.visible(t.name) for t in alloc.tasks) or "no tasks"
-        live = [display.visible(i.name) for i in alloc.logs if is_live(i, now)]
-        lines.append(f"  {display.visible(alloc.alloc_id)}  {tasks:<20} "
-                     f"{'≥ ' if partial else ''}{display.size_words(size):>10}  "
-                     f"live: {', '.join(live) or 'none'}")
+        tasks = ", ".join(visible(t.name) for t in alloc.tasks) or "no tasks"
+        live = [visible(i.name) for i in alloc.logs if is_live(i, now)]
+        lines.append(f"  {visible(alloc.alloc_id)}  {tasks:<20} "
+                     f"{total_words(alloc.measured):>10}  live: {', '.join(live) or 'none'}")
     if summary.more:
         lines.append(f"  … and {summary.more:,} more")
     for name, reason in summary.strays:
-        lines.append(f"  {display.visible(name)}: {NOT_AN_ALLOCATION}: {display.visible(reason)}")
+        lines.append(f"  {visible(name)}: {NOT_AN_ALLOCATION}: {visible(reason)}")
     if summary.more_strays:
         lines.append(f"  … and {summary.more_strays:,} more directories that are not allocations")
+    if summary.unexamined:
+        lines.append(f"  … and {summary.unexamined:,} more directories not looked into "
+                     "(root.refresh() looks at them all)")
     for name, reason in summary.errors:
-        lines.append(f"  {display.visible(name)}: {display.visible(reason)}")
+        lines.append(f"  {visible(name)}: {visible(reason)}")
     return "\n".join(lines)
 
 

@@ -328,3 +328,54 @@ def test_every_reading_widget_carries_a_static_html_copy(alloc, tmp_path):
     assert "written to" in html and "100%" in html
     assert repr(outcome).startswith(f"Snapshot of {alloc.alloc_id} written to")
     assert "written to" in outcome._repr_html_() and outcome.ok
+
+
+def test_the_root_lists_itself_again_when_displayed(alloc):
+    """A destroyed allocation leaves the table and a moved-to one enters it,
+    without a refresh."""
+    parent = os.path.dirname(alloc.alloc_dir)
+    gone = AllocDir(os.path.join(parent, "00000000-0000-4000-8000-00000000dead"))
+    gone.build()
+    root = open_root(parent)
+    assert gone.alloc_id in root._repr_html_() and len(root) == 2
+    gone.destroy()
+    moved_to = AllocDir(os.path.join(parent, "ffffffff-0000-4000-8000-0000000000ff"))
+    moved_to.build()
+    try:
+        out = root._repr_html_()
+        assert gone.alloc_id not in out and moved_to.alloc_id in out
+        assert root.ids == sorted([alloc.alloc_id, moved_to.alloc_id])
+        from inspector.notebook.roots import root_text
+
+        assert moved_to.alloc_id in root_text(root.summary())
+    finally:
+        moved_to.destroy()
+
+
+def test_displaying_a_root_of_many_directories_looks_into_a_bounded_number(alloc, monkeypatch):
+    from inspector.core import roots as core_roots
+    from inspector.notebook import roots as nb_roots
+
+    parent = os.path.dirname(alloc.alloc_dir)
+    for n in range(60):
+        os.mkdir(os.path.join(parent, f"junk{n:03d}"))
+    root = open_root(parent)
+    looked = []
+    real = core_roots.why_not_alloc_dir
+    monkeypatch.setattr(core_roots, "why_not_alloc_dir",
+                        lambda path: looked.append(path) or real(path))
+    monkeypatch.setattr(nb_roots, "DISCOVER_LIMIT", 20)
+    out = _text_of(root._repr_html_())
+    assert len(looked) == 20
+    assert alloc.alloc_id in out
+    assert "… and 41 more directories not looked into (root.refresh() looks at them all)" in out
+    # Looking an allocation up, or counting, uses every directory.
+    assert len(root.strays) == 60 and len(looked) == 81
+
+
+def test_the_root_table_says_when_a_size_is_partial(alloc, monkeypatch):
+    from inspector.notebook import roots as nb_roots
+
+    monkeypatch.setattr(nb_roots, "MEASURE_SECONDS", 0)
+    out = _text_of(open_root(os.path.dirname(alloc.alloc_dir))._repr_html_())
+    assert "not measured" in out

@@ -132,7 +132,7 @@ def test_the_notebook_shows_it_in_the_root_and_browses_it(hidden):
     assert isinstance(fs, NonAllocDir)
     browser = nb.browse(root).wait()
     labels = [label.replace("\u00a0", " ").strip() for label in browser.labels()]
-    assert labels == [f"▸ {hidden.alloc_id}  ({REASON})"]
+    assert labels == [f"▸ {hidden.alloc_id}  {REASON}"]
     browser.expand("", fs).expand("web", fs).expand("web/local", fs).wait()
     browser.open("web/local/app.log", fs)
     browser.wait()

@@ -337,7 +337,7 @@ class TreeModel:
         self.root.forget_children()
         self.root_notes = [Note(self, self.root, f"{alloc_id}: {reason}", "error")
                            for alloc_id, reason in found.errors.items()]
-        if not found.allocs and not found.errors:
+        if not found.allocs and not found.errors and not len(found.strays):
             self.root_notes.append(Note(self, self.root, "no allocations", "note"))
         self.discovered = True
         if len(found.allocs) == 1:

@@ -69,7 +69,7 @@ def test_100k_entries_are_rows_without_a_node_each(model, alloc_root, monkeypatc
         model.node_at(row)
     gc.collect()
     assert len(data._weak) < 1000
-    assert sum(isinstance(o, Node) for o in gc.get_objects()) < 2000
+    assert sum(isinstance(o, Node) and o.model is model for o in gc.get_objects()) < 2000
 
 
 def test_the_cursor_stays_on_its_node_when_rows_come_and_go(model, alloc_root):
