@@ -3,6 +3,7 @@ and the notebook's ``Browser``. Where each part lives:
 
 - :mod:`.model`: :class:`TreeModel`, what a front-end holds and calls
   (expand, collapse, choose, order, filter, reload, reveal, its timers);
+  :mod:`.loading`: its jobs (discovering, listing, looking at the logs);
 - :mod:`.nodes`: the nodes and their kinds; :mod:`.listing`: listing a
   directory (the jobs' work) and keeping it compact; :mod:`.order`: the
   orders; :mod:`.filter`: the name filter;
@@ -21,7 +22,18 @@ from .labels import Label, Part
 from .listing import Listing, load_dir
 from .model import TreeModel
 from .nodes import (
-    ALLOC, CONTAINERS, DIR, FILE, NOTE, ROOT, SECRET, SECRET_FILE, SET, SPECIAL, STRAY, Node,
+    ALLOC,
+    CONTAINERS,
+    DIR,
+    FILE,
+    NOTE,
+    ROOT,
+    SECRET,
+    SECRET_FILE,
+    SET,
+    SPECIAL,
+    STRAY,
+    Node,
     Note,
 )
 from .order import MTIME, NAME, ORDERS, SIZE, Order

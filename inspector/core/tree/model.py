@@ -4,8 +4,9 @@
 The root lists the allocations of a :class:`~inspector.core.roots.Root`
 (and, after them, its directories that are not allocations, with the
 reason); a container is listed the first time it is expanded, in a job the
-front-end's executor runs (:mod:`~inspector.core.tree.jobs`), and kept
-compact (:mod:`~inspector.core.tree.listing`). Rows come from
+front-end's executor runs (:mod:`~inspector.core.tree.loading`,
+:mod:`~inspector.core.tree.jobs`), and kept compact
+(:mod:`~inspector.core.tree.listing`). Rows come from
 :mod:`~inspector.core.tree.rows`, what they say from
 :mod:`~inspector.core.tree.labels`, the cursor from
 :mod:`~inspector.core.tree.cursor`. Orders and the name filter apply to
@@ -24,22 +25,20 @@ returns results. Whatever a job meets ends as a message on its node (or a
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from ..failure import failure_text
-from ..roots import Discovery, Root
+from ..roots import Root
 from ..strays import StrayDirs
 from ..text import printable
 from . import rows
 from .cursor import Cursor
-from .events import Changed, CursorMoved, Loaded, Notice, Open, Redraw, Refused, Toggled
+from .events import Changed, CursorMoved, Notice, Open, Redraw, Refused, Toggled
 from .filter import NameFilter
-from .jobs import DISCOVER, LIST, LOOK, Clock, Executor
+from .jobs import Executor
 from .labels import Label, label_of
-from .listing import Listing, load_dir
-from .nodes import ALLOC, OPENABLE, ROOT, SECRET, SET, SPECIAL, Key, Node, Note
+from .loading import Loader
+from .nodes import OPENABLE, ROOT, SECRET, SET, SPECIAL, Key, Node
 from .order import NAME, ORDERS, Order, following
 from .reveal import Wants
 from .watching import TreeWatch
@@ -77,9 +76,7 @@ class TreeModel:
         self.watch = TreeWatch() if watch else None
         self.log_times = self.watch.log_times if self.watch is not None else None
         self.wants = Wants(self)
-        self._clock = Clock()
-        self._listing: set[Key] = set()
-        self._looking = False
+        self.loader = Loader(self)
 
     # -- rows -----------------------------------------------------------------
 
@@ -167,9 +164,9 @@ class TreeModel:
             node.parent.keep(node)
         if node.kind != SET:
             if node.loaded:
-                self._watch(node)
-            self._list(node)
-        self._changed()
+                self.watch_node(node)
+            self.loader.list(node)
+        self.changed()
 
     def collapse(self, node: Node) -> None:
         """Collapse a container; stop watching it and what is open below it."""
@@ -178,13 +175,13 @@ class TreeModel:
         cursor = self.cursor.node
         inside = cursor is not None and _is_below(cursor, node)
         node.expanded = False
-        self._unwatch_below(node)
+        self.unwatch_below(node)
         if node.listing is not None and len(node.listing) > DROP_LISTING_OVER:
             node.listing, node.loaded = None, False
             node.forget_children()
         if inside:
             self.cursor.to(node)
-        self._changed(moved=inside)
+        self.changed(moved=inside)
 
     def move_cursor(self, node: Node | None) -> bool:
         """Put the cursor on ``node``; False when it is not shown."""
@@ -216,7 +213,7 @@ class TreeModel:
     def set_order(self, order: Order) -> None:
         """Order every listed directory by ``order``."""
         self.order = order
-        self._changed()
+        self.changed()
 
     def next_order(self) -> Order:
         """The next of :attr:`orders` (``o``); returns it."""
@@ -226,7 +223,11 @@ class TreeModel:
     def set_filter(self, text: str) -> None:
         """Narrow every listed directory to the names containing ``text``."""
         self.name_filter = NameFilter(text)
-        self._changed()
+        self.changed()
+
+    def start(self) -> None:
+        """List the allocations (the first time)."""
+        self.loader.discover()
 
     def reload(self) -> None:
         """Discover the allocations again and list every open directory
@@ -235,7 +236,7 @@ class TreeModel:
         node = self.cursor.node
         if node is not None and node.key:
             self.wants.cursor = node.key
-        self._discover()
+        self.loader.discover()
 
     def reveal(self, alloc, rel: str, *, expand: bool = False, say_missing: bool = False) -> None:
         """Expand the directories down to ``rel`` of ``alloc`` (and ``rel``
@@ -245,14 +246,14 @@ class TreeModel:
         for node in self.alloc_nodes + self.root.kept():
             self.wants.apply(node)
 
-    # -- the front-end's timers -------------------------------------------------
+    # -- the front-end's timers ---------------------------------------------
 
     def poll(self) -> None:
         """Take what the watcher saw (a few times a second): list again the
         changed directories that are due; redraw when a log was written."""
         if self.watch is None:
             return
-        due, moved, notice = self.watch.poll(self._listing)
+        due, moved, notice = self.watch.poll(self.loader.listing)
         if notice is not None:
             self.listener(Notice(notice, error=True))
         if moved:
@@ -260,29 +261,17 @@ class TreeModel:
         for key in due:
             node = self.find(key)
             if node is not None and node.expanded and node.loaded:
-                self._list(node)
+                self.loader.list(node)
 
     def tick(self) -> None:
         """Ages moved on: redraw; look at the logs dirs that are due a look
         (events lost, replaced, polled). Log writes themselves come as events."""
         self.listener(Redraw())
-        if self.log_times is None or self._looking or not self.log_times.due():
-            return
-        self._looking = True
-        self.executor.submit(lambda job: self.log_times.look_again(), self._clock.token(),
-                             done=self._looked, failed=self._look_failed, lane=LOOK)
-
-    def _looked(self, _result=None) -> None:
-        self._looking = False
-        self.listener(Redraw())
-
-    def _look_failed(self, exc: BaseException) -> None:
-        self._looking = False
-        self.listener(Notice(f"looking at the logs: {failure_text(exc)}", error=True))
+        self.loader.look_at_logs()
 
     def close(self) -> None:
         """Stop: no job delivers any more, every watch is removed."""
-        self._clock.advance()
+        self.loader.stop()
         if self.watch is not None:
             self.watch.close()
 
@@ -291,129 +280,24 @@ class TreeModel:
         """The keys of the directories being watched."""
         return self.watch.watched() if self.watch is not None else set()
 
-    # -- jobs ----------------------------------------------------------------
-
-    def _discover(self) -> None:
-        self._clock.advance()  # what older jobs deliver is dropped
-        self._listing.clear()
-        self._looking = False
-        self.executor.submit(self._discovery, self._clock.token(), done=self._show_allocs,
-                             failed=lambda exc: self._show_allocs(self._failed_discovery(exc)),
-                             lane=DISCOVER)
-
-    def start(self) -> None:
-        """List the allocations (the first time)."""
-        self._discover()
-
-    def _discovery(self, _job) -> tuple[Discovery, str | None]:
-        """The work of discovering (in a worker): the allocations, and the
-        first look at their logs."""
-        try:
-            found = self.alloc_root.discover()
-        except Exception as exc:  # said as the root's note
-            found = self._failed_discovery(exc)[0]
-        problem = None
-        if self.log_times is not None:
-            try:
-                self.log_times.track(found.allocs)  # bounded: see LogTimes
-            except Exception as exc:  # each allocation's own failure is on its node
-                problem = f"looking at the logs: {failure_text(exc)}"
-        return found, problem
-
-    def _failed_discovery(self, exc: BaseException) -> tuple[Discovery, None]:
-        name = os.path.basename(self.alloc_root.path) or "/"
-        return Discovery(errors={name: failure_text(exc, "discovering the allocations")}), None
-
-    def _show_allocs(self, outcome: tuple[Discovery, str | None]) -> None:
-        found, problem = outcome
-        if problem is not None:
-            self.listener(Notice(problem, error=True))
-        for key in self.watched:
-            self.watch.unwatch(key)
-        self.allocs = found.allocs
-        self.alloc_nodes = [Node(self, ALLOC, self.root, alloc=alloc, name=alloc.alloc_id)
-                            for alloc in found.allocs]
-        self.strays = found.strays
-        self.root.forget_children()
-        self.root_notes = [Note(self, self.root, f"{alloc_id}: {reason}", "error")
-                           for alloc_id, reason in found.errors.items()]
-        if not found.allocs and not found.errors and not len(found.strays):
-            self.root_notes.append(Note(self, self.root, "no allocations", "note"))
-        self.discovered = True
-        if len(found.allocs) == 1:
-            self.wants.keep_expanded({(found.allocs[0].alloc_dir, "")})
-        self._changed()
-        self.wants.apply_to_tops()
-        self.listener(Loaded(None))
-
-    def _list(self, node: Node) -> None:
-        key = node.key
-        if key is None or key in self._listing:
-            return
-        self._listing.add(key)
-        fs, rel, asked = node.alloc, node.rel, time.monotonic()
-
-        def work(_job) -> tuple[Listing | str, float]:
-            return load_dir(fs, rel), time.monotonic() - asked
-
-        self.executor.submit(
-            work, self._clock.token(), lane=LIST,
-            done=lambda outcome: self._populate(node, *outcome),
-            failed=lambda exc: self._populate(node, failure_text(exc, f"listing {rel}"), 0.0))
-
-    def _populate(self, node: Node, result: Listing | str, took: float) -> None:
-        key = node.key
-        self._listing.discard(key)
-        if self.watch is not None:
-            self.watch.listed(key, took)  # listing again is throttled by how long it took
-        if isinstance(result, str):
-            node.listing, node.error = None, result
-        else:
-            self._adopt(node, result)
-            node.error = None
-        node.loaded = True
-        if node.expanded:
-            self._watch(node)
-        self._changed()
-        self.wants.apply(node)
-        self.listener(Loaded(key))
-
-    def _adopt(self, node: Node, listing: Listing) -> None:
-        """Take a new listing, keeping what is open below (by name)."""
-        old = node.listing
-        node.listing = listing
-        kept = node.kept()
-        node.forget_children()
-        if old is None:
-            return
-        for sub in kept:
-            if sub.kind == SET:
-                if sub.set_name in listing.sets:
-                    node.keep(sub)
-                continue
-            index = listing.find(sub.name)
-            if index is not None:
-                sub.entry = index
-                node.keep(sub)
-            else:
-                self._unwatch_below(sub)
-
     # -- watching -------------------------------------------------------------
 
-    def _watch(self, node: Node) -> None:
+    def watch_node(self, node: Node) -> None:
+        """Watch an expanded directory (not a set, a locked one or a failed one)."""
         if self.watch is None or node.alloc is None or not node.loaded:
             return
         if node.kind == SET or node.error is not None or node.kind == SECRET:
             return
         self.watch.watch(node.key, node.alloc.alloc_dir, node.rel)
 
-    def _unwatch_below(self, node: Node) -> None:
+    def unwatch_below(self, node: Node) -> None:
+        """Stop watching ``node`` and what was open below it."""
         if self.watch is None:
             return
         if node.key is not None:
             self.watch.unwatch(node.key)
         for sub in node.kept():
-            self._unwatch_below(sub)
+            self.unwatch_below(sub)
 
     def _expanded_keys(self) -> set[Key]:
         keys: set[Key] = set()
@@ -427,7 +311,7 @@ class TreeModel:
         walk(self.alloc_nodes + self.root.kept())
         return keys
 
-    def _changed(self, moved: bool = False) -> None:
+    def changed(self, moved: bool = False) -> None:
         """The rows changed: recount (caches go), keep the cursor on its node."""
         self.version += 1
         if self.cursor.follow() or moved:
