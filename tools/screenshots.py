@@ -283,6 +283,12 @@ def static_widget(state: dict, model_id: str) -> str:
         faded = "opacity:0.5;" if st.get("disabled") else ""
         return (f'<span style="display:inline-block;padding:3px 10px;font:13px sans-serif;'
                 f'background:{background};border-radius:2px;{faded}">{esc(label)}</span>')
+    if name == "ToggleButtonsModel":
+        chosen = st.get("index")
+        return "".join(
+            f'<span style="display:inline-block;padding:3px 10px;font:13px sans-serif;'
+            f'background:{"#bdbdbd" if i == chosen else "#eee"}">{esc(label)}</span>'
+            for i, label in enumerate(st.get("_options_labels", [])))
     if name == "TextModel":
         shown = st.get("value") or st.get("placeholder", "")
         colour = "#000" if st.get("value") else "#999"
