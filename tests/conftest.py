@@ -11,6 +11,8 @@ import os
 import subprocess
 import tempfile
 
+import pytest
+
 from allocdir import mounts
 
 
@@ -43,3 +45,21 @@ def pytest_unconfigure(config):
                 except OSError:
                     pass
     subprocess.run(["rm", "-rf", "--one-file-system", path], check=False)
+
+
+@pytest.fixture
+def opened_reads(monkeypatch):
+    """The paths ``AllocDir.read_at`` opened (a refusal raises before
+    anything is opened, and is not counted)."""
+    from allocdir import AllocDir
+
+    opened: list[str] = []
+    real = AllocDir.read_at
+
+    def spy(self, path, offset):
+        handle = real(self, path, offset)
+        opened.append(str(path))
+        return handle
+
+    monkeypatch.setattr(AllocDir, "read_at", spy)
+    return opened

@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
-from allocdir import AllocDir, summary  # noqa: E402
+from allocdir import summary  # noqa: E402
 from inspector import notebook as nb  # noqa: E402
 from inspector.notebook.browser import BATCH, WINDOW  # noqa: E402
 
@@ -40,16 +40,7 @@ def _names(browser) -> list[str]:
     return [line.lstrip("▸▾ ").split()[0] for line in _lines(browser)]
 
 
-def test_tree_expand_open_and_refuse(alloc, monkeypatch):
-    read = []
-    real = AllocDir.read_at
-
-    def spy(self, path, offset):
-        handle = real(self, path, offset)  # a refusal raises: nothing was opened
-        read.append(str(path))
-        return handle
-
-    monkeypatch.setattr(AllocDir, "read_at", spy)
+def test_tree_expand_open_and_refuse(alloc, opened_reads):
     root = nb.open_root(os.path.dirname(alloc.alloc_dir))
     browser = nb.browse(root).wait()
     # One allocation: it is expanded at once, as in the terminal.
@@ -68,7 +59,7 @@ def test_tree_expand_open_and_refuse(alloc, monkeypatch):
     _choose(browser, "token")
     assert "Reading secret file prohibited" in browser.viewer.body.value
     assert SECRET not in browser.viewer.body.value
-    assert not any("secrets" in path for path in read), read
+    assert not any("secrets" in path for path in opened_reads), opened_reads
     # Choosing an expanded directory again collapses it.
     _choose(browser, "local/")
     assert not any("config.json" in line for line in _lines(browser))

@@ -106,16 +106,7 @@ async def test_labels_show_size_age_and_special_files(alloc_root):
         assert names == ["blob.bin", "config.json", "link@", "notes.txt"]
 
 
-async def test_secrets_list_names_and_sizes_locked(alloc_root, monkeypatch):
-    read = []
-    real_read_at = AllocDir.read_at
-
-    def spy(self, path, offset):
-        handle = real_read_at(self, path, offset)  # a refusal raises: nothing was opened
-        read.append(str(path))
-        return handle
-
-    monkeypatch.setattr(AllocDir, "read_at", spy)
+async def test_secrets_list_names_and_sizes_locked(alloc_root, opened_reads):
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
         tree = app.alloc_tree
@@ -135,7 +126,7 @@ async def test_secrets_list_names_and_sizes_locked(alloc_root, monkeypatch):
         assert "Reading secret file prohibited" in shown
         assert "s.very-secret" not in shown
         # The refusal was shown, and no read of anything in secrets/ ever succeeded.
-        assert not any("secrets" in path for path in read), read
+        assert not any("secrets" in path for path in opened_reads), opened_reads
     assert isinstance(load_dir(AllocDir.discover(alloc_root / ALLOC_A), "web/secrets"), Listing)
 
 

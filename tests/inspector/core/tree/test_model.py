@@ -119,22 +119,14 @@ def test_the_filter_narrows_every_listed_directory_and_keeps_the_way_open(model)
     assert len(local.children) == 4
 
 
-def test_secrets_are_listed_locked_and_never_read(model, monkeypatch):
-    read = []
-    real = AllocDir.read_at
-
-    def spy(self, path, offset):
-        read.append(str(path))  # any read at all: listing a tree reads no file
-        return real(self, path, offset)
-
-    monkeypatch.setattr(AllocDir, "read_at", spy)
+def test_secrets_are_listed_locked_and_never_read(model, opened_reads):
     secrets = _open(model, "web/secrets")
     assert secrets.kind == SECRET and str(secrets.label) == "secrets/ [locked]"
     token = model.find(key(model, "web/secrets/token"))
     assert token.kind == SECRET_FILE and str(token.label) == "token  14 Bytes [locked]"
     # Choosing it hands it to a viewer, which shows the library's refusal.
     assert model.activate(token) == Open(token.alloc, "web/secrets/token", token.info)
-    assert read == []
+    assert opened_reads == []  # listing a tree opens no file
     # The rule is the library's own: case-insensitive, and private/ too; not alloc/.
     for rel, locked in (("web/SECRETS", True), ("web/private", True), ("alloc/secrets", False),
                         ("web/local/secrets", False)):
