@@ -8,7 +8,7 @@ import pytest
 
 from allocdir.testing import temp_alloc_dir
 from inspector.core.follow import next_rotation
-from inspector.core.listing import natural_key
+from inspector.core.tree.order import natural_key
 from inspector.core.rotation import LogSource, group_rotations, parse_rotated
 from inspector.core.viewing import is_text
 
