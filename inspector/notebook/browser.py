@@ -236,6 +236,8 @@ class Browser(Widget):
             self._top += BATCH if value == DOWN else -BATCH
             self._publish()
             return
+        if not 0 <= value < len(self._shown):
+            return  # a line of options replaced meanwhile
         node = self._shown[value]
         current = self.model.find(node.key) if node.key is not None else None
         node = current or node
