@@ -188,7 +188,7 @@ class Browser(Widget):
             self._say(esc(event.text))
         if not self._publish_queued:
             self._publish_queued = True
-            self._queue.submit(self._publish)
+            self._queue.submit(self._draw_rows)
 
     def _show_header(self) -> None:
         model = self.model
@@ -208,7 +208,7 @@ class Browser(Widget):
         if not self._top <= row < self._top + WINDOW:
             self._top = max(1, row - WINDOW // 4)
 
-    def _publish(self) -> None:
+    def _draw_rows(self) -> None:
         """Hand the lines of the window to the list box."""
         self._publish_queued = False
         model = self.model
@@ -234,7 +234,7 @@ class Browser(Widget):
     def _choose(self, value: int) -> None:
         if value in (UP, DOWN):
             self._top += BATCH if value == DOWN else -BATCH
-            self._publish()
+            self._draw_rows()
             return
         if not 0 <= value < len(self._shown):
             return  # a line of options replaced meanwhile
@@ -288,6 +288,7 @@ class Browser(Widget):
             self.tree.value = None
         finally:
             self._syncing = False
+        self._published()  # the static copy follows
 
     def _say(self, text_html: str) -> None:
         value = (f'<span style="font-size:11px;color:#8a6d00">{text_html}</span>'
@@ -307,6 +308,15 @@ class Browser(Widget):
 
     def _plain(self) -> str:
         return "\n".join(label for label, _ in self.tree.options[:40])
+
+    def _html(self) -> str:
+        """The header, the tree's lines, the card or the file shown, as static HTML."""
+        lines = "\n".join(esc(label) for label, _ in self.tree.options)
+        tree = (f'<pre style="font-size:12px;max-height:32em;overflow:auto;margin:0">{lines}'
+                "</pre>")
+        pane = self.card.widget.value or self.viewer._html()
+        return (f"<div>{self.header.value}</div><div style=\"display:flex;gap:8px\">"
+                f'<div style="flex:0 0 36%">{tree}</div><div style="flex:1">{pane}</div></div>')
 
 
 def _line(node: Node, depth: int, label: str) -> str:

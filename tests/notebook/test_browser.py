@@ -211,3 +211,15 @@ def test_the_card_of_an_allocation_shows_measured_sizes_filled_in_later(alloc, m
     browser.open("alloc/logs/web.stdout.0")
     browser.wait()
     assert browser.card.widget.value == ""
+
+
+def test_the_browser_carries_a_static_copy_of_what_it_shows(alloc):
+    """An exported notebook keeps the tree's lines and the card or the file."""
+    browser = nb.browse(alloc).expand("web/local").wait()
+    assert browser.card.wait(10)
+    html = browser._repr_mimebundle_()["text/html"]
+    assert "config.json" in html and "allocation <code>" in html
+    browser.open("web/local/config.json")
+    browser.wait()
+    html = browser._repr_mimebundle_()["text/html"]
+    assert "&quot;listen&quot;: 8080" in html or '"listen": 8080' in html
