@@ -71,7 +71,7 @@ class Browser(Widget):
         jobs = QueueExecutor(self._queue, on_error=lambda exc: self._said_failure(exc, "the tree"))
         self.model = TreeModel(_root_of(target), jobs, watch=False, listener=self._on_model)
         self._top = 1
-        self._shown: list[Node] = []
+        self._shown: list = []  # the key (or, without one, the node) of each line
         self._publish_queued = False
         self._syncing = False
         self._file_shown = False
@@ -224,7 +224,7 @@ class Browser(Widget):
         for row in range(self._top, end):
             node, depth = model.node_at(row)
             options.append((_line(node, depth, str(model.label_of(node, now))), len(self._shown)))
-            self._shown.append(node)
+            self._shown.append(node.key or node)  # keys: no node held beyond the model's
         if end < total:
             more = total - end
             options.append((f"… {more:,} more {'row' if more == 1 else 'rows'} (choose to "
@@ -238,9 +238,10 @@ class Browser(Widget):
             return
         if not 0 <= value < len(self._shown):
             return  # a line of options replaced meanwhile
-        node = self._shown[value]
-        current = self.model.find(node.key) if node.key is not None else None
-        node = current or node
+        shown = self._shown[value]
+        node = self.model.find(shown) if isinstance(shown, tuple) else shown
+        if node is None:
+            return  # gone since the line was drawn
         self.model.move_cursor(node)
         outcome = self.model.activate(node)
         if isinstance(outcome, Open):

@@ -4,8 +4,8 @@ tree model (:mod:`inspector.core.tree`).
 The model decides everything (what is listed and when, the orders and the
 name filter, rotation sets, locked secrets, watching, the rows of a virtual
 list of any size, the cursor, what each row says); this widget holds one,
-runs its jobs in Textual thread workers (:mod:`.tree_workers`), calls its
-timers, turns keys into its calls and draws the rows on screen with the
+runs its jobs in Textual thread workers (the reader session's
+:class:`~inspector.tui.executor.TextualExecutor`), calls its timers, turns keys into its calls and draws the rows on screen with the
 Line API (a row's ``Strip`` is kept until the rows, the ages, the width,
 the cursor or the focus change). A directory of 100,000 entries is
 reachable by scrolling, `g` and `G`, with memory bounded by its names.
@@ -39,8 +39,8 @@ from ..core.tree.nodes import (  # noqa: F401 (node kinds: part of the tree's AP
     ALLOC, CONTAINERS, DIR, FILE, NOTE, ROOT, SECRET, SECRET_FILE, SET, SPECIAL, STRAY, Key,
     Node,
 )
+from .executor import Delivered, TextualExecutor
 from .tree_labels import styled
-from .tree_workers import TreeDelivery, TreeWorkers
 
 POLL_PER_SECOND = 4
 """Looks at what the directory watcher saw, per second."""
@@ -117,7 +117,8 @@ class AllocTree(ScrollView, can_focus=True):
     def __init__(self, root: Root, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.alloc_root = root
-        self.model = TreeModel(root, TreeWorkers(self), listener=self._on_model)
+        self._executor = TextualExecutor(self)
+        self.model = TreeModel(root, self._executor, listener=self._on_model)
         self._redraws = 0
         self._lines: LRUCache[tuple, Strip] = LRUCache(LINES_CACHED)
 
@@ -217,19 +218,19 @@ class AllocTree(ScrollView, can_focus=True):
 
     def on_unmount(self) -> None:
         """Remove every watch (no thread or inotify watch outlives the tree)."""
+        self._executor.close()
         self.model.close()
 
     def _tick(self) -> None:
         """Ages move on: redraw, and let the model look at what is due."""
         self.model.tick()
 
-    @on(TreeDelivery)
-    def _delivered(self, message: TreeDelivery) -> None:
+    @on(Delivered)
+    def _delivered(self, message: Delivered) -> None:
         """A job's outcome, applied here; should applying it fail, that is
         said, never the end of the app."""
-        message.stop()
         try:
-            message.apply()
+            TextualExecutor.deliver(message)
         except Exception as exc:
             self.notify(failure_text(exc, "updating the tree"), severity="error", markup=False)
 

@@ -13,11 +13,11 @@ and the notebook's ``Browser``. Where each part lives:
 - :mod:`.labels`: what a row says, as parts with roles for a front-end to
   style; :mod:`.events`: the messages to the front-end;
 - :mod:`.watching`: which listed directories to list again, from the
-  directory watcher; :mod:`.jobs`: tokens and the executor protocol.
+  directory watcher; :mod:`.jobs`: the lanes of the jobs (tokens and
+  executors are the reader session's, :mod:`inspector.core.session.jobs`).
 """
 
 from .events import Changed, CursorMoved, Loaded, Notice, Open, Redraw, Refused, Toggled
-from .jobs import InlineExecutor, Token
 from .labels import Label, Part
 from .listing import Listing, load_dir
 from .model import TreeModel
@@ -41,6 +41,6 @@ from .order import MTIME, NAME, ORDERS, SIZE, Order
 __all__ = [
     "ALLOC", "CONTAINERS", "DIR", "FILE", "MTIME", "NAME", "NOTE", "ORDERS", "ROOT", "SECRET",
     "SECRET_FILE", "SET", "SIZE", "SPECIAL", "STRAY", "Changed", "CursorMoved",
-    "InlineExecutor", "Label", "Listing", "Loaded", "Node", "Note", "Notice", "Open", "Order",
-    "Part", "Redraw", "Refused", "Toggled", "Token", "TreeModel", "load_dir",
+    "Label", "Listing", "Loaded", "Node", "Note", "Notice", "Open", "Order",
+    "Part", "Redraw", "Refused", "Toggled", "TreeModel", "load_dir",
 ]

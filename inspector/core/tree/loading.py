@@ -1,7 +1,9 @@
 """The tree model's jobs: discovering the allocations (the root's rows),
 listing a directory, looking at the logs dirs. Each runs through the
-model's executor with a token of the current generation; discovering again
-starts a new generation, so that whatever older jobs deliver is dropped. A
+model's executor (the reader session's protocol,
+:mod:`inspector.core.session.jobs`) with a token of the current generation;
+discovering again starts a new generation, so that whatever older jobs
+deliver is dropped. A
 directory is listed by one job at a time. What a job brings back is put
 into the model where it lives; what it met is a message on its node."""
 
@@ -14,7 +16,8 @@ from typing import TYPE_CHECKING
 from ..failure import failure_text
 from ..roots import Discovery
 from .events import Loaded, Notice, Redraw
-from .jobs import DISCOVER, LIST, LOOK, Clock
+from ..session.jobs import Clock
+from .jobs import DISCOVER, LOOK, list_lane
 from .listing import Listing, load_dir
 from .nodes import ALLOC, SET, Key, Node, Note
 
@@ -103,7 +106,7 @@ class Loader:
             return load_dir(fs, rel), time.monotonic() - asked
 
         self._model.executor.submit(
-            work, self._clock.token(), lane=LIST,
+            work, self._clock.token(), lane=list_lane(key),
             done=lambda outcome: self._populate(node, *outcome),
             failed=lambda exc: self._populate(node, failure_text(exc, f"listing {rel}"), 0.0))
 

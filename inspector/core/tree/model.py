@@ -4,8 +4,9 @@
 The root lists the allocations of a :class:`~inspector.core.roots.Root`
 (and, after them, its directories that are not allocations, with the
 reason); a container is listed the first time it is expanded, in a job the
-front-end's executor runs (:mod:`~inspector.core.tree.loading`,
-:mod:`~inspector.core.tree.jobs`), and kept compact
+front-end's executor runs (:mod:`~inspector.core.tree.loading`; the
+executor is the reader session's kind, :mod:`inspector.core.session.jobs`),
+and kept compact
 (:mod:`~inspector.core.tree.listing`). Rows come from
 :mod:`~inspector.core.tree.rows`, what they say from
 :mod:`~inspector.core.tree.labels`, the cursor from
@@ -29,13 +30,13 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from ..roots import Root
+from ..session.jobs import Executor
 from ..strays import StrayDirs
 from ..text import printable
 from . import rows
 from .cursor import Cursor
 from .events import Changed, CursorMoved, Notice, Open, Redraw, Refused, Toggled
 from .filter import NameFilter
-from .jobs import Executor
 from .labels import Label, label_of
 from .loading import Loader
 from .nodes import OPENABLE, ROOT, SECRET, SET, SPECIAL, Key, Node

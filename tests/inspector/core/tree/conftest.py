@@ -9,27 +9,30 @@ from collections.abc import Callable
 import pytest
 
 from inspector.core.roots import Root
-from inspector.core.tree import InlineExecutor, TreeModel
-from inspector.core.tree.jobs import finish
+from inspector.core.session.jobs import InlineExecutor, LaneExecutor
+from inspector.core.tree import TreeModel
 
 
-class HeldExecutor:
-    """Keeps the jobs submitted; :meth:`run` runs them (and delivers) when told."""
+class HeldExecutor(LaneExecutor):
+    """Keeps the lanes that have jobs; :meth:`run` runs them (and delivers)
+    when told."""
 
     def __init__(self) -> None:
-        self.jobs: list[tuple[str, Callable[[], Callable[[], None] | None]]] = []
+        super().__init__()
+        self.jobs: list[tuple[str, Callable[[], None]]] = []
 
-    def submit(self, work, token, *, done=None, failed=None, lane="tree-list", **_) -> None:
-        self.jobs.append((lane, lambda: finish(token, work, done, failed)))
+    def _spawn(self, runner: Callable[[], None], lane: str) -> None:
+        self.jobs.append((lane, runner))
+
+    def _post(self, callback: Callable[[], None]) -> None:
+        callback()
 
     def run(self, count: int | None = None) -> int:
-        """Run the first ``count`` jobs (all by default), delivering each."""
+        """Run the lanes held first (``count`` of them, all by default)."""
         ran = 0
         while self.jobs and (count is None or ran < count):
-            _, job = self.jobs.pop(0)
-            deliver = job()
-            if deliver is not None:
-                deliver()
+            _, runner = self.jobs.pop(0)
+            runner()
             ran += 1
         return ran
 

@@ -17,7 +17,7 @@ from inspector.core.tree import (
 )
 
 from ...conftest import ALLOC_A, ALLOC_B
-from .conftest import HeldExecutor, key, labels, make_model, shown
+from .conftest import key, labels, make_model, shown
 
 
 def _open(model, rel: str, index: int = 0):
@@ -188,34 +188,6 @@ def test_directories_that_are_not_allocations_come_after_them_with_the_reason(al
     model.expand(stray)
     assert labels(stray) == ["empty"]
     assert model.find((str(alloc_root / "junk"), "")) is stray
-
-
-def test_a_listing_delivered_after_a_reload_is_dropped(alloc_root):
-    held = HeldExecutor()
-    model, _ = make_model(alloc_root, held)
-    held.run()  # the discovery
-    alloc = model.root.children[0]
-    model.expand(alloc)
-    assert labels(alloc) == ["loading…"]
-    model.reload()  # a new generation: the listing still held is stale
-    held.run(1)
-    assert not alloc.loaded, "a stale listing landed"
-    held.run()  # the new discovery, then the listing of what was expanded
-    fresh = model.root.children[0]
-    assert fresh is not alloc and fresh.expanded and fresh.loaded
-    assert labels(fresh) == ["alloc/  10 minutes ago", "web/  10 minutes ago"]
-
-
-def test_a_directory_is_listed_once_at_a_time(model, alloc_root):
-    held = HeldExecutor()
-    model.executor = held
-    alloc = model.root.children[1]
-    model.expand(alloc)
-    model.collapse(alloc)
-    model.expand(alloc)
-    assert len(held.jobs) == 1
-    held.run()
-    assert alloc.loaded and labels(alloc)[0].startswith("alloc/")
 
 
 def test_reload_keeps_what_was_expanded_and_the_cursor(model, alloc_root):

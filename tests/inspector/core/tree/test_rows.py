@@ -98,3 +98,4 @@ def test_cursor_moves(model):
     assert model.cursor.to_parent() and model.cursor.node.rel == "web/local"
     model.cursor.first()
     assert not model.cursor.to_parent()  # the root has none
+
