@@ -5,9 +5,10 @@ The model decides everything (what is listed and when, the orders and the
 name filter, rotation sets, locked secrets, watching, the rows of a virtual
 list of any size, the cursor, what each row says); this widget holds one,
 runs its jobs in Textual thread workers (the reader session's
-:class:`~inspector.tui.executor.TextualExecutor`), calls its timers, turns keys into its calls and draws the rows on screen with the
-Line API (a row's ``Strip`` is kept until the rows, the ages, the width,
-the cursor or the focus change). A directory of 100,000 entries is
+:class:`~inspector.tui.executor.TextualExecutor`), calls its timers, turns
+keys into its calls and draws the rows on screen with the Line API (a
+row's ``Strip`` is kept until the rows, the ages, the width, the cursor or
+the focus change). A directory of 100,000 entries is
 reachable by scrolling, `g` and `G`, with memory bounded by its names.
 """
 
