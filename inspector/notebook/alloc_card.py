@@ -12,8 +12,10 @@ import threading
 
 from allocdir import AllocDir
 from allocdir.cards import alloc_html
+from allocdir.render import TAGS, esc
 from allocdir.summary import Budget, summarize_alloc
 
+from ..core.failure import failure_text
 from ._ui import UiScheduler, pool, widgets
 
 
@@ -38,16 +40,26 @@ class AllocCard:
         with self._lock:
             self._cancel.set()
             cancel = self._cancel = threading.Event()
-        self._measured.clear()
-        self._set(alloc_html(summarize_alloc(alloc, measure_sizes=False)), cancel)
-        pool().submit(self._measure, alloc, cancel)
+            # Its own event: the end of a walk cancelled meanwhile is not this one's.
+            done = self._measured = threading.Event()
+        try:
+            first = alloc_html(summarize_alloc(alloc, measure_sizes=False))
+            self._set(first, cancel)
+        except BaseException:
+            done.set()  # nothing to wait for: the failure is the caller's to say
+            raise
+        pool().submit(self._measure, alloc, cancel, done, first)
 
-    def _measure(self, alloc, cancel: threading.Event) -> None:
+    def _measure(self, alloc, cancel: threading.Event, done: threading.Event,
+                 first: str) -> None:
         try:
             summary = summarize_alloc(alloc, budget=Budget(per_dir=None, cancel=cancel))
             self._set(alloc_html(summary), cancel)
+        except Exception as exc:  # said on the card, not lost in the pool
+            failed = f"measuring the sizes failed: {failure_text(exc)}"
+            self._set(f'{first}<div style="{TAGS["error"]}">{esc(failed)}</div>', cancel)
         finally:
-            self._measured.set()
+            done.set()
 
     def _set(self, html: str, cancel: threading.Event) -> None:
         with self._lock:
