@@ -146,6 +146,19 @@ def level_of(line: str) -> str | None:
     return None if span is None else span[2]
 
 
+def level_named(word: str) -> str | None:
+    """The level a field value names (``"warning"``, ``"ERR"``, ``"fatal"``),
+    in any case, or None: how ``level=``/``"level":`` values are read."""
+    return _VALUES.get(word.strip().lower())
+
+
+def spellings(level: str) -> tuple[str, ...]:
+    """Every word that names ``level`` (upper case): the bare words and the
+    field values, e.g. for ``warn``: ``WARN``, ``WARNING``, ``WRN``."""
+    return tuple(sorted({word.upper() for word, named in _VALUES.items() if named == level},
+                        key=lambda word: (-len(word), word)))
+
+
 def colour_levels(text: Text, styles: dict[str, str] | None = None) -> Text:
     """Colour the level token of a line of display text (in place).
 
