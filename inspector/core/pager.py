@@ -30,6 +30,7 @@ from rich.text import Text
 from inspector.core.hexdump import ROW_BYTES, format_row
 from inspector.core.rotation import LogSource
 from inspector.core.search import SearchPattern, search_backward, search_forward
+from inspector.core.shownlines import ShownLines
 from inspector.core.text import ansi_text
 
 MAX_LINE_BYTES = 2048
@@ -194,7 +195,7 @@ CACHED_READ = 256 * 1024
 """Reads up to this size go through the block cache; bigger ones go to the source."""
 
 
-class Pager:
+class Pager(ShownLines):
     """The paging state of one file: an anchor and the rows on screen.
 
     ``top`` is the byte offset of the line at the top of the screen and
@@ -237,6 +238,8 @@ class Pager:
         self.notices: list[str] = []
         """What ``sync`` noticed (a member rotated away, the file deleted…); the caller empties it."""
         self._filter: SearchPattern | None = None
+        self.context = 0  # see ShownLines.set_context
+        self.render: Callable[[bytes], bytes] | None = None  # see ShownLines.set_render
         self._memo: OrderedDict[tuple[str, int], Line | None] = OrderedDict()
         self._cache = BlockCache(source)
         self._texts: OrderedDict[tuple[int, int], Text] = OrderedDict()
@@ -365,6 +368,8 @@ class Pager:
         With a filter: the first matching line starting at or after ``offset``.
         """
         if self._filter is not None and not self.hex_mode:
+            if self.context:
+                return self._context_after(offset)
             return self._matching_line(offset, backward=False)
         return self._line_at(offset)
 
@@ -389,6 +394,8 @@ class Pager:
         With a filter: the last matching line that starts before ``offset``.
         """
         if self._filter is not None and not self.hex_mode:
+            if self.context:
+                return self._context_before(offset)
             return self._matching_line(offset, backward=True)
         return self._line_before(offset)
 
@@ -464,7 +471,7 @@ class Pager:
         """
         line = self._line_containing(offset)
         if self._filter is not None and not self.hex_mode and line is not None:
-            return self._matching_line(line.start, backward=False)
+            return self.line_at(line.start)
         return line
 
     def _line_containing(self, offset: int) -> Line | None:
@@ -493,7 +500,7 @@ class Pager:
             if self.hex_mode:
                 text = format_row(line.start, line.data, self._size)
             else:
-                text = line_text(line.data)
+                text = line_text(self.render(line.data) if self.render else line.data)
                 if self.levels:
                     from inspector.core.levels import colour_levels
 
@@ -559,12 +566,12 @@ class Pager:
         lines: list[Line] = []
         offset, need = self._size, rows
         while need > 0 and offset > lower:
-            if self._filter is not None and not self.hex_mode:
+            if self._filter is not None and not self.hex_mode and not self.context:
                 found = search_backward(self.read, self._filter, offset, lower=lower,
                                         first_chunk=FILTER_FIRST_READ, cancel=self.cancel)
                 line = None if found is None else self._line_containing(found.offset)
             else:
-                line = self._line_before(offset)
+                line = self.line_before(offset)
             if line is None or line.end <= lower:
                 break
             if line.start < lower:  # a line cut at ``lower``: its part from there

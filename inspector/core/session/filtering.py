@@ -1,5 +1,9 @@
 """The ``&`` filter of a session, and its running count.
 
+The filter is a regex, or a field expression (``status>=500``,
+``level>=warn``: :mod:`inspector.core.structured.expr`), which pages,
+counts and follows the same way.
+
 Setting a filter is a navigation operation (the view shows only the lines
 matching); how many lines match is counted in the count lane, the status
 showing the count as it grows. When the file grows (or is followed), only
@@ -8,10 +12,14 @@ the appended bytes are counted; when it is rewritten, it is counted again.
 
 from __future__ import annotations
 
-
 from ..search import SearchPattern
+from ..structured.pattern import parse_filter
 from ..text import printable
 from .jobs import COUNT, Token
+
+
+MAX_CONTEXT = 99
+"""Context lines asked for beyond this are this many."""
 
 
 class Filtering:
@@ -22,6 +30,10 @@ class Filtering:
         self.pattern: SearchPattern | None = None
         self.matches: int | None = None
         self.token: Token | None = None
+        self.context = 0
+        """Lines shown around each match (as ``grep -C``)."""
+        self.paused: SearchPattern | None = None
+        """The filter switched off by :meth:`toggle`, to switch back on."""
 
     @property
     def counting(self) -> bool:
@@ -31,6 +43,33 @@ class Filtering:
     def reset(self) -> None:
         """No filter (another file)."""
         self.pattern, self.matches, self.token = None, None, None
+        self.context, self.paused = 0, None
+
+    def set_context(self, owner: int, lines: int) -> None:
+        """Show ``lines`` lines of context around each match."""
+        session = self._session
+        self.context = max(0, min(int(lines), MAX_CONTEXT))
+        session._request("context", self.context, owner=owner)
+        what = f"{self.context} lines of context around each match" if self.context \
+            else "no context: only the matching lines"
+        if self.pattern is None:
+            what += " (once a & filter is set)"
+        session._say(what, owner)
+
+    def toggle(self, owner: int) -> None:
+        """Switch the filter off (the top line stays) or back on."""
+        session = self._session
+        if self.pattern is not None:
+            paused = self.pattern
+            self.set(owner, "")
+            self.paused = paused
+            session._say(f"filter &{printable(paused.text)} off: every line (\\ again: back on)",
+                         owner)
+        elif self.paused is not None:
+            paused, self.paused = self.paused, None
+            self.set(owner, paused.text)
+        else:
+            session._say("no filter to switch on: set one with &", owner)
 
     def set(self, owner: int, text: str) -> None:
         """Show only the lines matching the regex ``text``; "" shows every line."""
@@ -45,11 +84,11 @@ class Filtering:
                 session._refresh()
             return
         try:
-            pattern = SearchPattern.parse(text)
+            pattern = parse_filter(text)
         except ValueError as exc:
             session._say(printable(exc), owner)
             return
-        self.pattern, self.matches = pattern, None
+        self.pattern, self.matches, self.paused = pattern, None, None
         self._highlight()
         session._request("filter", pattern, owner=owner)
         self.count(owner)

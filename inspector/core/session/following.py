@@ -74,7 +74,7 @@ class FollowTail:
             outcome.recount = True
         self._tell(feed, outcome)
         key = (view.width, view.height, view.wrap, view.numbers, view.match, pager.filter,
-               pager.hex_mode, doc.epoch)
+               pager.hex_mode, doc.epoch, pager.context, pager.render)
         whole = key != self.layout or outcome.recount
         lower = self.epoch if whole else self.resume
         keep = 0 if whole else self._kept()

@@ -36,6 +36,12 @@ class FrameRow(NamedTuple):
     """Where the current match is in ``text`` (characters), or None."""
     separator: str = ""
     """For a separator row: its label ("truncated", "recreated"); ``text`` is a rule."""
+    context: bool = False
+    """Shown only as context around a match of the filter (drawn dimmed)."""
+    at: object = None
+    """The document's position of the start of the row's line (None: not a line)."""
+    mark: str = ""
+    """The letters of the marks on the row's line (drawn apart), e.g. "a"."""
 
     @property
     def plain(self) -> str:

@@ -104,6 +104,20 @@ def _filter(doc, args: tuple, token: threading.Event) -> str:
     return ""
 
 
+def _context(doc, args: tuple, token: threading.Event) -> str:
+    """Show ``args[0]`` lines of context around each match of the filter."""
+    doc.pager.set_context(args[0])
+    if doc.pager.filter is not None and not doc.pager.screen():
+        doc.pager.tail()
+    return ""
+
+
+def _columns(doc, args: tuple, token: threading.Event) -> str:
+    """Show every line through ``args[0]`` (chosen fields as columns; None: as it is)."""
+    doc.pager.set_render(args[0])
+    return ""
+
+
 def _percent(doc, args: tuple, token: threading.Event) -> str:
     doc.pager.goto(int(doc.pager.size * args[0] / 100))
     return ""
@@ -124,6 +138,8 @@ PAGING: dict[str, Operation] = {
     "goto_exact": _move("goto_exact"),
     "reveal": _reveal,
     "filter": _filter,
+    "context": _context,
+    "columns": _columns,
     "file": lambda doc, args, token: to_member(doc.pager, args[0]),
     "percent": _percent,
     "line": lambda doc, args, token: to_line(doc.pager, args[0], token, doc.index()),
@@ -136,5 +152,5 @@ PAGING: dict[str, Operation] = {
 }
 """The operations a session queues, by name: moves by row, page and file;
 head and tail; go to an offset, a percentage, a line or a time; reveal a
-match; the filter; hex; and "refresh" (the set's directory listed now),
+match; the filter, its context lines; fields as columns; hex; and "refresh" (the set's directory listed now),
 "poll" (what changed) and "view" (the screen again)."""
