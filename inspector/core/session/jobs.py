@@ -37,9 +37,12 @@ NAV, SEARCH, COUNT, INDEX, FOLLOW, FOLLOWER = (
     "nav", "search", "count", "index", "follow", "follower")
 """The lanes a session uses: navigation (open, moves, the screen), search,
 the filter's count, the line index, follow frames, the follower itself."""
-LONG = frozenset({FOLLOW, FOLLOWER})
-"""Lanes whose jobs run until cancelled: each gets a thread of its own."""
-BACKGROUND = frozenset({COUNT, INDEX, FOLLOW, FOLLOWER})
+RECORD, EXPORT, HISTOGRAM = "record", "export", "histogram"
+"""The lanes of lines taken out (:mod:`.records`): a line or a range (the
+field view, a copy), an export, the histogram."""
+LONG = frozenset({FOLLOW, FOLLOWER, EXPORT, HISTOGRAM})
+"""Lanes whose jobs run until cancelled (or for long): each gets a thread of its own."""
+BACKGROUND = frozenset({COUNT, INDEX, FOLLOW, FOLLOWER, EXPORT, HISTOGRAM})
 """Lanes nobody waits for: what the user asked is shown without them."""
 
 _NOTHING = object()

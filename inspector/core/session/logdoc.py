@@ -4,7 +4,8 @@
 :class:`~inspector.core.rotation.LogSource` (positions are byte offsets of
 the whole set), with the line index, the filter's running count and the
 rows shown while following (:mod:`.following`). It implements
-:class:`~inspector.core.session.document.Document`.
+:class:`~inspector.core.session.document.Document`, and
+:class:`~inspector.core.session.lines.Lines` (:mod:`.loglines`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..text import printable
 from ..viewing import FirstScreen
 from .document import Facts, Found, Loaded, Outcome, View
 from .frame import Frame, FrameRow, Place, message_frame
+from .loglines import LogLines
 from .paging import PAGING, char_span
 
 GUTTER_MIN = 6
@@ -29,7 +31,7 @@ NUMBER_GAP = 64 * 1024
 DELETED = "deleted: still reading the open file"
 
 
-class LogDocument:
+class LogDocument(LogLines):
     """A file or a rotation set of an ``AllocDirFS``, paged by byte offset."""
 
     def __init__(self, fs, path: str, pager: Pager, facts: Facts) -> None:
@@ -210,9 +212,11 @@ class LogDocument:
         """The frame's rows of ``rows``: the text, the line number on a line's
         first row (``numbers``: one per row), where the current match is."""
         numbering = self._numbering(view) and numbers
-        match = view.match
+        match = view.match if self.pager.render is None else None
+        context = self.pager.is_context if self.pager.context else None
         return [FrameRow(row.text, numbers[i] if numbering and row.index == 0 else None,
-                         self._current(row, match) if match is not None else None)
+                         self._current(row, match) if match is not None else None,
+                         context=context is not None and context(row.line), at=row.line.start)
                 for i, row in enumerate(rows)]
 
     def frame_of(self, rows: list[Row], view: View, *, above: tuple[FrameRow, ...] = (),

@@ -123,6 +123,7 @@ class Searching:
             if found.wrapped:
                 notice += "  (wrapped to the " + ("bottom)" if backward else "top)")
         session._stop_follow()
+        session.marks.save_place()
         # Found: it moves the view, so it says so, whatever came meanwhile.
         owner = session._notices.command()
         session._notices.say(notice, owner)

@@ -34,6 +34,7 @@ from .filtering import Filtering
 from .follow_job import FollowJob
 from .frame import Frame, message_frame
 from .jobs import NAV, Clock, Executor, Job
+from .marks import Marks
 from .navigation import Navigation
 from .numbering import Numbering
 from .searching import Searching
@@ -42,7 +43,7 @@ from .status import Notices, Status
 UP_OPS = frozenset({"up", "page_up", "head", "line", "percent", "time", "file", "goto",
                     "goto_exact", "offset"})
 """Moves towards the start: they stop following (as in less)."""
-FOLLOW_OPS = frozenset({"view", "poll", "refresh", "filter", "hex"})
+FOLLOW_OPS = frozenset({"view", "poll", "refresh", "filter", "hex", "context", "columns"})
 """What still applies while following (other moves wait for the user to stop)."""
 
 
@@ -79,7 +80,7 @@ class ReaderSession:
         self._opened: str | None = None
         self._label = ""
         self._facts = None
-        self._frame = Frame()
+        self._frame = self._raw = Frame()
         self._serial = 0
         self._mod_time: datetime | None = None
         self._loading = None
@@ -88,6 +89,8 @@ class ReaderSession:
         self._filtering = Filtering(self)
         self._numbering = Numbering(self)
         self._follow: FollowJob | None = None
+        self.marks = Marks(self)  # m and ' (marks.py)
+        self._records = None
 
     # -- what is shown -------------------------------------------------------
 
@@ -140,6 +143,15 @@ class ReaderSession:
     def pattern(self):
         """The last search (a ``SearchPattern``), or None."""
         return self._searching.pattern
+
+    @property
+    def records(self):
+        """Lines taken out on request: field view, copy, export, histogram (records.py)."""
+        if self._records is None:
+            from .records import Records
+
+            self._records = Records(self)
+        return self._records
 
     @property
     def busy(self) -> bool:
@@ -201,7 +213,8 @@ class ReaderSession:
             self._doc.close()
         self._doc = self._fs = self._opened = self._facts = self._loading = None
         self._mod_time = None
-        for part in (self._navigation, self._searching, self._filtering, self._numbering):
+        for part in (self._navigation, self._searching, self._filtering, self._numbering,
+                     self.marks):
             part.reset()
         self._view = self._view._replace(match=None, highlight=None)
         self._notices.clear()
@@ -252,11 +265,13 @@ class ReaderSession:
     @_locked
     def head(self) -> None:
         """The start of the file (stops following)."""
+        self.marks.save_place()
         self._command("head")
 
     @_locked
     def tail(self) -> None:
         """The end of the file, as it is now (the set's directory listed again)."""
+        self.marks.save_place()
         owner = self._notices.command()
         self._request("refresh", owner=owner)
         self._request("tail", owner=owner)
@@ -277,6 +292,7 @@ class ReaderSession:
         :mod:`inspector.core.session.goto`); a bad one is a notice."""
         from .goto import GotoError, GotoLine, GotoOffset, GotoPercent, parse_goto
 
+        self.marks.save_place()
         owner = self._notices.command()
         try:
             target = parse_goto(text, hex_mode=self._frame.mode == "hex")
@@ -390,6 +406,32 @@ class ReaderSession:
         running count; an empty ``text`` shows every line again."""
         self._filtering.set(self._notices.command(), text)
 
+    @_locked
+    def set_context(self, lines: int) -> None:
+        """Show ``lines`` lines around each match of the ``&`` filter, dimmed
+        (as ``grep -C``); 0: only the matches."""
+        self._filtering.set_context(self._notices.command(), lines)
+
+    @_locked
+    def toggle_filter(self) -> None:
+        """Switch the ``&`` filter off, the top line staying where it is, or
+        back on."""
+        self._filtering.toggle(self._notices.command())
+
+    @_locked
+    def set_columns(self, text: str) -> None:
+        """Show the fields named in ``text`` (``level,status:5``) as columns
+        before each structured line's message; "": the lines as they are."""
+        from ..structured.columns import parse_columns
+
+        owner = self._notices.command()
+        try:
+            columns = parse_columns(text)
+        except ValueError as exc:
+            return self._say(printable(exc), owner)
+        self._notices.say(columns.describe() if columns else "columns off", owner)
+        self._request("columns", columns.render if columns else None, owner=owner)
+
     # -- follow ------------------------------------------------------------------
 
     @_locked
@@ -464,6 +506,8 @@ class ReaderSession:
 
     def _emit(self, frame: Frame) -> None:
         self._serial += 1
+        self._raw = frame
+        frame = self.marks.decorate(frame, self._view.height)
         frame = frame._replace(status=self._status_of(frame), serial=self._serial,
                         following=self._follow is not None)
         self._frame = frame
@@ -473,7 +517,7 @@ class ReaderSession:
     def _refresh(self) -> None:
         """The status changed (a notice, a count): hand out the frame with it."""
         if self._status_of(self._frame) != self._frame.status:
-            self._emit(self._frame)
+            self._emit(self._raw)
 
     def _say(self, notice: str, owner: int | None = None) -> None:
         if self._notices.say(notice, owner):
