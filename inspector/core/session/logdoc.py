@@ -48,6 +48,9 @@ class LogDocument(LogLines):
         self._top_line: int | None = None
         self._count = _Count()
         self.tail = None  # the rows of a follow (following.FollowTail), made when one starts
+        self.shown_top: int | None = None
+        """Where the top line of the last frame starts (the line kept on top
+        when the filter changes)."""
 
     @classmethod
     def loaded(cls, fs, first: FirstScreen, path: str, view: View) -> Loaded:
@@ -236,6 +239,7 @@ class LogDocument(LogLines):
             place = self._following_place(place, following)
         if numbering and numbers:
             self._top_line = numbers[0]
+        self.shown_top = place.top if rows else None
         return Frame(mode=self.mode, rows=shown, place=place, highlight=view.highlight,
                      numbers=numbering, gutter=self.gutter() if numbering else 0,
                      following=bool(following))

@@ -96,19 +96,27 @@ def _reveal(doc, args: tuple, token: threading.Event) -> str:
     return ""
 
 
+def _in_place(doc, change: Callable[[], None]) -> None:
+    """Make ``change`` to what is shown, the line on top of the last frame
+    staying on top (or, hidden now, the first line shown after it)."""
+    pager = doc.pager
+    top = getattr(doc, "shown_top", None)
+    change()
+    if top is not None and top != pager.top:
+        pager.goto(top)
+    if pager.filter is not None and not pager.screen():
+        pager.tail()  # nothing shown below: show the last lines shown
+
+
 def _filter(doc, args: tuple, token: threading.Event) -> str:
     """Show only the lines matching ``args[0]`` (None: every line)."""
-    doc.pager.set_filter(args[0])
-    if args[0] is not None and not doc.pager.screen():
-        doc.pager.tail()  # nothing matches below: show the last matches
+    _in_place(doc, lambda: doc.pager.set_filter(args[0]))
     return ""
 
 
 def _context(doc, args: tuple, token: threading.Event) -> str:
     """Show ``args[0]`` lines of context around each match of the filter."""
-    doc.pager.set_context(args[0])
-    if doc.pager.filter is not None and not doc.pager.screen():
-        doc.pager.tail()
+    _in_place(doc, lambda: doc.pager.set_context(args[0]))
     return ""
 
 

@@ -19,7 +19,9 @@ def test_context_lines_show_around_each_match_dimmed(reader):
     _log(reader)
     reader.filter("HIT")
     assert reader.lines == ["line 10 HIT", "line 35 HIT", "line 60 HIT", "line 85 HIT"]
-    reader.set_context(2)
+    reader.set_context(2)  # the line on top stays on top
+    assert reader.lines[:5] == ["line 10 HIT", "line 11", "line 12", "line 33", "line 34"]
+    reader.line_up(2)
     assert reader.lines == ["line 8", "line 9", "line 10 HIT", "line 11", "line 12",
                             "line 33", "line 34", "line 35 HIT", "line 36", "line 37"]
     dim = [row.context for row in reader.frame.rows]
