@@ -13,6 +13,7 @@ histogram belongs to the document shown and goes stale with it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -179,26 +180,33 @@ class Records:
         return f"no such export: {scope}"
 
     def export(self, plan, target, roots: list[str], done: Callable[[Any], None],
-               progress: Callable[[tuple[int, int]], None] | None = None) -> Token:
+               progress: Callable[[tuple[int, int]], None] | None = None
+               ) -> threading.Event:
         """Write ``plan`` to ``target`` (checked with
         :func:`~inspector.core.export.export_target`); ``done`` gets the
-        :class:`~inspector.core.export.ExportOutcome`. Returns the token
-        that cancels it (the export is not tied to the file shown)."""
+        :class:`~inspector.core.export.ExportOutcome`, cancelled or not.
+        Returns the event that cancels it (the export is not tied to the
+        file shown: it goes on when another is opened)."""
         lines = lines_of(self._session._doc)
+        cancel = threading.Event()
 
         def work(job: Job):
-            from ..export import write_export
+            from ..export import ExportOutcome, write_export
+            from ..search import SearchCancelled
 
-            resolved = _resolve_times(lines, plan, job.token)
-            if isinstance(resolved, str):
-                from ..export import ExportOutcome
+            try:
+                resolved = _resolve_times(lines, plan, cancel)
+                if isinstance(resolved, str):
+                    return ExportOutcome(target.path, error=resolved)
+                return write_export(lines, resolved, target, roots, cancel=cancel,
+                                    progress=lambda d, t: job.report((d, t)))
+            except SearchCancelled:
+                return ExportOutcome(target.path, cancelled=True)
+            except Exception as exc:  # the outcome says it: the dialog never waits forever
+                return ExportOutcome(target.path, error=f"{type(exc).__name__}: {exc}")
 
-                return ExportOutcome(target.path, error=resolved)
-            return write_export(lines, resolved, target, roots, cancel=job.token,
-                                progress=lambda d, t: job.report((d, t)))
-
-        return self._submit(work, done, "export", EXPORT, token=Clock().token(),
-                            progress=progress)
+        self._submit(work, done, "export", EXPORT, token=Clock().token(), progress=progress)
+        return cancel
 
     # -- the histogram -----------------------------------------------------------
 
@@ -236,15 +244,15 @@ class Records:
         self._session.goto("@" + histogram.label(index))
 
 
-def _resolve_times(lines, plan, token):
+def _resolve_times(lines, plan, cancel):
     """``plan`` with a time range's ends as positions; a str when there is
     nothing in the range or a time is wrong."""
     if not isinstance(plan.start, tuple):
         return plan
     since, until = plan.start[1], plan.end[1]
     try:
-        start = lines.time_position(since, token)
-        end = lines.time_position(until, token) if until else None
+        start = lines.time_position(since, cancel)
+        end = lines.time_position(until, cancel) if until else None
     except ValueError as exc:
         return printable(exc)
     if start is None:
