@@ -1,5 +1,6 @@
 """The one-line prompt at the bottom of the viewer: `/` and `?` search,
-`&` filter, `:` go to (a line, a percentage, a time)."""
+`&` filter, `:` go to (a line, a percentage, a time), `c` columns, `C`
+context lines."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ PLACEHOLDERS = {
     "?": "search backward (regex, smart case); enter: find, escape: close",
     "&": "show only lines matching (regex); empty: show every line",
     ":": "line N, N%, or @2026-11-28T10:00 (first line at or after a time)",
+    "c": "fields as columns, e.g. level,status:5,trace_id; empty: the lines as they are",
+    "C": "lines of context around each match of the & filter (as grep -C); 0: none",
 }
 """What each prompt asks for."""
 

@@ -30,6 +30,7 @@ from inspector.tui.executor import Delivered, TextualExecutor
 from inspector.tui.search_bar import SearchBar
 from inspector.tui.status_bar import StatusBar
 from inspector.tui.viewer_body import ViewerBody
+from inspector.tui.viewer_tools import TOOL_BINDINGS, ViewerTools
 
 POLL_INTERVAL = 1.0
 """Seconds between looks at the open file (growth, rotation, deletion)."""
@@ -39,7 +40,7 @@ WRAP = True
 """Whether long lines wrap when a file is opened (``w`` toggles)."""
 
 
-class FileViewer(Widget, can_focus=True):
+class FileViewer(ViewerTools, Widget, can_focus=True):
     """Shows one file (or rotation set) of an allocation: text, hex dump, or
     why it cannot be shown. Its status is posted (:class:`StatusChanged`)
     and, given a ``status_bar``, shown there with the rows."""
@@ -87,7 +88,7 @@ class FileViewer(Widget, can_focus=True):
         Binding("w", "toggle_wrap", "Wrap"),
         Binding("f", "toggle_follow", "Follow"),
         Binding("escape", "cancel", "Cancel search / filter scan / stop follow", show=False),
-    ] + [
+    ] + TOOL_BINDINGS + [
         Binding(str(digit), f"goto_digit({digit})", "Go to line or N%", show=False,
                 priority=True)
         for digit in range(10)
@@ -260,7 +261,7 @@ class FileViewer(Widget, can_focus=True):
         bar = self.query_one(SearchBar)
         if bar.is_open:
             raise SkipAction()  # the key is typed into the prompt
-        modes = ("text",) if kind == "&" else ("text", "hex")
+        modes = ("text",) if kind in "&cC" else ("text", "hex")
         if self.mode in modes:
             bar.open(kind, value)
 
@@ -364,6 +365,8 @@ class FileViewer(Widget, can_focus=True):
         event.stop()
         self.focus()
         kind, text, session = event.kind, event.pattern, self._ready()
+        if self.tool_prompt(kind, text):
+            return
         if kind == "&":
             session.filter(text)
         elif kind == ":":

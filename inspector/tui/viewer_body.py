@@ -20,6 +20,10 @@ from ..core.text import plain
 MATCH_STYLE = "black on #d7d75f"
 CURRENT_MATCH_STYLE = "bold black on #5fafff"
 GUTTER_STYLE = "dim"
+CONTEXT_STYLE = "dim"
+"""Rows shown only as context around a match of the filter."""
+MARK_STYLE = "on #34405c"
+"""The rows of a marked line."""
 DRAWN_ROWS = 512
 """Rows kept as drawn (a few screens' worth)."""
 
@@ -120,6 +124,7 @@ class ViewerBody(Widget):
         frame, text = self._frame, self._texts[y]
         row = frame.rows[y] if frame.mode != "message" else None
         key = (id(text), row.number if row else None, row.current if row else None,
+               row.context if row else False, row.mark if row else "",
                frame.highlight, frame.numbers, frame.gutter, self.scroll_x_cells, width, base)
         drawn = self._drawn.get(key)
         if drawn is not None and drawn[0] is text:
@@ -135,9 +140,14 @@ class ViewerBody(Widget):
         frame = self._frame
         text = self._texts[y]
         row = frame.rows[y] if frame.mode != "message" else None
-        if row is not None and not row.separator and (frame.highlight is not None or row.current):
+        if row is not None and not row.separator and (frame.highlight is not None or row.current
+                                                      or row.context or row.mark):
             text = text.copy()
-            if frame.highlight is not None:
+            if row.context:
+                text.stylize(CONTEXT_STYLE)
+            if row.mark:
+                text.stylize(MARK_STYLE)
+            if frame.highlight is not None and not row.context:
                 text.highlight_regex(frame.highlight, MATCH_STYLE)
             if row.current is not None:
                 text.stylize(CURRENT_MATCH_STYLE, *row.current)
@@ -154,4 +164,6 @@ class ViewerBody(Widget):
 
     def _gutter(self, row: FrameRow) -> Text:
         text = self._frame.gutter_text(row)
+        if row.mark and text[:2] == "  ":  # the mark's letter where the number leaves room
+            text = f"'{row.mark[0]}" + text[2:]
         return Text(text, style=GUTTER_STYLE if row.number is not None else "", end="")
