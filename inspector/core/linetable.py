@@ -1,0 +1,176 @@
+"""The lines of a document as rows of a table, streamed: what ``nb.frame``
+turns into a pandas DataFrame (pandas is the notebook's; nothing here
+imports it).
+
+Each line is a row: its time (the sortable key of
+:func:`~inspector.core.timestamps.line_stamp`, or of the record's time
+field), its level (``error``, ``warn``, ``info``, ``debug`` or None),
+its source (the file of a rotation set, or the log of a merged stream,
+it comes from), its byte offset in that source, its text (escaped as
+:func:`~inspector.core.text.printable` does: a table is shown too), and,
+for a JSON or logfmt line, its record's fields.
+
+Bounded whatever a task writes: lines are read through
+:meth:`~inspector.core.session.lines.Lines.chunks` (a chunk at a time),
+handed out in batches of :data:`BATCH` rows, at most ``limit`` rows in
+all, and at most :data:`MAX_FIELDS` distinct field names (the others are
+counted in :attr:`RowBatch.dropped_fields`, never kept).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+from .levels import level_named, level_of
+from .structured.fields import LEVEL_KEYS, TIME_KEYS, decode, first_of, parse_record
+from .text import printable
+from .timestamps import line_stamp
+
+BASE_COLUMNS = ("time", "level", "source", "offset", "text")
+"""The columns every row has, before the fields of its record."""
+BATCH = 65_536
+"""Rows handed out at a time."""
+MAX_FIELDS = 256
+"""Distinct field names kept as columns, at most."""
+TEXT_LIMIT = 64 * 1024
+"""Characters of a line's text kept in the table, at most."""
+
+
+class RowBatch(NamedTuple):
+    """Rows of the table: the base columns as lists, and each row's fields
+    (a dict, or None for a line that is no record)."""
+
+    columns: dict[str, list]
+    records: list[dict | None]
+    dropped_fields: int = 0
+    """Fields left out of these rows because :data:`MAX_FIELDS` names were kept already."""
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+def _shown(text: str) -> str:
+    """``text`` as it may be shown: itself when every character prints."""
+    return text if text.isprintable() else printable(text)
+
+
+def _field(value: Any) -> Any:
+    """A field's value as kept: strings escaped, the rest as parsed."""
+    return _shown(value) if isinstance(value, str) else value
+
+
+class _Builder:
+    """Rows of one batch, built line by line."""
+
+    def __init__(self, names: set[str], fields: bool) -> None:
+        self.times: list = []
+        self.levels: list = []
+        self.sources: list = []
+        self.offsets: list = []
+        self.texts: list = []
+        self.records: list = []
+        self.names = names  # the field names kept so far (shared across batches)
+        self.fields = fields
+        self.dropped = 0
+
+    def add(self, line: bytes, source: str, offset: int) -> None:
+        """One row for ``line`` (without its newline)."""
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        text = decode(line[:TEXT_LIMIT * 4])[:TEXT_LIMIT]
+        record = parse_record(line) if self.fields else None
+        fields = record.fields if record is not None and record.structured else None
+        stamp = level = None
+        if fields:
+            stamp = _stamp_of(first_of(fields, TIME_KEYS))
+            named = first_of(fields, LEVEL_KEYS)
+            level = level_named(named) if isinstance(named, str) else None
+            fields = self._kept(fields)
+        if stamp is None:
+            stamp = line_stamp(line)
+        self.times.append(None if stamp is None else stamp.decode())
+        self.levels.append(level or level_of(text[:2048]))
+        self.sources.append(source)
+        self.offsets.append(offset)
+        self.texts.append(_shown(text))
+        self.records.append(fields)
+
+    def _kept(self, fields: dict) -> dict:
+        names = self.names
+        if names.issuperset(fields):
+            pass
+        elif len(names) + len(fields) <= MAX_FIELDS:
+            names.update(fields)
+        else:
+            for name in fields:
+                if name not in names and len(names) < MAX_FIELDS:
+                    names.add(name)
+            kept = {k: v for k, v in fields.items() if k in names}
+            self.dropped += len(fields) - len(kept)
+            fields = kept
+        return {name: _field(value) for name, value in fields.items()}
+
+    def batch(self) -> RowBatch:
+        """The rows built, as a batch."""
+        columns = dict(zip(BASE_COLUMNS, (self.times, self.levels, self.sources, self.offsets,
+                                          self.texts), strict=True))
+        return RowBatch(columns, self.records, self.dropped)
+
+
+def _stamp_of(value: Any) -> bytes | None:
+    """The sortable key of a record's time field written as text."""
+    if isinstance(value, str):
+        return line_stamp(value.encode("utf-8", "surrogateescape"))
+    return None
+
+
+def table_rows(lines, *, limit: int = 1_000_000, where=None, fields: bool = True,
+               start: Any = None, end: Any = None, source: str = "",
+               cancel: threading.Event | None = None, batch: int = BATCH
+               ) -> Iterator[RowBatch]:
+    """The lines of ``lines`` (a :class:`~inspector.core.session.lines.Lines`)
+    from ``start`` to ``end``, at most ``limit`` of them, as batches of
+    rows. ``where``: only the lines a pattern (a regex or a field
+    expression, :func:`~inspector.core.structured.pattern.parse_filter`)
+    matches. ``source`` names a document without sources of its own (one
+    file). ``fields``: False leaves the records unparsed. Blocking;
+    ``cancel`` stops it (``SearchCancelled``)."""
+    from .export import matching_spans
+
+    names: set[str] = set()
+    left = max(0, limit)
+    rows = _Builder(names, fields)
+    for chunk in lines.chunks(start, end, cancel):
+        if not left:
+            break
+        data = chunk.data
+        spans = matching_spans(where, data, len(data)) if where is not None \
+            else _all_lines(data)
+        origins = chunk.origins or ((0, source, chunk.start if isinstance(chunk.start, int)
+                                     else 0),)
+        at, (next_at, name, base) = 0, origins[0]
+        for begin, stop in spans:
+            while at + 1 < len(origins) and origins[at + 1][0] <= begin:
+                at += 1
+                next_at, name, base = origins[at]
+            rows.add(data[begin:stop].rstrip(b"\n"), name, base + begin - next_at)
+            left -= 1
+            if len(rows.records) >= batch:
+                yield rows.batch()
+                rows = _Builder(names, fields)
+            if not left:
+                break
+    if rows.records:
+        yield rows.batch()
+
+
+def _all_lines(data: bytes) -> Iterator[tuple[int, int]]:
+    """(start, end) of every line of ``data``, the end past its newline."""
+    pos, size, find = 0, len(data), data.find
+    while pos < size:
+        stop = find(b"\n", pos)
+        stop = size if stop < 0 else stop + 1
+        yield pos, stop
+        pos = stop
