@@ -47,6 +47,12 @@ class Records:
             session._say(f"{what} is not available on this view", owner)
         return lines
 
+    def document_lines(self):
+        """The :class:`~inspector.core.session.lines.Lines` of the document
+        shown (one log, a set or a merged stream), or None."""
+        doc = self._session._doc
+        return None if doc is None else lines_of(doc)
+
     def current_position(self) -> Any:
         """The position of the current line: the current match's when it is
         on screen, else the top line's."""
@@ -191,19 +197,8 @@ class Records:
         cancel = threading.Event()
 
         def work(job: Job):
-            from ..export import ExportOutcome, write_export
-            from ..search import SearchCancelled
-
-            try:
-                resolved = _resolve_times(lines, plan, cancel)
-                if isinstance(resolved, str):
-                    return ExportOutcome(target.path, error=resolved)
-                return write_export(lines, resolved, target, roots, cancel=cancel,
-                                    progress=lambda d, t: job.report((d, t)))
-            except SearchCancelled:
-                return ExportOutcome(target.path, cancelled=True)
-            except Exception as exc:  # the outcome says it: the dialog never waits forever
-                return ExportOutcome(target.path, error=f"{type(exc).__name__}: {exc}")
+            return run_export(lines, plan, target, roots, cancel,
+                              progress=lambda d, t: job.report((d, t)))
 
         self._submit(work, done, "export", EXPORT, token=Clock().token(), progress=progress)
         return cancel
@@ -242,6 +237,26 @@ class Records:
     def goto_bucket(self, histogram, index: int) -> None:
         """Go to the first line of bucket ``index`` of ``histogram`` (``:@``)."""
         self._session.goto("@" + histogram.label(index))
+
+
+def run_export(lines, plan, target, roots: list[str], cancel: threading.Event,
+               progress: Callable[[int, int], None] | None = None):
+    """Write ``plan`` of ``lines`` to ``target`` and return the
+    :class:`~inspector.core.export.ExportOutcome`, whatever happens (a
+    failure is its message). Blocking: what :meth:`Records.export` runs,
+    and what a caller with a thread of its own (the notebook) calls."""
+    from ..export import ExportOutcome, write_export
+    from ..search import SearchCancelled
+
+    try:
+        resolved = _resolve_times(lines, plan, cancel)
+        if isinstance(resolved, str):
+            return ExportOutcome(target.path, error=resolved)
+        return write_export(lines, resolved, target, roots, cancel=cancel, progress=progress)
+    except SearchCancelled:
+        return ExportOutcome(target.path, cancelled=True)
+    except Exception as exc:  # the outcome says it: the caller never waits forever
+        return ExportOutcome(target.path, error=f"{type(exc).__name__}: {exc}")
 
 
 def _resolve_times(lines, plan, cancel):
