@@ -12,6 +12,8 @@
     nb.snapshot(alloc, "snap.tar")                # progress bar in the cell
     nb.move(dst, src, ["web"]); nb.destroy(alloc, confirm=alloc.alloc_id)
     nb.usage(root)                                # what fills the node: table and chart
+    nb.frame(alloc, "alloc/logs/web.stdout", where="status>=500")  # lines as a DataFrame
+    nb.rate(alloc, "alloc/logs/web.stdout")       # errors and warnings over time (matplotlib)
 
 What is shared with the terminal app lives in ``inspector.core`` (roots,
 pager, hex dump, follower, search, the checks that guard actions, text
@@ -35,6 +37,7 @@ _EXPORTS = {
     "snapshot": "actions", "move": "actions", "destroy": "actions", "ActionJob": "actions",
     "ActionFailed": "actions", "ActionRefused": "actions", "ConfirmationError": "actions",
     "usage": "usage", "UsageTable": "usage",
+    "frame": "dataframe", "rate": "dataframe",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -28,6 +28,7 @@ from ._ui import UiScheduler, Widget, await_until, widgets
 from .executor import NotebookExecutor
 from .frames import frame_html, status_html, title_html
 from .roots import NotebookRoot
+from .viewer_tools import ViewerTools
 
 PAGE_LINES = 40
 """Lines on one page of the viewer."""
@@ -70,13 +71,15 @@ class Shown:
     notice: str = ""
 
 
-class Viewer(Widget):
+class Viewer(ViewerTools, Widget):
     """A pager over one file or rotation set: head, tail, pages, files of the
     set, go-to, search, the ``&`` filter, error lines, wrap, hex, numbers.
 
     Buttons and boxes drive it in Jupyter; the same operations are methods
     (``head()``, ``tail()``, ``next_page()``, ``goto()``, ``find()``,
-    ``filter()``, ``next_error()``, ``next_file()``…), each returning at
+    ``filter()``, ``next_error()``, ``next_file()``, ``mark()``, ``jump()``,
+    ``fields()``, ``set_columns()``, ``set_context()``, ``toggle_filter()``,
+    ``export()``…), each returning at
     once: the file is read in a worker. ``wait()`` (or ``await
     viewer.ready()`` in a cell) returns once what was asked is shown;
     ``shown`` and ``text()`` say what that is.
@@ -150,14 +153,17 @@ class Viewer(Widget):
         self.body = w.HTML(layout=w.Layout(max_height=BODY_HEIGHT, overflow="auto",
                                            border="1px solid #ddd", width="100%"))
         self.status = w.HTML()
+        self.fields_box = w.HTML()
+        self.fields_button = button("Fields", "code", "the fields of the current line (x)",
+                                    self.fields)
         self._controls = [
             self.head_button, self.prev_button, self.next_button, self.tail_button,
             self.prev_file_button, self.next_file_button, self.offset_box, self.go_button,
             self.search_box, self.find_prev_button, self.find_next_button, self.filter_box,
             self.prev_error_button, self.next_error_button, self.wrap_toggle,
-            self.hex_toggle, self.numbers_toggle]
+            self.hex_toggle, self.numbers_toggle, self.fields_button]
         toolbar = w.HBox(self._controls, layout=w.Layout(flex_flow="row wrap"))
-        self.widget = w.VBox([self.title, toolbar, self.body, self.status],
+        self.widget = w.VBox([self.title, toolbar, self.body, self.status, self.fields_box],
                              layout=w.Layout(width="100%"))
 
     # -- the public contract ----------------------------------------------

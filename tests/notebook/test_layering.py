@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-NOTEBOOK = ["roots", "viewer", "follower", "browser", "actions", "tail", "usage"]
+NOTEBOOK = ["roots", "viewer", "follower", "browser", "actions", "tail", "usage", "dataframe",
+            "viewer_tools"]
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -37,6 +38,18 @@ def test_the_usage_view_and_command_never_load_pandas_or_matplotlib():
     loaded = _loaded_after("import inspector.tui.usage_view, inspector.commands.usage\n"
                            "import inspector.tui.liveness_note")
     assert not {"pandas", "matplotlib", "ipywidgets", "inspector.notebook"} & loaded
+
+
+def test_the_viewer_tools_histogram_and_export_never_load_pandas_or_matplotlib():
+    loaded = _loaded_after("import inspector.tui.viewer_tools, inspector.tui.field_screen\n"
+                           "import inspector.tui.histogram_screen, inspector.tui.export_screen\n"
+                           "import inspector.core.linetable, inspector.core.histogram")
+    assert not {"pandas", "matplotlib", "ipywidgets", "inspector.notebook"} & loaded
+
+
+def test_the_notebook_viewer_loads_pandas_only_when_a_frame_is_asked_for():
+    loaded = _loaded_after("import inspector.notebook.viewer, inspector.notebook.dataframe")
+    assert not {"pandas", "matplotlib"} & loaded
 
 
 def test_the_library_display_needs_no_ui_toolkit():
