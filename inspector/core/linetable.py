@@ -82,22 +82,24 @@ class _Builder:
         text = decode(line[:TEXT_LIMIT * 4])[:TEXT_LIMIT]
         record = parse_record(line) if self.fields else None
         fields = record.fields if record is not None and record.structured else None
+        shown = text if text.isprintable() else printable(text)
         stamp = level = None
         if fields:
             stamp = _stamp_of(first_of(fields, TIME_KEYS))
             named = first_of(fields, LEVEL_KEYS)
             level = level_named(named) if isinstance(named, str) else None
-            fields = self._kept(fields)
+            # A printable line without escapes holds only printable values.
+            fields = self._kept(fields, clean=shown is text and "\\" not in text)
         if stamp is None:
             stamp = line_stamp(line)
         self.times.append(None if stamp is None else stamp.decode())
         self.levels.append(level or level_of(text[:2048]))
         self.sources.append(source)
         self.offsets.append(offset)
-        self.texts.append(_shown(text))
+        self.texts.append(shown)
         self.records.append(fields)
 
-    def _kept(self, fields: dict) -> dict:
+    def _kept(self, fields: dict, clean: bool) -> dict:
         names = self.names
         if names.issuperset(fields):
             pass
@@ -110,6 +112,8 @@ class _Builder:
             kept = {k: v for k, v in fields.items() if k in names}
             self.dropped += len(fields) - len(kept)
             fields = kept
+        if clean:
+            return fields
         return {name: _field(value) for name, value in fields.items()}
 
     def batch(self) -> RowBatch:

@@ -15,8 +15,8 @@ import time
 
 from allocdir.testing import temp_alloc_dir
 
-from . import (bench_allocdir, bench_follow, bench_keep, bench_reading, bench_usage,
-               bench_viewer, bench_watch)
+from . import (bench_allocdir, bench_follow, bench_keep, bench_reading, bench_structured,
+               bench_usage, bench_viewer, bench_watch)
 from .harness import Row, machine, table
 
 
@@ -58,6 +58,10 @@ def _suite(work: str, scale: float, quick: bool):
         ("keep", lambda: bench_keep.keep_rows(work, quick)),
         ("usage", lambda: bench_usage.usage_rows(work, scale)),
         ("processes", lambda: bench_usage.process_rows(work, 50 if quick else 500)),
+        ("structured-text", lambda: bench_structured.text_log_rows(
+            work, (64 << 20) if quick else 2_000_000_000)),
+        ("structured-json", lambda: bench_structured.json_log_rows(
+            work, (64 << 20) if quick else (1 << 30))),
         ("notebook", lambda: __import__(f"{__package__}.bench_notebook", fromlist=["_"])
          .notebook_rows(work, quick)),
     ]

@@ -91,3 +91,10 @@ def test_field_names_are_bounded_against_a_task_inventing_keys(alloc):
     names = {name for b in batches for r in b.records for name in r}
     assert len(names) == linetable.MAX_FIELDS
     assert sum(b.dropped_fields for b in batches) == 51
+
+
+def test_field_values_a_task_escaped_in_json_are_shown_escaped(alloc):
+    _write(alloc, "web.stdout.0", b'{"level":"info","msg":"title \\u001b]0;owned\\u0007"}\n'
+                                  b'{"level":"info","msg":"plain"}\n')
+    [batch] = _rows(alloc, "web.stdout.0")
+    assert [r["msg"] for r in batch.records] == ["title \\x1b]0;owned\\x07", "plain"]
