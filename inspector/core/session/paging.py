@@ -110,7 +110,9 @@ def _in_place(doc, change: Callable[[], None]) -> None:
 
 def _filter(doc, args: tuple, token: threading.Event) -> str:
     """Show only the lines matching ``args[0]`` (None: every line)."""
-    _in_place(doc, lambda: doc.pager.set_filter(args[0]))
+    doc.pager.set_filter(args[0])
+    if args[0] is not None and not doc.pager.screen():
+        doc.pager.tail()  # nothing matches below: show the last matches
     return ""
 
 
