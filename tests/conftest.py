@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+from typing import NamedTuple
 
 import pytest
 
@@ -63,3 +64,30 @@ def opened_reads(monkeypatch):
 
     monkeypatch.setattr(AllocDir, "read_at", spy)
     return opened
+
+
+class Notice(NamedTuple):
+    """One notification the app gave: its text, whether it was markup, its severity."""
+
+    message: str
+    markup: bool
+    severity: str
+
+
+@pytest.fixture
+def notified(monkeypatch) -> list[Notice]:
+    """Every notification any inspector app gives during the test, in order,
+    recorded as it is given: one that has already left the screen (they
+    expire) is still here."""
+    from inspector.tui.app import InspectorApp
+
+    said: list[Notice] = []
+    notify = InspectorApp.notify
+
+    def recording(self, message, *args, **kwargs):
+        said.append(Notice(message, kwargs.get("markup", True),
+                           kwargs.get("severity", "information")))
+        return notify(self, message, *args, **kwargs)
+
+    monkeypatch.setattr(InspectorApp, "notify", recording)
+    return said

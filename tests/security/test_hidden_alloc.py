@@ -73,7 +73,7 @@ def test_its_read_side_keeps_the_rules_and_it_has_no_action(hidden, canary):
     assert tree_state(hidden.alloc_dir) == before
 
 
-async def test_the_app_shows_it_browses_it_and_refuses_every_action(hidden, canary):
+async def test_the_app_shows_it_browses_it_and_refuses_every_action(hidden, canary, notified):
     before = tree_state(hidden.alloc_dir), canary.state()
     app = InspectorApp(Root.open(os.path.dirname(hidden.alloc_dir)))
     async with app.run_test(size=(140, 36)) as pilot:
@@ -103,7 +103,7 @@ async def test_the_app_shows_it_browses_it_and_refuses_every_action(hidden, cana
             await pilot.press(key)
             await pilot.pause(0.1)
             assert app.screen is app.screen_stack[0], verb  # no dialog opened
-            said = [n.message for n in app._notifications]
+            said = [n.message for n in notified]
             assert f"Cannot {verb} {hidden.alloc_id}: {REASON}" in said, said
         # The secret shows the refusal, never its content.
         secrets = find_node(tree, "web/secrets", hidden.alloc_id)

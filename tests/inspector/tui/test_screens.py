@@ -39,10 +39,6 @@ async def type_into(pilot, app: InspectorApp, selector: str, text: str) -> None:
     assert field.value == text
 
 
-def notifications(app: InspectorApp) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
 def message_of(screen) -> str:
     """The dialog's message line, as shown ("" until the dialog is composed)."""
     from textual.css.query import NoMatches
@@ -69,7 +65,7 @@ async def open_dialog(pilot, app: InspectorApp, alloc_id: str, key: str, kind):
     return app.screen
 
 
-async def test_snapshot_writes_a_tar_of_data_and_local(alloc_root, tmp_path, monkeypatch):
+async def test_snapshot_writes_a_tar_of_data_and_local(alloc_root, tmp_path, monkeypatch, notified):
     monkeypatch.chdir(tmp_path)
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
@@ -85,7 +81,7 @@ async def test_snapshot_writes_a_tar_of_data_and_local(alloc_root, tmp_path, mon
                        message="snapshot done")
         out = tmp_path / f"{ALLOC_A}.tar"
         size = size_words(out.stat().st_size)
-        assert any(str(out) in m and size in m for m in notifications(app))
+        assert any(str(out) in m and size in m for m in (n.message for n in notified))
     with tarfile.open(out) as tar:
         names = set(tar.getnames())
     assert {"alloc/data/state.json", "web/local/notes.txt", "web/local/blob.bin",
@@ -195,7 +191,7 @@ async def test_snapshot_checks_the_path_off_the_event_loop(alloc_root, tmp_path,
 # ------------------------------------------------------------------ move
 
 
-async def test_move_into_an_existing_alloc_dir(alloc_root):
+async def test_move_into_an_existing_alloc_dir(alloc_root, notified):
     dest = AllocDir(alloc_root / "dest-alloc")
     dest.build()
     app = InspectorApp(Root.open(alloc_root))
@@ -213,7 +209,7 @@ async def test_move_into_an_existing_alloc_dir(alloc_root):
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, MoveScreen), timeout=30,
                        message="moved")
-        assert any("Moved" in m for m in notifications(app))
+        assert any("Moved" in m for m in (n.message for n in notified))
         # the tree refreshed: the destination appears as an allocation
         await wait_for(pilot, lambda: find_node(app.alloc_tree, "", "dest-alloc") is not None,
                        message="refreshed tree")
@@ -243,7 +239,7 @@ async def test_move_builds_a_new_destination_once_confirmed(alloc_root, shared_t
     assert (dest / "web/local/config.json").read_text() == '{"listen": 8080}\n'
 
 
-async def test_move_error_is_reported(alloc_root, monkeypatch):
+async def test_move_error_is_reported(alloc_root, monkeypatch, notified):
     from allocdir import AllocDirError
 
     def refuse(self, other, tasks):
@@ -261,7 +257,7 @@ async def test_move_error_is_reported(alloc_root, monkeypatch):
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.finished, message="error shown")
         assert "disk full" in message_of(screen)
-        assert any("disk full" in m for m in notifications(app))
+        assert any("disk full" in m for m in (n.message for n in notified))
 
 
 # ------------------------------------------------------------------ destroy
@@ -296,7 +292,7 @@ async def test_destroy_focuses_the_id_and_wrong_id_says_so(alloc_root):
     assert (alloc_root / ALLOC_B / "api/local/app.conf").exists()
 
 
-async def test_destroy_with_the_right_id_removes_it_and_closes_its_file(alloc_root):
+async def test_destroy_with_the_right_id_removes_it_and_closes_its_file(alloc_root, notified):
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
         await open_notes(pilot, app)
@@ -311,7 +307,7 @@ async def test_destroy_with_the_right_id_removes_it_and_closes_its_file(alloc_ro
         await wait_for(pilot, lambda: find_node(app.alloc_tree, "", ALLOC_A) is None,
                        message="tree refreshed")
         assert find_node(app.alloc_tree, "", ALLOC_B) is not None
-        assert any("destroyed" in m for m in notifications(app))
+        assert any("destroyed" in m for m in (n.message for n in notified))
 
 
 async def test_destroy_errors_are_listed(alloc_root, monkeypatch):
