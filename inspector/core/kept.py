@@ -64,6 +64,8 @@ class KeptCopy:
     what was kept about it; moving is refused, removing is the kept copy's."""
 
     read_only = True
+    allowed_actions = frozenset({"snapshot", "destroy"})
+    """A kept copy may be snapshotted and removed (destroy removes the copy)."""
 
     def __init__(self, alloc: AllocDir, keep_dir: str) -> None:
         self._reader = alloc

@@ -59,6 +59,8 @@ class ArchiveFS:
     """One snapshot tar as a read-only allocation (see the module docstring)."""
 
     read_only = True
+    allowed_actions = frozenset()
+    """No action changes an archive."""
     static = True
     """Nothing in it changes: no watching, no following."""
 

@@ -100,6 +100,8 @@ def _alloc_parts(node: Node, now: datetime, log_times: LogTimes | None) -> list:
         details.append(f"logs {_age(stamp, now)}")
     if details:
         parts.append(("  " + " · ".join(details), DETAIL))
+    if getattr(node.alloc, "read_only", False):  # a kept copy or an archive: what it is
+        parts.append((f"  {printable(node.alloc.description)}", REASON))
     error = log_times.error_of(node.alloc.alloc_dir) if log_times is not None else None
     if error is not None:
         parts.append((f"  logs: {printable(error)}", ERROR))
