@@ -290,9 +290,9 @@ def _sparse_0(pax: dict) -> Sparse:
     else:
         offsets = [f for f in pax.get("GNU.sparse.offset.list", "").split(",") if f]
         sizes = [f for f in pax.get("GNU.sparse.numbytes.list", "").split(",") if f]
-        fields = [x for pair in zip(offsets, sizes) for x in pair]
+        fields = [x for pair in zip(offsets, sizes, strict=False) for x in pair]
     try:
         numbers = [int(f) for f in fields[:2 * MAX_SPARSE_REGIONS]]
     except ValueError:
         raise ArchiveDamaged("a sparse map number is not a number") from None
-    return tuple(zip(numbers[0::2], numbers[1::2]))
+    return tuple(zip(numbers[0::2], numbers[1::2], strict=False))
