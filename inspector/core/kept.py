@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 
 from allocdir import AllocDir, AllocDirError, NotAnAllocDirError, dirfd
 from allocdir.fsops import remove_tree_at
-from allocdir.fileinfo import utc_from_timestamp
+from allocdir.times import utc_from_timestamp
 from allocdir.plaintext import age_words
 
 from .keep.layout import MANIFEST_FORMAT, MANIFEST_NAME, STATE_DIR, kept_log_order

@@ -18,7 +18,7 @@ import threading
 from concurrent.futures import Future
 
 from allocdir import AllocDirError, AllocFileInfo, FileList, SecretReadError
-from allocdir.fileinfo import utc_from_timestamp
+from allocdir.times import utc_from_timestamp
 from allocdir.layout import SHARED_ALLOC_NAME
 from allocdir.paths import clean_relative, is_protected
 from allocdir.sniff import detect_content_type

@@ -111,7 +111,7 @@ def _alloc_parts(node: Node, now: datetime, log_times: LogTimes | None) -> list:
 def _set_parts(node: Node, listing, now: datetime) -> list:
     """A rotation set: ``name.[first–last]``, its files, size and age."""
     members = listing.sets.get(node.set_name, []) if listing is not None else []
-    numbers = sorted(int(listing.names[i].rsplit(".", 1)[1]) for i in members)
+    numbers = listing.set_numbers(node.set_name) if members else []
     span = f"{numbers[0]}–{numbers[-1]}" if numbers else ""
     parts = [(f"{printable(node.name)}.[{span}]", SET_NAME)]
     if members:

@@ -91,3 +91,28 @@ def test_removing_a_kept_copy_waits_for_no_keeper(tmp_path, kept):
     copy.destroy()
     assert not (keep / ALLOC).exists()
     assert is_keep_dir(str(keep))  # the rest of the keep directory stays
+
+
+def test_the_tree_groups_kept_generations_into_their_rotation_set(kept):
+    from inspector.core.tree import SET, Open
+
+    from .tree.conftest import key, make_model
+
+    keep, _ = kept
+    logs = keep / ALLOC / "alloc" / "logs"
+    (logs / "web.stdout.1").write_bytes(b"the next file\n")
+    model, _ = make_model(keep)
+    try:
+        (copy,) = model.allocs
+        top = model.top_node(copy.alloc_dir)
+        assert "kept · gone, last seen" in str(top.label)
+        model.reveal(copy, "alloc/logs", expand=True)
+        listed = model.find(key(model, "alloc/logs"))
+        web = next(c for c in listed.children if c.kind == SET)
+        assert str(web.label).startswith("web.stdout.[0–1]  3 files · ")
+        model.expand(web)
+        assert [c.name for c in web.children] == ["web.stdout.0", "web.stdout.0.1",
+                                                  "web.stdout.1"]
+        assert model.activate(web) == Open(copy, "alloc/logs/web.stdout.0", None)
+    finally:
+        model.close()
