@@ -119,6 +119,13 @@ class KeptCopy:
         state = f"gone, {when}" if self.gone else f"on the client when last kept, {when}"
         return f"kept · {state}"
 
+    def summarize(self, *, now=None, budget=None):
+        """The row of a root's table: the library's summary of the copy on disk."""
+        from allocdir.summary import summarize_alloc
+
+        return summarize_alloc(self._reader, now=now,
+                               **({"budget": budget} if budget else {}))
+
     # -- reading: AllocDir's rules --------------------------------------------------
 
     @staticmethod

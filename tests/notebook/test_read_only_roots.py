@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import inspector.notebook as nb
-from tests.inspector.core.test_archive_root import _snapshot
+from inspector.notebook.roots import root_text
+from tests.inspector.core.test_archive_root import LOG, _snapshot
 from tests.inspector.core.test_kept_root import kept  # noqa: F401  (the fixture)
 from tests.keeping import ALLOC
 
@@ -22,3 +23,26 @@ def test_open_root_reads_a_keep_directory(kept):  # noqa: F811
     assert root.ids == [ALLOC] and "keep directory" in root.description
     assert str(nb.tail(root[0], "alloc/logs/web.stdout", 5)).encode() + b"\n" == \
         b"".join(written.splitlines(keepends=True)[-5:])
+
+
+def test_a_snapshot_tars_row_in_the_table_is_read_from_its_index(tmp_path):
+    root = nb.open_root(_snapshot(tmp_path))
+    summary = root.summary()
+    (row,) = summary.allocs
+    assert row.error == "", row.error  # not "is not a directory"
+    assert [t.name for t in row.tasks] == ["web"]
+    assert row.data.content_bytes == len('{"ok": true}\n')
+    assert row.tasks[0].local.content_bytes == len(LOG) + (1 << 32)
+    html = root._repr_html_()
+    assert "not a directory" not in html and "snapshot tar: " in html
+    assert "4.0 GiB" in root_text(summary)
+
+
+def test_a_kept_copys_row_says_it_is_kept_and_what_it_holds(kept):  # noqa: F811
+    keep, written = kept
+    root = nb.open_root(keep)
+    (row,) = root.summary().allocs
+    assert row.error == "", row.error
+    assert row.log_count == 2 and row.log_bytes == len(written)
+    html = root._repr_html_()
+    assert "kept · gone, last seen" in html and "refusing" not in html

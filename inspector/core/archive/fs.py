@@ -193,6 +193,13 @@ class ArchiveFS:
         available = stored if index.complete else max(0, self._end - offset)
         return MemberLayout(offset, stored, available, index.sizes[i], index.sparse.get(i))
 
+    def summarize(self, *, now=None, budget=None):
+        """The row of a root's table (``allocdir.summary.AllocSummary``),
+        from the index: no member is read."""
+        from .summary import summarize_archive
+
+        return summarize_archive(self, now=now, budget=budget)
+
     def notes_of(self, path) -> list[str]:
         """What the reader should know about ``path``: a member cut short."""
         try:
