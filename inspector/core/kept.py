@@ -31,11 +31,14 @@ from allocdir.fsops import remove_tree_at
 from allocdir.times import utc_from_timestamp
 from allocdir.plaintext import age_words
 
+from .actions import DestroyWords
 from .keep.layout import MANIFEST_FORMAT, MANIFEST_NAME, STATE_DIR, kept_log_order
 from .keep.store import read_file
 from .text import printable
 
 SUMMARY_FILE = "alloc.json"
+_KEEPER_RUNS = ("a keep process is running on {keep_dir}: stop it first (it would go on "
+                "copying into the copy being removed)")
 SUMMARY_LIMIT = 1 << 20
 """Bytes of an ``alloc.json`` read, at most (ours are a few KiB)."""
 
@@ -66,6 +69,12 @@ class KeptCopy:
     read_only = True
     allowed_actions = frozenset({"snapshot", "destroy"})
     """A kept copy may be snapshotted and removed (destroy removes the copy)."""
+    destroy_words = DestroyWords(
+        "Remove kept copy", "removing", "removed", "Kept copy",
+        "This removes the kept copy {path} from its keep directory: what was kept of the "
+        "allocation (its data, logs and task directories). The allocation on the client, if "
+        "it is still there, is not touched. It cannot be undone.")
+    """How the destroy dialog words it: a kept copy is removed."""
 
     def __init__(self, alloc: AllocDir, keep_dir: str) -> None:
         self._reader = alloc
@@ -171,6 +180,21 @@ class KeptCopy:
         """Refused: a kept copy is evidence, not an allocation to move."""
         raise NotAnAllocDirError(self.refusal("move"))
 
+    def removal_refusal(self) -> str | None:
+        """Why removing this copy is refused now (a keeper runs on the keep
+        directory), or None; :meth:`destroy` checks again under the lock."""
+        try:
+            fd = os.open(self.keep_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as exc:
+            return f"{printable(self.keep_dir)} cannot be opened: {printable(exc.strerror or exc)}"
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _KEEPER_RUNS.format(keep_dir=printable(self.keep_dir))
+        finally:
+            os.close(fd)  # releases the lock if taken
+        return None
+
     def destroy(self) -> None:
         """Remove this kept copy from the keep directory, refused (with
         ``AllocDirError``) while a keeper holds the directory's lock."""
@@ -193,9 +217,7 @@ def remove_kept_copy(keep_dir: str, alloc_id: str) -> list[OSError]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise AllocDirError(
-                f"a keep process is running on {printable(keep_dir)}: stop it first (it would "
-                "go on copying into the copy being removed)") from None
+            raise AllocDirError(_KEEPER_RUNS.format(keep_dir=printable(keep_dir))) from None
         try:
             st = os.stat(f"{alloc_id}/{STATE_DIR}", dir_fd=fd, follow_symlinks=False)
         except FileNotFoundError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import inspector.notebook as nb
 from inspector.notebook.roots import root_text
 from tests.inspector.core.test_archive_root import LOG, _snapshot
@@ -46,3 +48,14 @@ def test_a_kept_copys_row_says_it_is_kept_and_what_it_holds(kept):  # noqa: F811
     assert row.log_count == 2 and row.log_bytes == len(written)
     html = root._repr_html_()
     assert "kept · gone, last seen" in html and "refusing" not in html
+
+
+def test_a_snapshot_tar_refuses_destroy_at_once_and_a_kept_copy_is_removed(tmp_path, kept):  # noqa: F811
+    archive = nb.open_root(_snapshot(tmp_path))[0]
+    with pytest.raises(nb.ActionRefused, match="a snapshot tar is read-only"):
+        nb.destroy(archive, confirm=archive.alloc_id)
+    keep, _ = kept
+    copy = nb.open_root(keep)[0]
+    job = nb.destroy(copy, confirm=copy.alloc_id)
+    assert job.wait(10) is None
+    assert job.message.startswith(f"removed {keep / ALLOC}") and not (keep / ALLOC).exists()
