@@ -135,7 +135,7 @@ class Root:
             return (self.path, self.given)
         return (self.path,)
 
-    def discover(self, limit: int | None = None) -> Discovery:
+    def discover(self, limit: int | None = None, progress=None) -> Discovery:
         """Read the allocations from disk (blocking: call it from a worker).
 
         Under a root, entries recognised as alloc dirs are allocations and
@@ -144,13 +144,15 @@ class Root:
         followed, and a directory that cannot be looked into is reported
         rather than silently left out. With ``limit``, only the first
         ``limit`` directories (by name) are looked into; the others are
-        counted in :attr:`Discovery.unexamined`.
+        counted in :attr:`Discovery.unexamined`. A snapshot tar's headers
+        are read here the first time (for a ``.tar.gz``, its seek index is
+        built): ``progress(done, total)`` is told how far, in bytes of the file.
         """
         found = Discovery(strays=StrayDirs(
             os.path.dirname(self.path) if self.single else self.path))
         if self.source == ARCHIVE:
             try:
-                found.allocs.append(self.archive())
+                found.allocs.append(self.archive(progress))
             except (OSError, ArchiveError) as exc:
                 found.errors[os.path.basename(self.path)] = _reason(exc) if isinstance(
                     exc, OSError) and exc.errno else str(exc)

@@ -89,7 +89,14 @@ class ArchiveFS:
                 def tell(offset: int) -> None:
                     progress(archive.progress() if archive.compression else offset, total)
 
-            index = TarIndex.scan(archive.read, progress=tell, cancel=cancel)
+                if archive.compression:
+                    archive.stepped = lambda: tell(0)
+            try:
+                index = TarIndex.scan(archive.read, progress=tell, cancel=cancel)
+            finally:
+                archive.stepped = None
+            if progress is not None:
+                progress(total, total)  # read to its end (a gzip's seek points lag behind)
         except BaseException:
             archive.close()
             raise

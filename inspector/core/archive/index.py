@@ -34,6 +34,8 @@ MAX_NOTES = 20
 """Names cited in notes, at most (the rest are counted)."""
 PROGRESS_EVERY = 2048
 """Members between two progress reports and cancel checks."""
+PROGRESS_BYTES = 32 << 20
+"""Archive bytes between two progress reports (a few big members)."""
 
 
 class ScanCancelled(Exception):
@@ -99,7 +101,7 @@ class TarIndex:
         :attr:`damage`. ``progress`` is told the archive offset reached."""
         index = cls()
         reader = HeaderReader(read)
-        count = 0
+        count = told = 0
         while True:
             try:
                 header = reader.next()
@@ -110,12 +112,15 @@ class TarIndex:
                 break
             index.add(header)
             count += 1
-            if count % PROGRESS_EVERY == 0:
+            if count % PROGRESS_EVERY == 0 or reader.offset - told >= PROGRESS_BYTES:
                 if cancel is not None and cancel.is_set():
                     raise ScanCancelled
                 if progress is not None:
                     progress(reader.offset)
+                told = reader.offset
         index.end = reader.offset
+        if progress is not None:
+            progress(reader.offset)
         index.complete = not index.damage
         return index
 

@@ -15,6 +15,10 @@ GZIP_SPACING = 8 << 20
 inflates at most this much; the index holds a 32 KiB window per point
 (16 MiB of memory for a 4 GiB archive)."""
 GZIP_BUFFER = 1 << 20
+GZIP_STEP = 64 << 20
+"""A seek forward past the gzip index goes this far at a time, telling
+:attr:`ArchiveFile.stepped` (the index is built as it goes: a 1 GiB member
+skipped is not a minute without news)."""
 
 REFUSED = (
     (b"\xfd7zXZ\x00", "xz"),
@@ -74,6 +78,8 @@ class ArchiveFile:
                     f"compressed with {self.compression}: only .tar and .tar.gz are read "
                     f"(decompress it first, e.g. to a .tar)")
             self._lock = threading.Lock()
+            self.stepped = None
+            """Called (no arguments) at each step of a long seek forward in a .tar.gz."""
             self._gz = None
             if self.compression == "gzip":
                 self._gz = self._open_gzip()
@@ -107,10 +113,23 @@ class ArchiveFile:
             return os.pread(self._fd, length, offset)
         with self._lock:
             try:
+                self._step_to(offset)
                 self._gz.seek(offset)
                 return self._gz.read(length)
             except Exception as exc:  # zlib errors, a cut stream: an I/O error to the reader
                 raise OSError(f"gzip stream unreadable at byte {offset:,}: {exc}") from None
+
+    def _step_to(self, offset: int) -> None:
+        """Seek forward towards ``offset`` by :data:`GZIP_STEP`, telling
+        ``stepped`` each time (only while reading the headers)."""
+        stepped = self.stepped
+        if stepped is None:
+            return
+        at = self._gz.tell()
+        while offset - at > GZIP_STEP:
+            at += GZIP_STEP
+            self._gz.seek(at)
+            stepped()
 
     def data_end(self, low: int, high: int) -> int:
         """Where the tar's bytes end, known to be in ``[low, high]``: the

@@ -15,6 +15,8 @@ from allocdir import AllocDir, AllocDirError, AllocFileInfo
 from allocdir.testing import temp_alloc_dir
 from inspector.core.archive import ArchiveFS, ArchiveStatic
 from inspector.core.roots import ARCHIVE, Root, RootError, check_openable
+from inspector.core.session.jobs import InlineExecutor
+from inspector.core.tree import Redraw, TreeModel
 from inspector.core.viewing import read_first_screen
 
 LOG = b"".join(b"2024-05-01T10:%02d:00Z line %d\n" % (i % 60, i) for i in range(5000))
@@ -153,3 +155,27 @@ def test_a_real_alloc_dir_is_still_an_alloc_dir(tmp_path):
     alloc = AllocDir(tmp_path / "5fc98185-17ff-26bc-a802-0c74fa471c99")
     alloc.build()
     assert Root.open(alloc.alloc_dir).source == ""
+
+
+
+def test_the_tree_says_how_far_a_tar_gz_index_is_read_before_its_rows(tmp_path):
+    plain = _snapshot(tmp_path)
+    packed = plain + ".gz"
+    with open(plain, "rb") as src, gzip.open(packed, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    said = []
+
+    def listener(event):
+        if isinstance(event, Redraw) and not model.discovered:
+            said.append(model.note_of(model.root))
+
+    model = TreeModel(Root.open(packed), InlineExecutor(), listener=listener, watch=False)
+    assert model.note_of(model.root) == ("loading…", "note")
+    model.start()
+    try:
+        assert said and said[-1][0].startswith("reading the archive's index… 100% (")
+        assert all(text.startswith("reading the archive's index… ") for text, _ in said)
+        assert model.discovered and [a.alloc_id for a in model.allocs] == [
+            "5fc98185-17ff-26bc-a802-0c74fa471c99"]
+    finally:
+        model.close()
