@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from allocdir.plaintext import size_words
 
 from ..failure import failure_text
-from ..roots import Discovery
+from ..roots import ARCHIVE, Discovery
 from .events import Loaded, Notice, Redraw
 from ..session.jobs import Clock
 from .jobs import DISCOVER, LOOK, list_lane
@@ -66,7 +66,9 @@ class Loader:
                            f"({size_words(done)} of {size_words(total)})")
 
         try:
-            found = model.alloc_root.discover(progress=progress)
+            root = model.alloc_root
+            found = root.discover(progress=progress) if root.source == ARCHIVE else \
+                root.discover()
         except Exception as exc:  # said as the root's note
             found = self._failed_discovery(exc)[0]
         problem = None
