@@ -160,6 +160,36 @@ def _kind_phrase(kind: PathKind) -> str:
 # ------------------------------------------------------------------ destroy
 
 
+@dataclass(frozen=True)
+class DestroyWords:
+    """What destroying ``alloc`` is called where it is offered: an
+    allocation is destroyed, a kept copy (:mod:`inspector.core.kept`) is
+    removed from its keep directory, the allocation itself untouched."""
+
+    title: str
+    """The action: "Destroy", "Remove kept copy"."""
+    doing: str
+    """While it runs: "destroying"."""
+    done: str
+    """Once done: "destroyed"."""
+    what: str
+    """What goes: "Allocation", "Kept copy"."""
+    warning: str
+    """What it removes, with ``{path}`` for the directory."""
+
+
+DESTROY_WORDS = DestroyWords(
+    "Destroy", "destroying", "destroyed", "Allocation",
+    "This removes {path} and everything in it: the allocation's data and logs and every "
+    "task's directory. It cannot be undone.")
+"""The words of destroying an allocation (anything without ``destroy_words``)."""
+
+
+def destroy_words(alloc) -> DestroyWords:
+    """The words of destroying ``alloc`` (its own ``destroy_words``, if it has them)."""
+    return getattr(alloc, "destroy_words", DESTROY_WORDS)
+
+
 def destroy_refusal(alloc: AllocDir, root: Root, busy: BusyRegistry | None = None) -> str | None:
     """Why ``alloc`` must not be destroyed, or None.
 
@@ -172,6 +202,10 @@ def destroy_refusal(alloc: AllocDir, root: Root, busy: BusyRegistry | None = Non
     path = os.path.abspath(alloc.alloc_dir)
     shown = printable(path)
     refusal = _check_busy(busy, [path])
+    if refusal:
+        return refusal
+    own = getattr(alloc, "removal_refusal", None)  # a kept copy: no keeper running
+    refusal = own() if own is not None else None
     if refusal:
         return refusal
     refusal = _protected_refusal(os.path.realpath(path), root, suffix=", not an allocation")

@@ -13,6 +13,7 @@ allocation.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 
 from allocdir import (
@@ -23,8 +24,12 @@ from allocdir import (
 from allocdir.kinds import DIR, file_kind
 from allocdir.recognize import why_not_alloc_dir
 
+from .archive.source import ArchiveError, ArchiveFile
 from .strays import StrayDirs
 from .text import printable
+
+KEEP, ARCHIVE = "keep", "archive"
+"""What a :class:`Root` reads besides live allocations (``Root.source``)."""
 
 
 class RootError(Exception):
@@ -65,6 +70,10 @@ class Root:
     single: bool
     kind: PathKind = PathKind.CLIENT_ROOT
     given: str = ""
+    source: str = ""
+    """"" for allocations on disk, ``KEEP`` for a keep directory (kept
+    copies, read-only), ``ARCHIVE`` for a snapshot tar (read-only)."""
+    _opened: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Root:
@@ -72,6 +81,9 @@ class Root:
         is neither an alloc dir, a client alloc root, a Nomad data_dir nor an
         empty directory (or cannot be read). Blocking: it lists PATH."""
         abspath = os.path.abspath(os.fspath(path))
+        special = _open_special(abspath)
+        if special is not None:
+            return special
         try:
             found = recognize(abspath)
         except FileNotFoundError:
@@ -91,8 +103,17 @@ class Root:
             object.__setattr__(self, "given", self.path)
 
     @property
+    def read_only(self) -> bool:
+        """Whether nothing here is a live allocation (a keep directory, an archive)."""
+        return bool(self.source)
+
+    @property
     def description(self) -> str:
         """What is being browsed, in words (shown as the app's sub-title)."""
+        if self.source == KEEP:
+            return f"keep directory {printable(self.path)} (kept copies, read-only)"
+        if self.source == ARCHIVE:
+            return f"snapshot tar {printable(self.path)} (read-only)"
         if self.kind is PathKind.DATA_DIR:
             return f"data_dir {printable(self.given)} → client root {printable(self.path)}"
         if self.single:
@@ -114,7 +135,7 @@ class Root:
             return (self.path, self.given)
         return (self.path,)
 
-    def discover(self, limit: int | None = None) -> Discovery:
+    def discover(self, limit: int | None = None, progress=None) -> Discovery:
         """Read the allocations from disk (blocking: call it from a worker).
 
         Under a root, entries recognised as alloc dirs are allocations and
@@ -123,10 +144,19 @@ class Root:
         followed, and a directory that cannot be looked into is reported
         rather than silently left out. With ``limit``, only the first
         ``limit`` directories (by name) are looked into; the others are
-        counted in :attr:`Discovery.unexamined`.
+        counted in :attr:`Discovery.unexamined`. A snapshot tar's headers
+        are read here the first time (for a ``.tar.gz``, its seek index is
+        built): ``progress(done, total)`` is told how far, in bytes of the file.
         """
         found = Discovery(strays=StrayDirs(
             os.path.dirname(self.path) if self.single else self.path))
+        if self.source == ARCHIVE:
+            try:
+                found.allocs.append(self.archive(progress))
+            except (OSError, ArchiveError) as exc:
+                found.errors[os.path.basename(self.path)] = _reason(exc) if isinstance(
+                    exc, OSError) and exc.errno else str(exc)
+            return found
         if self.single:
             self._look_at(found, self.path)
             return found
@@ -141,6 +171,10 @@ class Root:
             names = names[:limit]
         for name in names:
             self._look_at(found, os.path.join(self.path, name))
+        if self.source == KEEP:
+            from .kept import KeptCopy
+
+            found.allocs = [KeptCopy(alloc, self.path) for alloc in found.allocs]
         return found
 
     def _look_at(self, found: Discovery, path: str) -> None:
@@ -155,6 +189,16 @@ class Root:
             self._add(found, path)
         else:
             found.strays.add(name, problem)
+
+    def archive(self, progress=None):
+        """The snapshot tar, opened and indexed once (blocking: its headers
+        are read; ``progress(done, total)`` is told how far)."""
+        from .archive import ArchiveFS
+
+        opened = self._opened.get(ARCHIVE)
+        if opened is None:
+            opened = self._opened.setdefault(ARCHIVE, ArchiveFS.open(self.path, progress=progress))
+        return opened
 
     @staticmethod
     def _add(found: Discovery, path: str) -> None:
@@ -182,6 +226,11 @@ class Root:
         if rel.startswith("/"):
             rel = self._relative(rel)
         rel = rel.lstrip("/")
+        if self.source == ARCHIVE:
+            try:
+                return self.archive(), rel
+            except (OSError, ArchiveError) as exc:
+                raise RootError(str(exc)) from None
         if self.single:
             alloc_path, path = self.path, rel
         else:
@@ -190,7 +239,12 @@ class Root:
                 raise RootError(f"{printable(alloc_id or rel)}: no such allocation")
             alloc_path = os.path.join(self.path, self._alloc_id(alloc_id))
         try:
-            return AllocDir.discover(alloc_path), path
+            alloc = AllocDir.discover(alloc_path)
+            if self.source == KEEP:
+                from .kept import KeptCopy
+
+                alloc = KeptCopy(alloc, self.path)
+            return alloc, path
         except NotAnAllocDirError:
             raise RootError(f"{printable(alloc_path)}: not an alloc dir") from None
         except AllocDirError as exc:
@@ -226,6 +280,29 @@ class Root:
             shown = ", ".join(printable(n) for n in found[:5])
             raise RootError(f"{printable(given)}: matches several allocations ({shown})")
         return found[0]
+
+
+def _open_special(path: str) -> Root | None:
+    """A Root for a snapshot tar (a regular file; its first block checked,
+    other compressions refused) or a keep directory (by its manifest), or
+    None for anything else."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None  # said by recognize
+    if stat.S_ISREG(st.st_mode):
+        try:
+            ArchiveFile(path).close()
+        except ArchiveError as exc:
+            if str(exc).startswith(("compressed with", "reading .tar.gz")):
+                raise RootError(str(exc)) from None
+            raise RootError(f"not a directory nor a snapshot tar ({exc})") from None
+        return Root(path, single=True, kind=PathKind.ALLOC_DIR, given=path, source=ARCHIVE)
+    from .kept import is_keep_dir  # the keeper's package, loaded only here
+
+    if stat.S_ISDIR(st.st_mode) and is_keep_dir(path):
+        return Root(path, single=False, kind=PathKind.CLIENT_ROOT, given=path, source=KEEP)
+    return None
 
 
 def check_openable(alloc: AllocDir, path: str) -> None:

@@ -102,6 +102,52 @@ def _some(names: list[str]) -> str:
     return f"{shown} and {rest:,} more" if rest > 0 else shown
 
 
+GENERATION_SHIFT = 32
+"""A kept log's place in its set is ``N << GENERATION_SHIFT | G``."""
+
+
+def _set_of(order, name: str) -> tuple[str | None, int]:
+    """The set ``name`` belongs to and its place in it (``N``, or for a
+    kept copy's ``order`` N and generation G as one number)."""
+    if order is None:
+        parsed = parse_rotated(name)
+        return (f"{parsed[0]}.{parsed[1]}", parsed[2]) if parsed else (None, 0)
+    kept = order(name)
+    if kept is None:
+        return None, 0
+    return kept[0], kept[1] << GENERATION_SHIFT | min(kept[2], (1 << GENERATION_SHIFT) - 1)
+
+
+def _members(order, set_name: str, names) -> list[tuple[int, str]]:
+    """The members of ``set_name`` among ``names`` in reading order."""
+    if order is None:
+        return members_of(set_name, names)
+    found = []
+    for name in names:
+        if name.startswith(set_name + "."):
+            owner, place = _set_of(order, name)
+            if owner == set_name:
+                found.append((place, name))
+    found.sort()
+    return found
+
+
+def _generation_notes(segments: list[Segment]) -> list[str]:
+    """Where a kept set goes on in a new generation (after its source was
+    truncated, rewritten or replaced): bytes written and truncated away
+    between two passes of the keeper are not there."""
+    starts = [seg for seg in segments if seg.index & ((1 << GENERATION_SHIFT) - 1)]
+    if not starts:
+        return []
+    where = ", ".join(f"{printable(seg.name)} at byte {seg.start:,}"
+                      for seg in starts[:NAMED_IN_NOTICE])
+    more = len(starts) - NAMED_IN_NOTICE
+    more_words = f" and {more:,} more" if more > 0 else ""
+    return [f"kept across {len(starts):,} truncation{'s' if len(starts) > 1 else ''} of the "
+            f"source (a new generation begins: {where}{more_words}); bytes truncated away "
+            "between two passes of keep are not there"]
+
+
 class LogSource:
     """A byte source over one file or a whole rotation set.
 
@@ -117,8 +163,12 @@ class LogSource:
         self.fs = fs
         self.opened = path
         self.dir = posixpath.dirname(path)
-        parsed = parse_rotated(posixpath.basename(path)) if as_set else None
-        self.set_name = f"{parsed[0]}.{parsed[1]}" if parsed else None
+        # A kept copy (inspector.core.kept) orders its logs by member and
+        # generation: web.stdout.0, web.stdout.0.1 (after a truncation), web.stdout.1.
+        self._order = getattr(fs, "log_order", None) if as_set else None
+        self.set_name, wanted = _set_of(self._order, posixpath.basename(path)) if as_set \
+            else (None, 0)
+        self._wanted = wanted
         self._lock = threading.Lock()
         self._refreshing = threading.Lock()
         self._last_refresh = time.monotonic()
@@ -146,6 +196,11 @@ class LogSource:
                 raise
             last_size = members[-1].size or 0
         self._set_layout(members, last_size)
+        notes_of = getattr(fs, "notes_of", None)  # an archive's member cut short
+        if notes_of is not None:
+            self._notices.extend(notes_of(path))
+        if self._order is not None:
+            self._notices.extend(_generation_notes(self.segments()))
 
     # -- listing and opening -----------------------------------------------
 
@@ -157,7 +212,7 @@ class LogSource:
         if self.set_name is None:
             size = self._files.pin(path).size()
             return [Member(path, 0, size or 0)]
-        wanted = parse_rotated(posixpath.basename(path))[2]
+        wanted = self._wanted
         self._files.open(path)
         members = self._list_members() or []
         if path not in {m.path for m in members}:
@@ -183,7 +238,7 @@ class LogSource:
         self._token, self._listed_at = token, listed_at
         kinds = {info.name: info for info in infos if not info.is_dir}
         members, left_out = [], []
-        for index, name in members_of(self.set_name or "", kinds):
+        for index, name in _members(self._order, self.set_name or "", kinds):
             info = kinds[name]
             kind = info.file_mode[:1]
             if kind in "-l":

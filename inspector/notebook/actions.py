@@ -224,7 +224,9 @@ def _refuse_non_alloc(verb: str, *targets) -> None:
     """Raise ActionRefused, at once, when a target is a directory of the root
     that is not an allocation (``root.lookup`` hands those out, read-only)."""
     for target in targets:
-        if isinstance(target, NonAllocDir):
+        if isinstance(target, NonAllocDir) or (
+                getattr(target, "read_only", False) and verb not in target.allowed_actions):
+            # not an allocation, or a snapshot tar or kept copy (read-only)
             raise ActionRefused(target.refusal(verb))
 
 
@@ -383,7 +385,8 @@ def destroy(alloc: AllocDir, *, confirm: str | None = None,
         raise ConfirmationError(
             f"destroy refused: {given}; pass confirm= with the exact alloc id "
             f"{printable(alloc.alloc_id)!r} to destroy {printable(alloc.alloc_dir)}")
-    job = ActionJob(f"Destroy {alloc.alloc_id}")
+    words = core.destroy_words(alloc)  # a kept copy is removed
+    job = ActionJob(f"{words.title} {alloc.alloc_id}")
 
     def work(job: ActionJob):
         _check_live(job, alloc, "destroying", if_live)
@@ -399,7 +402,7 @@ def destroy(alloc: AllocDir, *, confirm: str | None = None,
             stop.set()
         if refusal:
             raise ActionRefused(refusal)
-        job.message = f"destroyed {printable(alloc.alloc_dir)}" + (
+        job.message = f"{words.done} {printable(alloc.alloc_dir)}" + (
             f" ({job.warning})" if job.warning else "")
         return None
 

@@ -28,6 +28,7 @@ import os
 import weakref
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 
 from allocdir import AllocDir
 from allocdir.plaintext import visible
@@ -76,6 +77,8 @@ class RootSummary:
     more_strays: int = 0
     unexamined: int = 0
     """Directories of the root not looked into (past :data:`DISCOVER_LIMIT`)."""
+    described: tuple[tuple[str, str], ...] = ()
+    """What read-only allocations are (a kept copy, a snapshot tar): (id, words)."""
 
 
 class NotebookRoot:
@@ -208,15 +211,20 @@ class NotebookRoot:
         now = now or datetime.now(timezone.utc)
         found = self.refresh(DISCOVER_LIMIT)._discovery
         budget = Budget.for_seconds(MEASURE_SECONDS)
-        shown = tuple(summarize_alloc(a, now=now, budget=budget)
-                      for a in found.allocs[:ROWS_SUMMARIZED])
+        firsts = found.allocs[:ROWS_SUMMARIZED]
+        # A kept copy or an archive summarizes itself (an archive is not a directory).
+        shown = tuple(getattr(a, "summarize", partial(summarize_alloc, a))(now=now, budget=budget)
+                      for a in firsts)
+        described = tuple((a.alloc_id, a.description) for a in firsts
+                          if getattr(a, "read_only", False))
         strays = found.strays
         return RootSummary(self.root.description, self.path, now, shown,
                            max(0, len(found.allocs) - ROWS_SUMMARIZED),
                            tuple(sorted(found.errors.items())),
                            tuple((strays.names[i], strays.reason(i))
                                  for i in range(min(len(strays), ROWS_SUMMARIZED))),
-                           max(0, len(strays) - ROWS_SUMMARIZED), found.unexamined)
+                           max(0, len(strays) - ROWS_SUMMARIZED), found.unexamined,
+                           described)
 
     def _repr_html_(self) -> str:
         return root_html(self.summary())
@@ -244,6 +252,7 @@ def root_html(summary: RootSummary) -> str:
     num = "text-align:right;padding:2px 12px 2px 0;vertical-align:top;white-space:nowrap"
     dim = "color:#777"
     rows = []
+    described = dict(summary.described)
     for alloc in summary.allocs:
         tasks = ", ".join(f"<b>{esc(t.name)}</b>" for t in alloc.tasks) or \
             f'<span style="{dim}">none</span>'
@@ -257,6 +266,8 @@ def root_html(summary: RootSummary) -> str:
             f'<span style="color:#007427;font-weight:600">live</span>' for i in live)
         logs = logs or f'<span style="{dim}">{alloc.log_count} files, none live</span>'
         note = f'<br><span style="color:#b22b31">{esc(alloc.error)}</span>' if alloc.error else ""
+        if alloc.alloc_id in described:
+            note = f'<br><span style="color:#8a6d00">{esc(described[alloc.alloc_id])}</span>{note}'
         rows.append(f'<tr><td style="{td}"><code title="{esc(alloc.path)}">'
                     f"{esc(alloc.alloc_id)}</code>{note}</td><td style=\"{td}\">{tasks}</td>"
                     f'<td style="{num}">{total_html(alloc.measured)}</td>'
@@ -296,11 +307,16 @@ def root_text(summary: RootSummary) -> str:
     """The root's table as text, for a terminal IPython."""
     now = summary.gathered
     lines = [visible(summary.description)]
+    described = dict(summary.described)
     for alloc in summary.allocs:
         tasks = ", ".join(visible(t.name) for t in alloc.tasks) or "no tasks"
         live = [visible(i.name) for i in alloc.logs if is_live(i, now)]
         lines.append(f"  {visible(alloc.alloc_id)}  {tasks:<20} "
                      f"{total_words(alloc.measured):>10}  live: {', '.join(live) or 'none'}")
+        if alloc.alloc_id in described:
+            lines.append(f"    {visible(described[alloc.alloc_id])}")
+        if alloc.error:
+            lines.append(f"    {visible(alloc.error)}")
     if summary.more:
         lines.append(f"  … and {summary.more:,} more")
     for name, reason in summary.strays:

@@ -339,7 +339,9 @@ class InspectorApp(App[None]):
         alloc = self.current_alloc()
         if alloc is None:
             self.notify("Select an allocation first", severity="warning", markup=False)
-        elif isinstance(alloc, NonAllocDir):
+        elif isinstance(alloc, NonAllocDir) or (
+                getattr(alloc, "read_only", False) and verb not in alloc.allowed_actions):
+            # not an allocation, or a kept copy or an archive (read-only)
             self.notify(alloc.refusal(verb), severity="warning", markup=False)
             return None
         return alloc

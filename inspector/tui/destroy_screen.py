@@ -1,4 +1,5 @@
-"""The `D` dialog: destroy an allocation once its id has been typed.
+"""The `D` dialog: destroy an allocation once its id has been typed (in a
+keep directory: remove a kept copy, worded so).
 
 The id field has the focus, so what is typed goes there; Enter with
 anything but the id says so rather than closing; Destroy stays disabled
@@ -36,7 +37,9 @@ class DestroyScreen(ActionDialog):
     """
 
     def __init__(self, alloc: AllocDir, root: Root, busy: BusyRegistry | None = None) -> None:
-        super().__init__(f"Destroy {alloc.alloc_id}")
+        words = actions.destroy_words(alloc)  # a kept copy is removed, not destroyed
+        super().__init__(f"{words.title} {alloc.alloc_id}")
+        self.words = words
         self.alloc = alloc
         self.root = root
         self.busy = busy if busy is not None else BusyRegistry()
@@ -45,18 +48,15 @@ class DestroyScreen(ActionDialog):
 
     def compose_body(self) -> ComposeResult:
         """The warning and the id field."""
-        yield Label(
-            f"This removes {printable(self.alloc.alloc_dir)} and everything in it: the "
-            "allocation's data and logs and every task's directory. It cannot be undone.",
-            markup=False,
-        )
+        yield Label(self.words.warning.format(path=printable(self.alloc.alloc_dir)),
+                    markup=False)
         yield LivenessNote(self.alloc.alloc_dir, id="liveness")
         yield Label("Type the allocation id to confirm:", id="prompt")
         yield Input(placeholder=printable(self.alloc.alloc_id), id="confirm")
 
     def compose_buttons(self) -> ComposeResult:
         """Destroy (disabled until the id is typed) and Cancel."""
-        yield Button("Destroy", variant="error", id="destroy", disabled=True)
+        yield Button(self.words.title, variant="error", id="destroy", disabled=True)
         yield Button("Cancel", variant="primary", id="cancel")
 
     def on_mount(self) -> None:
@@ -70,8 +70,13 @@ class DestroyScreen(ActionDialog):
             refusal = refusal.reason
         self.refusal = refusal
         if refusal:
-            self.say(f"Cannot destroy: {refusal}", error=True)
+            self.say(self._cannot(refusal), error=True)
         self._update_button()
+
+    def _cannot(self, refusal: str) -> str:
+        """The refusal, worded for this dialog: "Cannot destroy: …"."""
+        title = self.words.title
+        return f"Cannot {title[:1].lower()}{title[1:]}: {refusal}"
 
     @property
     def confirmed(self) -> bool:
@@ -97,7 +102,7 @@ class DestroyScreen(ActionDialog):
         if self.running:
             return
         if self.refusal:
-            self.say(f"Cannot destroy: {self.refusal}", error=True)
+            self.say(self._cannot(self.refusal), error=True)
             return
         if not self.confirmed:
             self.say(f"Type the alloc id to confirm: {printable(self.alloc.alloc_id)}",
@@ -109,7 +114,7 @@ class DestroyScreen(ActionDialog):
         self.running = True
         self.query_one("#confirm", Input).disabled = True
         self._update_button()
-        self.say("destroying…")
+        self.say(f"{self.words.doing}…")
         self._run()
 
     @on(Button.Pressed, "#cancel")
@@ -127,8 +132,9 @@ class DestroyScreen(ActionDialog):
 
     def _done(self, _: None) -> None:
         self.running = False
-        self.notify_plain(f"Allocation {printable(self.alloc.alloc_id)} destroyed",
-                          title="Destroy")
+        words = self.words
+        self.notify_plain(f"{words.what} {printable(self.alloc.alloc_id)} {words.done}",
+                          title=words.title)
         self.dismiss(True)
 
     def _refused(self, refusal: str) -> None:
@@ -137,16 +143,16 @@ class DestroyScreen(ActionDialog):
         self.refusal = refusal
         self.query_one("#confirm", Input).disabled = False
         self._update_button()
-        self.say(f"Cannot destroy: {refusal}", error=True)
-        self.notify_plain(f"Cannot destroy: {refusal}", title="Destroy refused",
+        self.say(self._cannot(refusal), error=True)
+        self.notify_plain(self._cannot(refusal), title=f"{self.words.title} refused",
                           severity="warning")
 
     def _failed(self, exc: BaseException) -> None:
         self.running = False
         self.finished = True
-        text = f"Destroy failed: {describe_error(exc)}"
+        text = f"{self.words.title} failed: {describe_error(exc)}"
         self.say(text, error=True)
-        self.notify_plain(text, title="Destroy failed", severity="error")
+        self.notify_plain(text, title=f"{self.words.title} failed", severity="error")
         self.query_one("#destroy", Button).display = False
         cancel = self.query_one("#cancel", Button)
         cancel.label = "Close"

@@ -15,8 +15,8 @@ import time
 
 from allocdir.testing import temp_alloc_dir
 
-from . import (bench_allocdir, bench_follow, bench_keep, bench_reading, bench_structured,
-               bench_usage, bench_viewer, bench_watch)
+from . import (bench_allocdir, bench_archives, bench_follow, bench_keep, bench_reading,
+               bench_structured, bench_usage, bench_viewer, bench_watch)
 from .harness import Row, machine, table
 
 
@@ -56,6 +56,7 @@ def _suite(work: str, scale: float, quick: bool):
         ("rotation", lambda: bench_reading.rotation_set(
             work, (64 << 20) if quick else (8 << 30))),
         ("keep", lambda: bench_keep.keep_rows(work, quick)),
+        ("archives", lambda: bench_archives.archive_rows(work, quick)),
         ("usage", lambda: bench_usage.usage_rows(work, scale)),
         ("processes", lambda: bench_usage.process_rows(work, 50 if quick else 500)),
         ("structured-text", lambda: bench_structured.text_log_rows(

@@ -100,6 +100,8 @@ def _alloc_parts(node: Node, now: datetime, log_times: LogTimes | None) -> list:
         details.append(f"logs {_age(stamp, now)}")
     if details:
         parts.append(("  " + " · ".join(details), DETAIL))
+    if getattr(node.alloc, "read_only", False):  # a kept copy or an archive: what it is
+        parts.append((f"  {printable(node.alloc.description)}", REASON))
     error = log_times.error_of(node.alloc.alloc_dir) if log_times is not None else None
     if error is not None:
         parts.append((f"  logs: {printable(error)}", ERROR))
@@ -109,7 +111,7 @@ def _alloc_parts(node: Node, now: datetime, log_times: LogTimes | None) -> list:
 def _set_parts(node: Node, listing, now: datetime) -> list:
     """A rotation set: ``name.[first–last]``, its files, size and age."""
     members = listing.sets.get(node.set_name, []) if listing is not None else []
-    numbers = sorted(int(listing.names[i].rsplit(".", 1)[1]) for i in members)
+    numbers = listing.set_numbers(node.set_name) if members else []
     span = f"{numbers[0]}–{numbers[-1]}" if numbers else ""
     parts = [(f"{printable(node.name)}.[{span}]", SET_NAME)]
     if members:

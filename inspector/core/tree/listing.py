@@ -12,7 +12,8 @@ A directory of 100,000 entries listed by ``AllocDir.list`` is 100,000
 everything else in flat arrays (about 100 bytes an entry), so that every
 entry of a big directory stays reachable without an object per entry.
 Rotated logs (``web.stdout.0..N``, two files or more) are grouped into one
-entry for the set. The orders of :mod:`~inspector.core.tree.order` are
+entry for the set; in a kept copy, with their kept generations
+(``web.stdout.0.1``, by the copy's ``log_order``). The orders of :mod:`~inspector.core.tree.order` are
 sorted once each and kept.
 """
 
@@ -42,10 +43,13 @@ class Listing:
     :meth:`info` gives back), ``modes[i]`` (``ls`` style) and, for a symlink,
     ``targets[i]`` (what it points at: "dir", "file", "broken", "escapes",
     "secret"…). Entries are stored in name order; :attr:`sets` maps a
-    rotation set's name to its member entries (in order of N).
+    rotation set's name to its member entries (in order of N; with
+    ``log_order``, a kept copy's ``(set, N, G)`` of a name, in order of N
+    then generation G).
     """
 
-    def __init__(self, infos: list[AllocFileInfo], targets: dict[str, str] | None = None) -> None:
+    def __init__(self, infos: list[AllocFileInfo], targets: dict[str, str] | None = None,
+                 log_order=None) -> None:
         if any(a.name > b.name for a, b in zip(infos, infos[1:], strict=False)):
             infos = sorted(infos, key=lambda info: info.name)
         self.names: list[str] = [info.name for info in infos]
@@ -64,6 +68,7 @@ class Listing:
             if i is not None:
                 self.targets[i] = target
                 self.kinds[i] = K_DIR if target == "dir" else K_LINK
+        self._log_order = log_order
         self.sets: dict[str, list[int]] = self._group_sets()
         self._member_of = {i: s for s, members in self.sets.items() for i in members}
         self._sorted: dict[str, list[Item]] = {}
@@ -72,13 +77,41 @@ class Listing:
     def _group_sets(self) -> dict[str, list[int]]:
         kinds = self.kinds
         files = [name for i, name in enumerate(self.names) if kinds[i] == K_FILE]
-        grouped = {name: members for name, members in group_rotations(files).items()
+        grouped = {name: members for name, members in self._rotations(files).items()
                    if len(members) >= 2}
         if not grouped:
             return {}
         index = {name: i for i, name in enumerate(self.names)}
         return {set_name: [index[name] for _, name in members]
                 for set_name, members in grouped.items()}
+
+    def _rotations(self, files: list[str]) -> dict[str, list[tuple]]:
+        """``group_rotations`` of ``files``, or with a kept copy's order its
+        members as ``((N, G), name)``."""
+        if self._log_order is None:
+            return group_rotations(files)
+        groups: dict[str, list[tuple]] = {}
+        for name in files:
+            kept = self._log_order(name)
+            if kept is not None:
+                groups.setdefault(kept[0], []).append(((kept[1], kept[2]), name))
+        for members in groups.values():
+            members.sort()
+        return groups
+
+    def set_numbers(self, set_name: str) -> list[int]:
+        """The rotation numbers N of a set's members, in order, each once
+        (a kept generation ``web.stdout.0.1`` is of N = 0)."""
+        numbers = []
+        for i in self.sets.get(set_name, ()):
+            name = self.names[i]
+            if self._log_order is not None:
+                number = self._log_order(name)[1]
+            else:
+                number = int(name.rsplit(".", 1)[1])
+            if not numbers or numbers[-1] != number:
+                numbers.append(number)
+        return numbers
 
     def __len__(self) -> int:
         return len(self.names)
@@ -156,7 +189,7 @@ def list_dir(fs, rel: str) -> Listing:
     if not is_protected(rel):
         targets = {info.name: link_target(fs, _join(rel, info.name))
                    for info in infos if info.is_symlink}
-    listing = Listing(infos, targets)
+    listing = Listing(infos, targets, getattr(fs, "log_order", None))
     listing.ordered(NAME)  # sorted here, in the worker, not on the UI thread
     return listing
 

@@ -13,8 +13,10 @@ import os
 import time
 from typing import TYPE_CHECKING
 
+from allocdir.plaintext import size_words
+
 from ..failure import failure_text
-from ..roots import Discovery
+from ..roots import ARCHIVE, Discovery
 from .events import Loaded, Notice, Redraw
 from ..session.jobs import Clock
 from .jobs import DISCOVER, LOOK, list_lane
@@ -48,13 +50,25 @@ class Loader:
         self._looking = False
         self._model.executor.submit(
             self._discovery, self._clock.token(), lane=DISCOVER, done=self._show_allocs,
-            failed=lambda exc: self._show_allocs(self._failed_discovery(exc)))
+            failed=lambda exc: self._show_allocs(self._failed_discovery(exc)),
+            progress=self._show_progress)
 
-    def _discovery(self, _job) -> tuple[Discovery, str | None]:
+    def _discovery(self, job) -> tuple[Discovery, str | None]:
         """The work (in a worker): the allocations, and a first look at their logs."""
         model = self._model
+        told = [-1]
+
+        def progress(done: int, total: int) -> None:  # a snapshot tar's index being read
+            percent = done * 100 // total if total > 0 else 100
+            if percent != told[0]:  # once a percent: 100k headers are not 100k reports
+                told[0] = percent
+                job.report(f"reading the archive's index… {percent}% "
+                           f"({size_words(done)} of {size_words(total)})")
+
         try:
-            found = model.alloc_root.discover()
+            root = model.alloc_root
+            found = root.discover(progress=progress) if root.source == ARCHIVE else \
+                root.discover()
         except Exception as exc:  # said as the root's note
             found = self._failed_discovery(exc)[0]
         problem = None
@@ -64,6 +78,13 @@ class Loader:
             except Exception as exc:  # each allocation's own failure is on its node
                 problem = f"looking at the logs: {failure_text(exc)}"
         return found, problem
+
+    def _show_progress(self, text: str) -> None:
+        """What the root's "loading…" says while discovery reads an archive."""
+        model = self._model
+        if not model.discovered:
+            model.loading_text = text
+            model.listener(Redraw())
 
     def _failed_discovery(self, exc: BaseException) -> tuple[Discovery, None]:
         name = os.path.basename(self._model.alloc_root.path) or "/"

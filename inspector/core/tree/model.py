@@ -73,6 +73,8 @@ class TreeModel:
         self.strays = StrayDirs(root.path)
         self.root_notes: list[Node] = []
         self.discovered = False
+        self.loading_text = "loading…"
+        """What the root says until discovered (how far a snapshot tar's index is read)."""
         self.cursor = Cursor(self)
         self.watch = TreeWatch() if watch else None
         self.log_times = self.watch.log_times if self.watch is not None else None

@@ -82,7 +82,7 @@ def note(node: Node) -> tuple[str, str] | None:
     """(text, tone) shown in place of a container's children: loading, an
     error, empty; None when it has children (or is a set)."""
     if node.kind == ROOT:
-        return None if node.model.discovered else ("loading…", "note")
+        return None if node.model.discovered else (node.model.loading_text, "note")
     if node.kind == SET:
         return None
     if not node.loaded:
