@@ -14,7 +14,7 @@ from tests.keeping import RunningKeeper
 from ..conftest import node_labels, wait_for
 from ..core.test_archive_root import LOG, _snapshot
 from ..core.test_kept_root import kept  # noqa: F401  (the fixture)
-from .test_screens import notifications, open_destroy, type_into, wait_message
+from .test_screens import open_destroy, type_into, wait_message
 from .test_tree import expand, move_to, open_path
 
 ALLOC = "5fc98185-17ff-26bc-a802-0c74fa471c99"
@@ -58,7 +58,7 @@ async def test_a_keep_directory_labels_gone_copies(kept):  # noqa: F811
             app.viewer.body.plain_lines()), message="both generations shown")
 
 
-async def test_removing_a_kept_copy_is_worded_so_and_waits_for_no_keeper(tmp_path, kept):  # noqa: F811
+async def test_removing_a_kept_copy_is_worded_so_and_waits_for_no_keeper(tmp_path, kept, notified):  # noqa: F811
     keep, _ = kept
     other_root = tmp_path / "other-root"
     other_root.mkdir()
@@ -84,4 +84,4 @@ async def test_removing_a_kept_copy_is_worded_so_and_waits_for_no_keeper(tmp_pat
         await wait_for(pilot, lambda: not isinstance(app.screen, DestroyScreen), timeout=30,
                        message="removed")
         assert not (keep / KEPT).exists()
-        assert any(f"Kept copy {KEPT} removed" in n for n in notifications(app))
+        assert any(f"Kept copy {KEPT} removed" in n.message for n in notified)

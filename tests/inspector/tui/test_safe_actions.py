@@ -20,7 +20,7 @@ from inspector.core.roots import Root
 from inspector.tui.snapshot_screen import SnapshotScreen
 
 from ..conftest import ALLOC_A, ALLOC_B, DATA_DIR_MARKERS, disk_state, find_node, wait_for
-from .test_screens import message_of, notifications, select_alloc, type_into, wait_message
+from .test_screens import message_of, select_alloc, type_into, wait_message
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounts need root")
 
@@ -66,7 +66,7 @@ async def test_a_data_dir_opens_its_alloc_root_and_says_so(data_dir):
         assert said in screen_text(app)  # in the header
 
 
-async def test_destroy_with_the_cursor_on_the_root_is_refused(data_dir):
+async def test_destroy_with_the_cursor_on_the_root_is_refused(data_dir, notified):
     before = disk_state(data_dir)
     app = InspectorApp(Root.open(data_dir))
     async with app.run_test(size=(120, 36)) as pilot:
@@ -84,13 +84,13 @@ async def test_destroy_with_the_cursor_on_the_root_is_refused(data_dir):
         await pilot.press(*"nomad", "enter")
         await pilot.pause(0.2)
         assert not isinstance(app.screen, DestroyScreen)
-        assert any(m == f"Cannot destroy {data_dir}/alloc: it is not an allocation. "
-                   "Put the cursor on one." for m in notifications(app))
+        assert any(n.message == f"Cannot destroy {data_dir}/alloc: it is not an allocation. "
+                   "Put the cursor on one." for n in notified)
         for key, verb in (("M", "move"), ("s", "snapshot")):
             await pilot.press(key)
             await pilot.pause(0.1)
             assert app.screen is app.screen_stack[0]
-            assert any(m.startswith(f"Cannot {verb} {data_dir}/alloc") for m in notifications(app))
+            assert any(n.message.startswith(f"Cannot {verb} {data_dir}/alloc") for n in notified)
     assert disk_state(data_dir) == before
 
 
@@ -294,7 +294,7 @@ async def test_snapshot_to_a_tiny_tmpfs_is_refused_with_numbers(alloc_root, moun
 
 
 @needs_root
-async def test_snapshot_stops_before_a_file_that_grew_and_is_removed(alloc_root, mounted, monkeypatch):
+async def test_snapshot_stops_before_a_file_that_grew_and_is_removed(alloc_root, mounted, monkeypatch, notified):
     small = mounted("small", "1m")
     real = AllocDir.snapshot_estimate
 
@@ -323,7 +323,7 @@ async def test_snapshot_stops_before_a_file_that_grew_and_is_removed(alloc_root,
         assert f"; the partial file {small}/.out.tar." in message
         assert message.endswith(".partial was removed")
         assert "ERROR.log" not in message
-        assert any(m == message for m in notifications(app))
+        assert any(n.message == message for n in notified)
     assert os.listdir(small) == []
 
 

@@ -81,7 +81,7 @@ async def test_snapshot_writes_a_tar_of_data_and_local(alloc_root, tmp_path, mon
                        message="snapshot done")
         out = tmp_path / f"{ALLOC_A}.tar"
         size = size_words(out.stat().st_size)
-        assert any(str(out) in m and size in m for m in (n.message for n in notified))
+        assert any(str(out) in n.message and size in n.message for n in notified)
     with tarfile.open(out) as tar:
         names = set(tar.getnames())
     assert {"alloc/data/state.json", "web/local/notes.txt", "web/local/blob.bin",
@@ -209,7 +209,7 @@ async def test_move_into_an_existing_alloc_dir(alloc_root, notified):
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, MoveScreen), timeout=30,
                        message="moved")
-        assert any("Moved" in m for m in (n.message for n in notified))
+        assert any("Moved" in n.message for n in notified)
         # the tree refreshed: the destination appears as an allocation
         await wait_for(pilot, lambda: find_node(app.alloc_tree, "", "dest-alloc") is not None,
                        message="refreshed tree")
@@ -257,7 +257,7 @@ async def test_move_error_is_reported(alloc_root, monkeypatch, notified):
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.finished, message="error shown")
         assert "disk full" in message_of(screen)
-        assert any("disk full" in m for m in (n.message for n in notified))
+        assert any("disk full" in n.message for n in notified)
 
 
 # ------------------------------------------------------------------ destroy
@@ -307,7 +307,7 @@ async def test_destroy_with_the_right_id_removes_it_and_closes_its_file(alloc_ro
         await wait_for(pilot, lambda: find_node(app.alloc_tree, "", ALLOC_A) is None,
                        message="tree refreshed")
         assert find_node(app.alloc_tree, "", ALLOC_B) is not None
-        assert any("destroyed" in m for m in (n.message for n in notified))
+        assert any("destroyed" in n.message for n in notified)
 
 
 async def test_destroy_errors_are_listed(alloc_root, monkeypatch):
