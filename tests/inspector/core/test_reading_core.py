@@ -344,6 +344,12 @@ def test_a_time_that_does_not_exist_is_refused(typed):
     ("INFO retried after ERROR", INFO),
     ("all fine, no errors", None),
     ("x" * 200 + " ERROR late in the line", None),
+    ("[2026-11-28 10:00:00.000][14][warning][config] envoy: slow", WARN),
+    ("[2026-11-28 10:00:00.000][14][critical][main] envoy: abort", ERROR),
+    ("2026/11/28 10:00:00 [error] 31#31: *1 connect() failed", ERROR),
+    ("2026/11/28 10:00:00 [warn] 31#31: nginx", WARN),
+    ("[info] then [error]", INFO),
+    ("[errors] are not a level", None),
 ])
 def test_levels(line, level):
     assert level_of(line) == level
