@@ -222,6 +222,8 @@ class Pager(ShownLines):
         max_line_bytes: int = MAX_LINE_BYTES,
         back_scan_limit: int = BACK_SCAN_LIMIT,
         levels: bool = False,
+        cache_blocks: int = MAX_BLOCKS,
+        display_cache: int = MAX_DISPLAY_CACHE,
     ) -> None:
         self.source = source
         self.hex_mode = hex_mode
@@ -239,12 +241,14 @@ class Pager(ShownLines):
         """Called with a percentage while a filter scans far."""
         self.notices: list[str] = []
         """What ``sync`` noticed (a member rotated away, the file deleted…); the caller empties it."""
+        self._cache_blocks = cache_blocks
+        self._display_cache = display_cache
         self._filter: SearchPattern | None = None
         self.context = 0  # see ShownLines.set_context
         self.render: Callable[[bytes], bytes] | None = None  # see ShownLines.set_render
         self._records = None  # the filter's records (inspector.core.records), made with it
         self._memo: OrderedDict[tuple[str, int], Line | None] = OrderedDict()
-        self._cache = BlockCache(source)
+        self._cache = BlockCache(source, max_blocks=cache_blocks)
         self._texts: OrderedDict[tuple[int, int], Text] = OrderedDict()
         self._rows: OrderedDict[tuple[int, int, int], list[Row]] = OrderedDict()
         self._size = source.size()
@@ -311,7 +315,7 @@ class Pager(ShownLines):
 
     def _rebase(self, dropped: int) -> None:
         """Forget cached bytes; offsets moved down by ``dropped``."""
-        self._cache = BlockCache(self.source)
+        self._cache = BlockCache(self.source, max_blocks=self._cache_blocks)
         self._texts.clear()
         self._rows.clear()
         self._memo.clear()
@@ -325,7 +329,7 @@ class Pager(ShownLines):
     def replace_source(self, source: ByteSource) -> None:
         """Read another file (e.g. the successor of a rotated log) from now on."""
         self.source = source
-        self._cache = BlockCache(source)
+        self._cache = BlockCache(source, max_blocks=self._cache_blocks)
         self._texts.clear()
         self._rows.clear()
         self._memo.clear()
@@ -540,7 +544,7 @@ class Pager(ShownLines):
 
                     colour_levels(text)
             self._texts[key] = text
-            if len(self._texts) > MAX_DISPLAY_CACHE:
+            if len(self._texts) > self._display_cache:
                 self._texts.popitem(last=False)
         return text
 
@@ -573,7 +577,7 @@ class Pager(ShownLines):
             rows = [Row(line, i, text[a:b], a)
                     for i, (a, b) in enumerate(zip(starts, ends, strict=True))]
         self._rows[key] = rows
-        if len(self._rows) > MAX_DISPLAY_CACHE:
+        if len(self._rows) > self._display_cache:
             self._rows.popitem(last=False)
         return rows
 
