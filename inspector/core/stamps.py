@@ -36,7 +36,10 @@ STAMP_WINDOW = 64
 LOWEST = b""
 """The key of a line without a time of its own: before every time."""
 
-_ISO = (rb"(\d{4}[-/]\d\d[-/]\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d{1,9})?)?)?)"
+# Fields in range only: "9999-99-99T99:99:99" is no time (as a key it would
+# sort after every real one and hold its whole source at the end of a merge).
+_ISO = (rb"(\d{4}[-/](?:0[1-9]|1[0-2])[-/](?:0[1-9]|[12]\d|3[01])"
+        rb"(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:[.,]\d{1,9})?)?)?)"
         rb"((?:[Zz]|[+-]\d\d(?::?\d\d)?)(?![\w:]))?")
 _EPOCH = rb"""(?:"(?:ts|time|timestamp)"\s*:\s*|\b(?:ts|time|timestamp)=)(\d{9,19}(?:\.\d{1,9})?)(?![\d.])"""
 _CLF = rb"\[(\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\]"
