@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import posixpath
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 
-from ..follow import Follower
+from ..follow import Follower, FollowSink
 from .part import Part
 
 JOIN = 2.0
@@ -29,9 +29,16 @@ JOIN = 2.0
 class MergedFeed:
     """Follows the sources of ``parts`` (see the module docstring)."""
 
-    def __init__(self, parts: Sequence[Part], *, reopen: bool = True) -> None:
+    def __init__(self, parts: Sequence[Part], *, reopen: bool = True,
+                 starts: Mapping[int, int] | None = None,
+                 sink: Callable[[int], FollowSink] | None = None) -> None:
+        """``starts``: where to begin in each source's last file (its end when
+        not given); ``sink``: the sink of each source's every byte (for a
+        command writing what it reads), by source."""
         self._parts = list(parts)
         self._reopen = reopen
+        self._starts = dict(starts or {})
+        self._sink = sink
         self._cond = threading.Condition()
         self._version = 0
         self._seq = 0
@@ -94,7 +101,8 @@ class MergedFeed:
         try:
             for part in self._parts:
                 if part.doc is not None:
-                    self._follow(part.index, part.doc.source.path, start=None)
+                    self._follow(part.index, part.doc.source.path,
+                                 start=self._starts.get(part.index))
                 else:
                     self._await_first(part)
             self._stop.wait()
@@ -122,7 +130,8 @@ class MergedFeed:
             return
         follower = Follower(self._parts[s].spec.fs, path, start=start, backlog_bytes=0,
                             max_lines=1, reopen=self._reopen,
-                            on_change=lambda s=s: self._source_changed(s))
+                            on_change=lambda s=s: self._source_changed(s),
+                            sink=self._sink(s) if self._sink is not None else None)
         self._followers[s] = follower
         thread = threading.Thread(target=self._run_one, args=(s, follower), daemon=True,
                                   name=f"inspector-merge-follow-{s}")
