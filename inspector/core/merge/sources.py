@@ -148,3 +148,17 @@ def log_sources(fs, path: str) -> list[SourceSpec]:
         base = f"{directory}/{parsed[0]}.{parsed[1]}" if directory else f"{parsed[0]}.{parsed[1]}"
         return tagged([SourceSpec(fs, base, "")])
     return tagged([SourceSpec(fs, path, "")])
+
+
+def next_shown(sources: Sequence[tuple[str, bool]]) -> frozenset[int]:
+    """The sources to hide next when cycling through them (the viewer's
+    ``t``): every source shown, then each alone in turn, then all again."""
+    shown = [i for i, (_tag, on) in enumerate(sources) if on]
+    count = len(sources)
+    if len(shown) == count and count > 1:
+        alone = 0
+    elif len(shown) == 1 and shown[0] + 1 < count:
+        alone = shown[0] + 1
+    else:
+        return frozenset()
+    return frozenset(i for i in range(count) if i != alone)
