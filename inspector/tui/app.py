@@ -130,6 +130,7 @@ class InspectorApp(App[None]):
         open_file: tuple[AllocDir, str] | None = None,
         follow: bool = False,
         first_screen: FirstScreen | None = None,
+        open_logs: list | None = None,
         gc_settings: Any = None,
         **kwargs: Any,
     ) -> None:
@@ -142,6 +143,7 @@ class InspectorApp(App[None]):
         self._start = open_file
         self._start_follow = follow
         self._start_screen = first_screen
+        self._start_logs = open_logs  # --open naming a task: its logs merged
         self.open_alloc: AllocDir | None = None
         self._tree_width: int | None = None  # set by < and >; else it follows the terminal
 
@@ -170,7 +172,11 @@ class InspectorApp(App[None]):
     def on_mount(self) -> None:
         """Open the --open file if one was given, else focus the tree."""
         self._layout_tree()
-        if self._start is not None:
+        if self._start is not None and self._start_logs:
+            alloc, rel = self._start
+            self.open_merged(self._start_logs, f"{alloc.alloc_id}/{rel}",
+                             follow=self._start_follow)
+        elif self._start is not None:
             alloc, rel = self._start
             self.open_file(alloc, rel, follow=self._start_follow, first=self._start_screen)
             self._start_screen = None
@@ -202,6 +208,13 @@ class InspectorApp(App[None]):
         self.open_alloc = alloc
         self.viewer.open_file(alloc, rel, label=f"{alloc.alloc_id}/{rel}", follow=follow,
                               first=first)
+        self.viewer.focus()
+
+    def open_merged(self, specs, label: str, *, follow: bool = False) -> None:
+        """Show the logs of ``specs`` merged in time order in the viewer and
+        move the focus there."""
+        self.open_alloc = specs[0].fs if specs else None
+        self.viewer.open_merged(specs, label=label, follow=follow)
         self.viewer.focus()
 
     # ----------------------------------------------------------- events
