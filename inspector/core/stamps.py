@@ -170,6 +170,12 @@ def key_seconds(key: bytes) -> float | None:
     return seconds + (int(fraction) / 10 ** len(fraction) if fraction.isdigit() else 0.0)
 
 
+def fixed_key(key: bytes) -> bytes:
+    """The key padded to one width, ``YYYYMMDDhhmmss`` and nine digits of
+    fraction (a table column a parser reads with one format)."""
+    return key[:14].ljust(14, b"0") + key[14:23].ljust(9, b"0")
+
+
 def seconds_key(seconds: float) -> bytes:
     """The key of a time given as seconds since the epoch (to the microsecond)."""
     whole = int(seconds // 1)

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 
 from allocdir import AllocDirError
+from allocdir.kinds import DIR, file_kind
 
 from ..pager import Line, Pager, Row
 from ..records import Records
@@ -33,7 +34,7 @@ from ..session.logdoc import LogDocument
 from ..stamps import LOWEST, line_stamp
 from ..text import printable
 from ..timestamps import find_time
-from ..viewing import SPECIAL_FILES, is_text, set_member
+from ..viewing import is_text, set_member
 from .sources import SourceSpec
 
 MEMBERS_OPEN = 2
@@ -155,11 +156,11 @@ class Part(Reading):
         try:
             member = set_member(fs, path) if self.spec.is_set else path
             info = fs.stat(member)
-            kind = info.file_mode[:1]
-            if info.is_dir or kind == "d":
+            kind = file_kind(info.file_mode)
+            if info.is_dir or kind is DIR:
                 raise _Refused("a directory")
-            if kind in SPECIAL_FILES:
-                raise _Refused(f"{SPECIAL_FILES[kind]}: not opened")
+            if kind.special:
+                raise _Refused(f"{kind.phrase}: not opened")
             if not is_text(member, info.content_type):
                 raise _Refused("not text")
             source = LogSource(fs, member, capacity=MEMBERS_OPEN)
