@@ -181,14 +181,18 @@ class ReaderSession:
                            fs=fs, path=path)
 
     @_locked
-    def open_merged(self, specs, *, label: str, follow: bool = False) -> None:
+    def open_merged(self, specs, *, label: str, follow: bool = False, fs=None) -> None:
         """Open the logs of ``specs`` (``inspector.core.merge.SourceSpec``) as
-        one stream in time order, at its start (its end following)."""
+        one stream in time order, at its start (its end following). ``specs``
+        may be a function giving them (blocking: it runs in the job, e.g. to
+        list an allocation's logs); then ``fs`` is the allocation."""
         from ..merge import open_merged
 
         def load(job: Job, view: View) -> Loaded:
-            return open_merged(specs, view, follow=follow, token=job.token)
-        fs = specs[0].fs if specs else None
+            chosen = specs() if callable(specs) else specs
+            return open_merged(chosen, view, follow=follow, token=job.token)
+        if fs is None and not callable(specs) and specs:
+            fs = specs[0].fs
         self.open_document(load, label=label, follow=follow, fs=fs, path=label)
 
     @_locked
