@@ -210,11 +210,14 @@ class InspectorApp(App[None]):
                               first=first)
         self.viewer.focus()
 
-    def open_merged(self, specs, label: str, *, follow: bool = False) -> None:
-        """Show the logs of ``specs`` merged in time order in the viewer and
-        move the focus there."""
-        self.open_alloc = specs[0].fs if specs else None
-        self.viewer.open_merged(specs, label=label, follow=follow)
+    def open_merged(self, specs, label: str, *, follow: bool = False, fs=None) -> None:
+        """Show the logs of ``specs`` (or of a function giving them, run in
+        a worker) merged in time order in the viewer and move the focus
+        there; ``fs``: their allocation, if one."""
+        if fs is None and not callable(specs) and specs:
+            fs = specs[0].fs
+        self.open_alloc = fs
+        self.viewer.open_merged(specs, label=label, follow=follow, fs=fs)
         self.viewer.focus()
 
     # ----------------------------------------------------------- events
@@ -222,6 +225,11 @@ class InspectorApp(App[None]):
     @on(AllocTree.FileSelected)
     def _open_selected(self, event: AllocTree.FileSelected) -> None:
         self.open_file(event.alloc, event.rel)
+
+    @on(AllocTree.MergeSelected)
+    def _open_merge_selected(self, event: AllocTree.MergeSelected) -> None:
+        merged = event.merged
+        self.open_merged(merged.sources, merged.label, fs=merged.fs)
 
     @on(FileViewer.StatusChanged)
     def _show_status(self, event: FileViewer.StatusChanged) -> None:

@@ -194,15 +194,15 @@ class FileViewer(ViewerTools, Widget, can_focus=True):
             return
         self._ready().open(fs, path, label=label, follow=follow, first=first)
 
-    def open_merged(self, specs, *, label: str, follow: bool = False) -> None:
-        """Open the logs of ``specs`` (``inspector.core.merge.SourceSpec``) as
-        one stream in time order, each row after its source's tag; returns
-        at once."""
+    def open_merged(self, specs, *, label: str, follow: bool = False, fs=None) -> None:
+        """Open the logs of ``specs`` (``inspector.core.merge.SourceSpec``s,
+        or a function giving them, run in a worker) as one stream in time
+        order, each row after its source's tag; returns at once."""
         if not self._composed:
-            self.call_after_refresh(self.open_merged, specs, label=label, follow=follow)
+            self.call_after_refresh(self.open_merged, specs, label=label, follow=follow, fs=fs)
             return
         self._drop_pending()
-        self._ready().open_merged(specs, label=label, follow=follow)
+        self._ready().open_merged(specs, label=label, follow=follow, fs=fs)
 
     def _ready(self) -> ReaderSession:
         """The session, laid out for the body's size now (the body's Resized
