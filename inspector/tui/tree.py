@@ -81,7 +81,7 @@ class AllocTree(ScrollView, can_focus=True):
         Binding("f1", "app.help", "Help", key_display="F1"),
         Binding("enter", "select_cursor", "Open / expand"),
         Binding("space", "toggle_node", "Mark a log / expand", show=False),
-        Binding("m", "merge", "Merge logs"),
+        Binding("m", "merge", "Merge logs", show=False),  # in the help; the footer is full
         Binding("j,down", "cursor_down", "Cursor down", show=False),
         Binding("k,up", "cursor_up", "Cursor up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),

@@ -36,7 +36,8 @@ class MergedHost(App):
 
     @property
     def lines(self) -> list[str]:
-        return [line.split(" ", 1)[1] for line in self.viewer.body.plain_lines()]
+        # A message ("Opening…") has no timestamp to drop.
+        return [line.split(" ", 1)[-1] for line in self.viewer.body.plain_lines()]
 
     @property
     def tags(self) -> list[str]:
