@@ -224,3 +224,15 @@ def test_the_browser_carries_a_static_copy_of_what_it_shows(alloc):
     browser.wait()
     html = browser._repr_mimebundle_()["text/html"]
     assert "&quot;listen&quot;: 8080" in html or '"listen": 8080' in html
+
+
+def test_choosing_all_logs_shows_the_allocation_merged(alloc):
+    logs = os.path.join(alloc.alloc_dir, "alloc/logs")
+    for name, seconds in (("web.stdout.0", (0, 2)), ("web.stderr.0", (1, 3))):
+        with open(os.path.join(logs, name), "w") as fh:
+            fh.write("".join(f"2024-01-01T10:00:0{s}Z {name[4:10]} {s}\n" for s in seconds))
+    browser = nb.browse(alloc).expand("").wait()
+    _choose(browser, "all logs")
+    assert browser.viewer.text()[:4] == [
+        "2024-01-01T10:00:00Z stdout 0", "2024-01-01T10:00:01Z stderr 1",
+        "2024-01-01T10:00:02Z stdout 2", "2024-01-01T10:00:03Z stderr 3"]
