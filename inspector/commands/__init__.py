@@ -20,6 +20,7 @@ EXIT_USAGE = 2
 
 SUBCOMMANDS: dict[str, str] = {
     "keep": "keep",
+    "logs": "logs",
     "usage": "usage",
 }
 """Subcommand word -> module (in this package) holding its ``main(argv)``."""

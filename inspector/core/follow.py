@@ -22,6 +22,13 @@ Memory stays bounded under any writer: at most ``max_lines`` lines and about
 ``max_bytes`` bytes are kept, a line is split every ``max_line_bytes`` bytes,
 and when the writer is more than ``max_bytes`` ahead the follower skips to the
 last ``max_bytes`` instead of reading everything.
+
+Two hooks serve those that want more than the state: ``on_change`` is called
+(in the follower's thread, briefly) whenever the state changed, so one
+waiter can watch many followers; a ``sink`` (:class:`FollowSink`) gets every
+byte read, in order, and a mark where a file was truncated or created again,
+as they happen: with a sink nothing is ever skipped (the ``logs -f``
+command writes what it gets, as ``tail -F`` does).
 """
 
 from __future__ import annotations
@@ -31,13 +38,14 @@ import posixpath
 import threading
 from collections import deque
 from concurrent.futures import Future
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from inspector.core.lognames import ROTATED_LOG_RE, next_rotation
 from inspector.core.pager import MAX_LINE_BYTES
 
-__all__ = ["ROTATED_LOG_RE", "FollowState", "Follower", "next_rotation"]
+__all__ = ["ROTATED_LOG_RE", "FollowSink", "FollowState", "Follower", "next_rotation"]
 
 
 MAX_LINES = 10_000
@@ -48,6 +56,16 @@ TAIL_CHECK = 64
 """Bytes before the offset compared on every read, to notice a rewrite."""
 ROTATION_GRACE = 0.5
 """Seconds to wait, after a rotated log is deleted, for its successor to show up."""
+
+
+class FollowSink(Protocol):
+    """What a follower hands every byte it reads to (in its own thread)."""
+
+    def data(self, chunk: bytes) -> None:
+        """The next bytes of the log, in order (a line may end in a later chunk)."""
+
+    def mark(self, label: str) -> None:
+        """The file was "truncated" or "recreated": what comes next starts it anew."""
 
 
 @dataclass(frozen=True)
@@ -90,9 +108,13 @@ class Follower:
         max_line_bytes: int = MAX_LINE_BYTES,
         read_chunk: int = READ_CHUNK,
         reopen: bool = False,
+        on_change: Callable[[], None] | None = None,
+        sink: FollowSink | None = None,
     ) -> None:
         self.fs = fs
         self.reopen = reopen
+        self._on_change = on_change
+        self._sink = sink
         self.reopened = 0
         """How many times a deleted file was found created again and reopened."""
         self._path = path
@@ -318,6 +340,8 @@ class Follower:
                 self._notice = "recreated: following the new file"
                 self.reopened += 1
                 self._bump()
+            if self._sink is not None:
+                self._sink.mark("recreated")
             return True
         return False
 
@@ -361,6 +385,8 @@ class Follower:
             self._tail = self._head = b""
             self._notice = "truncated"
             self._bump()
+        if self._sink is not None:
+            self._sink.mark("truncated")
 
     def _drain(self) -> None:
         """Read everything between the offset and the current end of the file."""
@@ -371,7 +397,7 @@ class Follower:
             behind = size - self._offset
             if behind <= 0:
                 return
-            if behind > self.max_bytes:
+            if behind > self.max_bytes and self._sink is None:
                 self._skip_to(size - self.max_bytes)
                 continue
             data = self._read(min(self._read_chunk, behind))
@@ -422,6 +448,8 @@ class Follower:
 
     def _ingest(self, data: bytes) -> None:
         """Add bytes to the buffer: complete lines to the deque, the rest to the partial."""
+        if self._sink is not None:
+            self._sink.data(data)
         with self._cond:
             parts = (self._partial + data).split(b"\n")
             partial = parts.pop()
@@ -457,6 +485,8 @@ class Follower:
     def _bump(self) -> None:
         self._version += 1
         self._cond.notify_all()
+        if self._on_change is not None:
+            self._on_change()
 
     def _close(self) -> None:
         if self._future is not None:

@@ -5,6 +5,9 @@ The common shapes are recognised:
 - a bare upper-case word near the start: ``INFO``, ``WARN``/``WARNING``,
   ``ERROR``/``ERR``, ``FATAL``, ``DEBUG``, ``TRACE``, ``CRITICAL``… alone or
   bracketed (``[ERROR]``, hclog's ``[WARN]``, ``ERROR:root:``);
+- a bracketed lower-case level near the start, as Envoy (every Consul
+  Connect sidecar) and nginx write it: ``[error]``, ``[warning]``,
+  ``[critical]``, ``[warn]``, ``[info]``, ``[debug]``…;
 - Go's ``panic:`` / ``fatal error:`` at the start of a line;
 - logfmt ``level=error`` (also ``lvl=``, ``severity=``, quoted or not);
 - JSON ``"level":"error"`` (also ``"lvl"``, ``"severity"``);
@@ -66,6 +69,9 @@ _START = r"(panic|fatal error):|([IWEF])[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}"
 _FIELD = (r"""(?:^|[\s{,])(?:"(?:level|lvl|severity)"\s*:\s*"|(?:level|lvl|severity)=(?:"?))"""
           r"""([A-Za-z]+)""")
 """A logfmt or JSON level field; ``^`` is where the line starts."""
+_BRACKETED = (r"\[(error|err|warning|warn|critical|crit|alert|emerg|fatal|panic|info|notice"
+              r"|debug|trace)\]")
+"""A lower-case level in brackets (Envoy's ``[warning]``, nginx's ``[error]``)."""
 
 
 class _Rules(NamedTuple):
@@ -78,6 +84,7 @@ class _Rules(NamedTuple):
     values: dict
     klog: dict
     vees: tuple
+    bracketed: re.Pattern
 
 
 def _ascii_rules() -> _Rules:
@@ -90,11 +97,12 @@ def _ascii_rules() -> _Rules:
         re.compile(field.encode(), re.IGNORECASE | re.MULTILINE),
         {word.encode(): level for word, level in _WORDS.items()},
         {value.encode(): level for value, level in _VALUES.items()},
-        {key.encode(): level for key, level in _KLOG.items()}, (b"v", b"V"))
+        {key.encode(): level for key, level in _KLOG.items()}, (b"v", b"V"),
+        re.compile(_BRACKETED.encode()))
 
 
 _TEXT = _Rules(re.compile(_RUN), re.compile(_START), re.compile(_FIELD, re.IGNORECASE),
-               _WORDS, _VALUES, _KLOG, ("v", "V"))
+               _WORDS, _VALUES, _KLOG, ("v", "V"), re.compile(_BRACKETED))
 _ASCII = _ascii_rules()
 
 
@@ -125,9 +133,13 @@ def _span(rules: _Rules, line, start: int, end: int) -> tuple[int, int, str] | N
         level = rules.values.get(found.group(1).lower()) if found else None
         if level is not None:
             best = (found.start(1), found.end(1), level)
-    found = _first_word(rules, line, start, min(end, start + WORD_WINDOW))
+    word_end = min(end, start + WORD_WINDOW)
+    found = _first_word(rules, line, start, word_end)
     if found and (best is None or found.start() < best[0]):
         best = (found.start(), found.end(), rules.words[found.group()])
+    found = rules.bracketed.search(line, start, word_end)
+    if found and (best is None or found.start(1) < best[0]):
+        best = (found.start(1), found.end(1), rules.values[found.group(1)])
     return best
 
 

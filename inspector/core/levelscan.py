@@ -17,7 +17,9 @@ What the passes look for (every error line holds one of them):
 - a line starting ``panic:``, ``fatal error:`` (Go) or ``E``/``F`` and a
   klog time;
 - ``v``/``V`` in ``level``/``lvl``/``severity`` followed by ``=`` or ``":``
-  and an error value, in any case: logfmt and JSON fields.
+  and an error value, in any case: logfmt and JSON fields;
+- ``[`` and a lower-case error word and ``]``: Envoy's and nginx's ``[error]``,
+  ``[critical]``.
 
 A line's level is decided by its first 2048 characters, so only a line's
 first ``HEAD_BYTES`` matter: a hit further into a long line is ignored, and a
@@ -101,6 +103,7 @@ _PASSES = (
     _Pass(b"\n", _LINE_HEAD, shift=1),
     _Pass(b"v", _FIELD_REST),
     _Pass(b"V", _FIELD_REST),
+    _Pass(b"[", rb"(?:err|error|crit|critical|alert|emerg|fatal|panic)\]"),
 )
 """Together they hit every line that can be an error line (the module docstring)."""
 _LINE_PASS = 3

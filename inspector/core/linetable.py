@@ -3,7 +3,7 @@ turns into a pandas DataFrame (pandas is the notebook's; nothing here
 imports it).
 
 Each line is a row: its time (the sortable key of
-:func:`~inspector.core.timestamps.line_stamp`, or of the record's time
+:func:`~inspector.core.timestamps.line_stamp`, padded to one width, or of the record's time
 field), its level (``error``, ``warn``, ``info``, ``debug`` or None),
 its source (the file of a rotation set, or the log of a merged stream,
 it comes from), its byte offset in that source, its text (escaped as
@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 from .levels import level_named, level_of
 from .structured.fields import LEVEL_KEYS, TIME_KEYS, decode, first_of, parse_record
 from .text import printable
+from .stamps import fixed_key
 from .timestamps import line_stamp
 
 BASE_COLUMNS = ("time", "level", "source", "offset", "text")
@@ -92,7 +93,7 @@ class _Builder:
             fields = self._kept(fields, clean=shown is text and "\\" not in text)
         if stamp is None:
             stamp = line_stamp(line)
-        self.times.append(None if stamp is None else stamp.decode())
+        self.times.append(None if stamp is None else fixed_key(stamp).decode())
         self.levels.append(level or level_of(text[:2048]))
         self.sources.append(source)
         self.offsets.append(offset)

@@ -205,7 +205,9 @@ class Pager(ShownLines):
     With ``filter`` set (a :class:`~inspector.core.search.SearchPattern`),
     only the lines holding a match are shown, like ``less``'s ``&pattern``:
     every movement skips the other lines by searching (cancellable through
-    ``cancel``, reporting through ``progress``). With ``levels``, the level
+    ``cancel``, reporting through ``progress``). In a log with timestamps,
+    a match shows its whole record (:mod:`inspector.core.records`: the
+    line that logged it and the trace below). With ``levels``, the level
     word of each line is coloured (:mod:`inspector.core.levels`).
     """
 
@@ -220,6 +222,8 @@ class Pager(ShownLines):
         max_line_bytes: int = MAX_LINE_BYTES,
         back_scan_limit: int = BACK_SCAN_LIMIT,
         levels: bool = False,
+        cache_blocks: int = MAX_BLOCKS,
+        display_cache: int = MAX_DISPLAY_CACHE,
     ) -> None:
         self.source = source
         self.hex_mode = hex_mode
@@ -237,11 +241,14 @@ class Pager(ShownLines):
         """Called with a percentage while a filter scans far."""
         self.notices: list[str] = []
         """What ``sync`` noticed (a member rotated away, the file deleted…); the caller empties it."""
+        self._cache_blocks = cache_blocks
+        self._display_cache = display_cache
         self._filter: SearchPattern | None = None
         self.context = 0  # see ShownLines.set_context
         self.render: Callable[[bytes], bytes] | None = None  # see ShownLines.set_render
+        self._records = None  # the filter's records (inspector.core.records), made with it
         self._memo: OrderedDict[tuple[str, int], Line | None] = OrderedDict()
-        self._cache = BlockCache(source)
+        self._cache = BlockCache(source, max_blocks=cache_blocks)
         self._texts: OrderedDict[tuple[int, int], Text] = OrderedDict()
         self._rows: OrderedDict[tuple[int, int, int], list[Row]] = OrderedDict()
         self._size = source.size()
@@ -279,6 +286,8 @@ class Pager(ShownLines):
             self._texts.clear()
             self._rows.clear()
             self._memo.clear()
+            if self._records is not None:
+                self._records.forget()
         else:
             self._grown(self._size)
         self._size = size
@@ -297,6 +306,8 @@ class Pager(ShownLines):
         for key in [key for key, line in self._memo.items()
                     if line is None or line.end >= old_size]:
             del self._memo[key]
+        if self._records is not None:
+            self._records.grown()
 
     def forget(self) -> None:
         """Forget every cached byte, line and text (the file was rewritten)."""
@@ -304,7 +315,7 @@ class Pager(ShownLines):
 
     def _rebase(self, dropped: int) -> None:
         """Forget cached bytes; offsets moved down by ``dropped``."""
-        self._cache = BlockCache(self.source)
+        self._cache = BlockCache(self.source, max_blocks=self._cache_blocks)
         self._texts.clear()
         self._rows.clear()
         self._memo.clear()
@@ -318,7 +329,7 @@ class Pager(ShownLines):
     def replace_source(self, source: ByteSource) -> None:
         """Read another file (e.g. the successor of a rotated log) from now on."""
         self.source = source
-        self._cache = BlockCache(source)
+        self._cache = BlockCache(source, max_blocks=self._cache_blocks)
         self._texts.clear()
         self._rows.clear()
         self._memo.clear()
@@ -343,6 +354,11 @@ class Pager(ShownLines):
         keeping the top of the screen where it is."""
         self._filter = pattern
         self._memo.clear()
+        self._records = None
+        if pattern is not None:
+            from inspector.core.records import Records
+
+            self._records = Records(self.read, lambda: self._size)
         self.top_row = 0
 
     def _read(self, offset: int, length: int) -> bytes:
@@ -419,21 +435,43 @@ class Pager(ShownLines):
         if key in self._memo:
             self._memo.move_to_end(key)
             return self._memo[key]
-        if backward:
-            found = search_backward(
-                self.read, self._filter, offset, first_chunk=FILTER_FIRST_READ,
-                cancel=self.cancel, progress=self.progress,
-            ) if offset > 0 else None
+        records = self._timed_records()
+        if records is not None:
+            line = self._record_line(records, offset, backward)
         else:
-            found = search_forward(
-                self.read, self._size, self._filter, offset, first_chunk=FILTER_FIRST_READ,
-                cancel=self.cancel, progress=self.progress,
-            )
-        line = None if found is None else self._line_containing(found.offset)
+            if backward:
+                found = search_backward(
+                    self.read, self._filter, offset, first_chunk=FILTER_FIRST_READ,
+                    cancel=self.cancel, progress=self.progress,
+                ) if offset > 0 else None
+            else:
+                found = search_forward(
+                    self.read, self._size, self._filter, offset, first_chunk=FILTER_FIRST_READ,
+                    cancel=self.cancel, progress=self.progress,
+                )
+            line = None if found is None else self._line_containing(found.offset)
         self._memo[key] = line
         if len(self._memo) > FILTER_MEMO:
             self._memo.popitem(last=False)
         return line
+
+    def _timed_records(self):
+        """The filter's records when the log has timestamps (else lines are shown alone)."""
+        records = self._records
+        return records if records is not None and records.timed else None
+
+    def _record_line(self, records, offset: int, backward: bool,
+                     lower: int = 0) -> Line | None:
+        """The next (previous, not before ``lower``) line of a record holding
+        a match of the filter."""
+        if backward:
+            end = records.previous_matching(self._filter, offset, lower=lower, cancel=self.cancel,
+                                            progress=self.progress,
+                                            first_chunk=FILTER_FIRST_READ)
+            return None if end is None else self._line_before(end)
+        start = records.next_matching(self._filter, offset, cancel=self.cancel,
+                                      progress=self.progress, first_chunk=FILTER_FIRST_READ)
+        return None if start is None else self._line_containing(start)
 
     def _line_start(self, offset: int) -> int | None:
         """Return where the line holding the byte just before ``offset`` begins.
@@ -506,7 +544,7 @@ class Pager(ShownLines):
 
                     colour_levels(text)
             self._texts[key] = text
-            if len(self._texts) > MAX_DISPLAY_CACHE:
+            if len(self._texts) > self._display_cache:
                 self._texts.popitem(last=False)
         return text
 
@@ -539,7 +577,7 @@ class Pager(ShownLines):
             rows = [Row(line, i, text[a:b], a)
                     for i, (a, b) in enumerate(zip(starts, ends, strict=True))]
         self._rows[key] = rows
-        if len(self._rows) > MAX_DISPLAY_CACHE:
+        if len(self._rows) > self._display_cache:
             self._rows.popitem(last=False)
         return rows
 
@@ -566,7 +604,10 @@ class Pager(ShownLines):
         lines: list[Line] = []
         offset, need = self._size, rows
         while need > 0 and offset > lower:
-            if self._filter is not None and not self.hex_mode and not self.context:
+            records = None if self.hex_mode or self.context else self._timed_records()
+            if records is not None:
+                line = self._record_line(records, offset, True, lower)
+            elif self._filter is not None and not self.hex_mode and not self.context:
                 found = search_backward(self.read, self._filter, offset, lower=lower,
                                         first_chunk=FILTER_FIRST_READ, cancel=self.cancel)
                 line = None if found is None else self._line_containing(found.offset)

@@ -156,10 +156,12 @@ class LogSource:
     lists the other members of its set in the same directory (opened when
     read). Reads are ``pread`` calls, so one source can be read from several
     threads; only :meth:`refresh` changes the layout, from one thread at a
-    time.
+    time. ``capacity``: members kept open besides the last (fewer when many
+    sources are read at once, as a merged stream does).
     """
 
-    def __init__(self, fs, path: str, *, as_set: bool = True, _layout=None) -> None:
+    def __init__(self, fs, path: str, *, as_set: bool = True, capacity: int | None = None,
+                 _layout=None) -> None:
         self.fs = fs
         self.opened = path
         self.dir = posixpath.dirname(path)
@@ -188,7 +190,7 @@ class LogSource:
         if _layout is not None:  # a snapshot: today's members, its own open files
             members, self._files, last_size = _layout
         else:
-            self._files = MemberFiles(fs)
+            self._files = MemberFiles(fs) if capacity is None else MemberFiles(fs, capacity)
             try:
                 members = self._first_members(path)
             except BaseException:

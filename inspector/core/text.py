@@ -154,3 +154,10 @@ def _drop_char(text: Text, char: str) -> Text:
     pieces = text.divide(cuts)
     kept = [pieces[0]] + [piece[1:] for piece in pieces[1:]]
     return Text("", end="").join(kept)
+
+
+def terminal_text(raw: str) -> str:
+    """One line of file content made safe to write to a terminal as it is:
+    SGR colours kept (7-bit), every other escape sequence and control
+    character but tab dropped (the rule of :func:`ansi_text`, as a string)."""
+    return _CONTENT_CONTROLS.sub("", strip_escapes(raw))

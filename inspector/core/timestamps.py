@@ -5,12 +5,9 @@ found by bisecting the byte range: read the first whole line after the
 middle, compare its timestamp, keep one half. About 30 small reads find the
 place in a file of any size; a short forward scan then picks the exact line.
 
-A line's timestamp is the first ISO-8601-like date and time in its first
-``STAMP_WINDOW`` bytes (``2026-11-28T10:00:00.123Z``, ``2026-11-28
-10:00:00,123``, Go's ``2026/11/28 10:00:00``, bracketed or in a JSON
-``"time"`` field that comes first). Time zones are not converted: times are
-compared as written. Lines without one (stack traces, continuation lines)
-are skipped over.
+What a line's timestamp is, and how two compare (times with a zone as
+instants, in UTC; times without one as written), is :mod:`inspector.core.stamps`'s
+rule. Lines without one (stack traces, continuation lines) are skipped over.
 """
 
 from __future__ import annotations
@@ -20,61 +17,55 @@ import threading
 from datetime import date
 
 from .search import Reader, SearchCancelled
+from .stamps import STAMP_WINDOW, Reference, to_utc, zone_minutes, line_stamp
 
-STAMP_WINDOW = 64
-"""A timestamp counts only when it starts within this many bytes of the line start."""
+__all__ = ["STAMP_WINDOW", "find_time", "has_stamps", "line_stamp", "parse_query"]
+
 WINDOW = 64 * 1024
 """Below this range the bisection stops and the lines are scanned."""
 SCAN = 1024 * 1024
+FIRST_READ = 4096
+"""The first read of a look for a timestamped line (reads grow to ``SCAN``):
+a bisection step over lines that all have one costs a page, not a megabyte."""
 
-_STAMP = re.compile(
-    rb"(\d{4})[-/](\d\d)[-/](\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d{1,9}))?)?)?"
-)
 _QUERY = re.compile(
-    r"\s*(?:(\d{4})[-/](\d\d)[-/](\d\d))?[T ]?(?:(\d\d?):(\d\d)(?::(\d\d)(?:[.,](\d{1,9}))?)?)?\s*$"
+    r"\s*(?:(\d{4})[-/](\d\d)[-/](\d\d))?[T ]?(?:(\d\d?):(\d\d)(?::(\d\d)(?:[.,](\d{1,9}))?)?)?"
+    r"\s*([Zz]|[+-]\d\d(?::?\d\d)?)?\s*$"
 )
 
 
-def _key(groups) -> bytes:
-    year, month, day, hour, minute, second, frac = (
-        (g.decode() if isinstance(g, bytes) else g) if g is not None else None for g in groups
-    )
-    return (
-        f"{year}{month}{day}{int(hour or 0):02d}{minute or '00'}{second or '00'}"
-        f"{(frac or '').ljust(9, '0')}"
-    ).encode()
-
-
-def line_stamp(line: bytes) -> bytes | None:
-    """The sortable key of a line's leading timestamp, or None."""
-    found = _STAMP.search(line, 0, STAMP_WINDOW + 32)
-    if found is None or found.start() > STAMP_WINDOW:
-        return None
-    return _key(found.groups())
-
-
-def parse_query(text: str, reference: bytes | None = None) -> bytes:
+def parse_query(text: str, reference: Reference | bytes | None = None) -> bytes:
     """The key of a time the user typed: ``2026-11-28T10:00``, ``2026-11-28``,
-    ``2026-11-28 10:00:05.5``, or just ``10:00`` (on the date of ``reference``,
-    a key from :func:`line_stamp`). Raises ValueError for anything else,
-    and for a date or time of day that does not exist (``T25:00``)."""
+    ``2026-11-28 10:00:05.5``, with a zone (``Z``, ``+02:00``) or not, or
+    just ``10:00``. A time alone is read on the date of ``reference`` (the
+    top line's, a :class:`~inspector.core.stamps.Reference`, or a key), and
+    a time without a zone in the reference's zone (as the log writes it).
+    Raises ValueError for anything else, and for a date or time of day that
+    does not exist (``T25:00``)."""
     found = _QUERY.fullmatch(text)
     if found is None or not text.strip():
         raise ValueError(f"not a timestamp: {text!r} (e.g. 2026-11-28T10:00)")
-    year, month, day, hour, minute, second, frac = found.groups()
+    year, month, day, hour, minute, second, frac, zone = found.groups()
+    if isinstance(reference, bytes):
+        reference = Reference(reference[:8], None)
     if year is None:
         if hour is None:
             raise ValueError(f"not a timestamp: {text!r} (e.g. 2026-11-28T10:00)")
         _check_time(text, hour, minute, second)
         if reference is None:
             raise ValueError("a time alone needs a line with a date on screen")
-        ref = reference.decode()
+        ref = reference.date.decode()
         year, month, day = ref[0:4], ref[4:6], ref[6:8]
     else:
         _check_date(text, year, month, day)
         if hour is not None:
             _check_time(text, hour, minute, second)
-    return _key((year, month, day, hour, minute, second, frac))
+    digits = f"{year}{month}{day}"
+    if hour is not None:
+        digits += f"{int(hour):02d}{minute}{second or ''}{(frac or '') if second else ''}"
+    offset = zone_minutes(zone.encode()) if zone else (
+        reference.offset if reference is not None else None)
+    return to_utc(digits.encode(), offset) if offset else digits.encode()
 
 
 def _check_date(text: str, year: str, month: str, day: str) -> None:
@@ -98,10 +89,12 @@ def _first_stamp(read: Reader, offset: int, limit: int, *, aligned: bool,
     is a line start; otherwise the partial line is skipped."""
     pos = offset
     skip = not aligned and offset > 0
+    chunk = FIRST_READ
     while pos < limit:
         if cancel is not None and cancel.is_set():
             raise SearchCancelled()
-        data = read(pos, min(SCAN, limit - pos + STAMP_WINDOW * 4))
+        data = read(pos, min(chunk, limit - pos + STAMP_WINDOW * 4))
+        chunk = min(chunk * 4, SCAN)
         if not data:
             return None
         i = 0
@@ -129,12 +122,13 @@ def _first_stamp(read: Reader, offset: int, limit: int, *, aligned: bool,
     return None
 
 
-def find_time(read: Reader, size: int, key: bytes, *,
+def find_time(read: Reader, size: int, key: bytes, *, low: int = 0,
               cancel: threading.Event | None = None) -> int | None:
-    """The offset of the first line whose timestamp is at or after ``key``
-    (from :func:`parse_query`), or None when every timestamp is earlier or
-    the file has none. Cancellable (SearchCancelled)."""
-    lo, hi = 0, size
+    """The offset of the first line (starting at or after ``low``, a line
+    start) whose timestamp is at or after ``key`` (from :func:`parse_query`),
+    or None when every timestamp is earlier or the file has none.
+    Cancellable (SearchCancelled)."""
+    lo, hi = low, size
     lo_aligned = True
     while hi - lo > WINDOW:
         mid = (lo + hi) // 2

@@ -9,6 +9,7 @@
     nb.view(alloc, "alloc/logs/web.stderr.0")     # pager by byte offset
     nb.follow(alloc, "alloc/logs/web.stdout.0")   # live, across truncation and rotation
     nb.tail(alloc, "alloc/logs/web.stdout.0", 50) # plain text
+    nb.merge(alloc, tasks=["web"])                # stdout+stderr in time order, tagged
     nb.snapshot(alloc, "snap.tar")                # progress bar in the cell
     nb.move(dst, src, ["web"]); nb.destroy(alloc, confirm=alloc.alloc_id)
     nb.usage(root)                                # what fills the node: table and chart
@@ -30,7 +31,7 @@ import importlib
 _EXPORTS = {
     "open_root": "roots", "NotebookRoot": "roots", "AllocLookupError": "roots",
     "RootError": "roots",
-    "view": "viewer", "Viewer": "viewer",
+    "view": "viewer", "Viewer": "viewer", "merge": "merge",
     "tail": "tail", "TailText": "tail",
     "follow": "follower", "FollowView": "follower",
     "browse": "browser", "Browser": "browser",

@@ -33,7 +33,9 @@ from ..core.failure import failure_text
 from ..core.roots import Root
 from ..core.strays import NonAllocDir
 from ..core.text import printable
-from ..core.tree import ALLOC, ORDERS, Loaded, Node, Notice, Open, Refused, TreeModel
+from ..core.tree import (
+    ALLOC, ORDERS, Loaded, Node, Notice, Open, OpenMerged, Refused, TreeModel,
+)
 from ..core.tree.events import CursorMoved
 from ._ui import SerialQueue, UiScheduler, Widget, await_until, widgets
 from .alloc_card import AllocCard
@@ -246,6 +248,12 @@ class Browser(Widget):
         outcome = self.model.activate(node)
         if isinstance(outcome, Open):
             self._show_file(outcome.alloc, outcome.rel)
+            self._say("")
+        elif isinstance(outcome, OpenMerged):  # "all logs", a task's stdout+stderr
+            self._file_shown = True
+            self.card.clear()
+            self.viewer.label = outcome.label
+            self.viewer.session.open_merged(outcome.sources, label=outcome.label, fs=outcome.fs)
             self._say("")
         elif isinstance(outcome, Refused):
             self._say(esc(outcome.message))

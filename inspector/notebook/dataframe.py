@@ -64,7 +64,8 @@ def frame(source, path: str | None = None, *, limit: int = ROW_LIMIT,
     ``source`` is a viewer (what it shows: a log, a set, a merged stream)
     or an ``AllocDir``/``NotebookRoot`` with ``path`` (a log, or a rotation
     set by its name). Columns: ``time`` (the line's leading timestamp or its
-    record's time field, as written: no zone), ``level`` (error, warn,
+    record's time field: in UTC when the log writes a zone or an epoch,
+    else as written), ``level`` (error, warn,
     info, debug), ``source`` (the file of the set, or the stream's log),
     ``offset`` (the line's byte offset in that source), ``text`` (escaped:
     control characters as ``\\x1b``…), then the fields of JSON and logfmt

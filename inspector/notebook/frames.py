@@ -42,9 +42,9 @@ def frame_html(frame: Frame, *, wrap: bool = False, empty: str = "(empty file)",
 
 
 def _row_html(frame: Frame, row: FrameRow) -> str:
-    gutter = ""
+    gutter = text_html(frame.tag_text(row)) if frame.tags else ""  # a merged stream's source
     if frame.numbers:
-        gutter = f'<span style="{GUTTER}">{name_html(frame.gutter_text(row))}</span>'
+        gutter += f'<span style="{GUTTER}">{name_html(frame.gutter_text(row))}</span>'
     if row.separator:
         return f'{gutter}<span style="{SEPARATOR}">── {name_html(row.separator)} ──</span>'
     text = row.text
@@ -81,8 +81,11 @@ def status_html(frame: Frame, wrap: bool) -> str:
         parts.append(name)
         if status.following:
             parts.append('<b style="color:#007427">FOLLOW</b>')
-        parts.append(f"{frame.mode} · bytes {place.top:,}–{place.bottom:,} of "
-                     f"{place.size:,} ({place.percent:.0f}%)")
+        if frame.tags:  # a merged stream: its places are cursors, its percent of its time span
+            parts.append(f"merged · {place.size:,} bytes ({place.percent:.0f}%)")
+        else:
+            parts.append(f"{frame.mode} · bytes {place.top:,}–{place.bottom:,} of "
+                         f"{place.size:,} ({place.percent:.0f}%)")
         if status.line is not None:
             total = f"/{status.lines:,}" if status.lines is not None else ""
             parts.append(f"L{status.line:,}{total}")

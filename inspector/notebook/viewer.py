@@ -18,6 +18,7 @@ it shows (``text()``, ``shown``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..core.session.frame import Frame
@@ -69,6 +70,8 @@ class Shown:
     percent: float = 0.0
     message: str = ""
     notice: str = ""
+    tags: list[str] = field(default_factory=list)
+    """In a merged stream: the source of each line (``web▸err``)."""
 
 
 class Viewer(ViewerTools, Widget):
@@ -258,6 +261,18 @@ class Viewer(ViewerTools, Widget):
         self._move_toggle(self.hex_toggle, bool(hex_mode))
         self.session.set_hex(bool(hex_mode))
 
+    def show_sources(self, tags: Iterable[str] | None = None) -> None:
+        """In a merged stream: show only the sources tagged ``tags`` (None:
+        every source), keeping the place."""
+        sources = self.session.sources
+        wanted = None if tags is None else set(tags)
+        unknown = set() if wanted is None else wanted - {tag for tag, _on in sources}
+        if unknown:
+            raise ValueError(f"no such source: {', '.join(sorted(unknown))} "
+                             f"(sources: {', '.join(tag for tag, _on in sources)})")
+        self.session.set_sources({i for i, (tag, _on) in enumerate(sources)
+                                  if wanted is not None and tag not in wanted})
+
     def set_numbers(self, numbers: bool) -> None:
         """Line numbers (counted in the background, as ``less -N``)."""
         self._move_toggle(self.numbers_toggle, bool(numbers))
@@ -312,9 +327,13 @@ class Viewer(ViewerTools, Widget):
 
     def _apply(self, frame: Frame) -> None:
         status, place = frame.status, frame.place
-        self.shown = Shown(mode=frame.mode, lines=frame.lines, top=place.top or 0,
-                           bottom=place.bottom or 0, size=place.size, percent=place.percent,
-                           message=frame.message, notice=status.notice if status else "")
+        merged = bool(frame.tags)  # places are cursors: the top line's offset in its file
+        self.shown = Shown(mode=frame.mode, lines=frame.lines,
+                           top=(place.offset if merged else place.top) or 0,
+                           bottom=0 if merged else place.bottom or 0, size=place.size, percent=place.percent,
+                           message=frame.message, notice=status.notice if status else "",
+                           tags=[row.tag.plain if row.tag is not None else ""
+                                 for row in frame.rows] if frame.tags else [])
         self.body.value = frame_html(frame, wrap=self.wrap)
         self.status.value = status_html(frame, self.wrap)
         self.title.value = title_html(self.label, status)
@@ -330,6 +349,10 @@ class Viewer(ViewerTools, Widget):
         head = f"{printable(self.label)} [{shown.mode}]"
         if shown.mode == "message":
             return f"{head}\n{shown.message}"
+        if shown.tags:
+            return "\n".join([f"{head} {shown.percent:.0f}% of {shown.size:,} bytes"]
+                             + [f"{tag} {line}" for tag, line in zip(shown.tags, shown.lines,
+                                                                     strict=False)])
         return "\n".join([f"{head} bytes {shown.top:,}–{shown.bottom:,} of {shown.size:,}"]
                          + shown.lines)
 

@@ -130,6 +130,7 @@ class InspectorApp(App[None]):
         open_file: tuple[AllocDir, str] | None = None,
         follow: bool = False,
         first_screen: FirstScreen | None = None,
+        open_logs: list | None = None,
         gc_settings: Any = None,
         **kwargs: Any,
     ) -> None:
@@ -142,6 +143,7 @@ class InspectorApp(App[None]):
         self._start = open_file
         self._start_follow = follow
         self._start_screen = first_screen
+        self._start_logs = open_logs  # --open naming a task: its logs merged
         self.open_alloc: AllocDir | None = None
         self._tree_width: int | None = None  # set by < and >; else it follows the terminal
 
@@ -170,7 +172,11 @@ class InspectorApp(App[None]):
     def on_mount(self) -> None:
         """Open the --open file if one was given, else focus the tree."""
         self._layout_tree()
-        if self._start is not None:
+        if self._start is not None and self._start_logs:
+            alloc, rel = self._start
+            self.open_merged(self._start_logs, f"{alloc.alloc_id}/{rel}",
+                             follow=self._start_follow)
+        elif self._start is not None:
             alloc, rel = self._start
             self.open_file(alloc, rel, follow=self._start_follow, first=self._start_screen)
             self._start_screen = None
@@ -204,11 +210,26 @@ class InspectorApp(App[None]):
                               first=first)
         self.viewer.focus()
 
+    def open_merged(self, specs, label: str, *, follow: bool = False, fs=None) -> None:
+        """Show the logs of ``specs`` (or of a function giving them, run in
+        a worker) merged in time order in the viewer and move the focus
+        there; ``fs``: their allocation, if one."""
+        if fs is None and not callable(specs) and specs:
+            fs = specs[0].fs
+        self.open_alloc = fs
+        self.viewer.open_merged(specs, label=label, follow=follow, fs=fs)
+        self.viewer.focus()
+
     # ----------------------------------------------------------- events
 
     @on(AllocTree.FileSelected)
     def _open_selected(self, event: AllocTree.FileSelected) -> None:
         self.open_file(event.alloc, event.rel)
+
+    @on(AllocTree.MergeSelected)
+    def _open_merge_selected(self, event: AllocTree.MergeSelected) -> None:
+        merged = event.merged
+        self.open_merged(merged.sources, merged.label, fs=merged.fs)
 
     @on(FileViewer.StatusChanged)
     def _show_status(self, event: FileViewer.StatusChanged) -> None:

@@ -118,19 +118,51 @@ def _run(root: Root, open_rel: str | None, follow: bool, gc_settings=None) -> in
     from .app import InspectorApp, viewer_size
     from .viewer import WRAP
 
-    start = first = None
+    start = first = logs = None
     if open_rel:
         try:
             alloc, rel = root.locate(open_rel)
-            check_openable(alloc, rel)
+            logs = _task_logs(alloc, rel)
+            if logs is None:
+                check_openable(alloc, _member(alloc, rel, follow))
         except RootError as exc:
             _fail(open_rel, str(exc))
         start = (alloc, rel)
-        width, height = viewer_size(*shutil.get_terminal_size())
-        first = read_first_screen(alloc, rel, width, height, wrap=WRAP, follow=follow)
+        if logs is None:
+            width, height = viewer_size(*shutil.get_terminal_size())
+            first = read_first_screen(alloc, rel, width, height, wrap=WRAP, follow=follow)
     extra = {"gc_settings": gc_settings} if gc_settings is not None else {}
+    if logs:
+        extra["open_logs"] = logs
     InspectorApp(root, open_file=start, follow=follow, first_screen=first, **extra).run()
     return 0
+
+
+def _task_logs(alloc, rel: str):
+    """For an --open naming a task (``ALLOC/web``): its stdout and stderr,
+    to open merged; else None."""
+    from ..core.merge.sources import alloc_sources, task_names
+
+    name = rel.strip("/")
+    if not name or "/" in name or name not in task_names(alloc):
+        return None
+    return alloc_sources(alloc, [name])
+
+
+def _member(alloc, rel: str, follow: bool) -> str:
+    """The file --open reads first: ``rel``, or of a set named without an
+    index (``alloc/logs/web.stdout``), its first file (its newest to follow)."""
+    from allocdir import AllocDirError
+
+    from ..core.roots import RootError
+    from ..core.viewing import set_member
+
+    try:
+        return set_member(alloc, rel, newest=follow)
+    except FileNotFoundError:
+        raise RootError("no such file or directory") from None
+    except (OSError, AllocDirError):  # its directory cannot be listed: the file itself says why
+        return rel
 
 
 def _exit_on_signal(signum: int, frame: object) -> NoReturn:

@@ -37,8 +37,8 @@ from ..core.tree import events as tree_events
 from ..core.tree import load_dir  # noqa: F401 (part of the tree's API: the listing job's work)
 from ..core.tree.model import TreeModel
 from ..core.tree.nodes import (  # noqa: F401 (node kinds: part of the tree's API)
-    ALLOC, CONTAINERS, DIR, FILE, NOTE, ROOT, SECRET, SECRET_FILE, SET, SPECIAL, STRAY, Key,
-    Node,
+    ALLOC, CONTAINERS, DIR, FILE, MARKABLE, NOTE, ROOT, SECRET, SECRET_FILE, SET, SPECIAL, STRAY,
+    Key, Node,
 )
 from .executor import Delivered, TextualExecutor
 from .tree_labels import styled
@@ -80,7 +80,8 @@ class AllocTree(ScrollView, can_focus=True):
         # First, so that the footer shows it whatever else it has room for.
         Binding("f1", "app.help", "Help", key_display="F1"),
         Binding("enter", "select_cursor", "Open / expand"),
-        Binding("space", "toggle_node", "Expand / collapse", show=False),
+        Binding("space", "toggle_node", "Mark a log / expand", show=False),
+        Binding("m", "merge", "Merge logs", show=False),  # in the help; the footer is full
         Binding("j,down", "cursor_down", "Cursor down", show=False),
         Binding("k,up", "cursor_up", "Cursor up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
@@ -104,6 +105,14 @@ class AllocTree(ScrollView, can_focus=True):
             self.alloc = alloc
             self.rel = rel
             self.info = info
+
+    class MergeSelected(Message):
+        """`m`, or `enter` on an entry of logs as one stream: the app opens
+        ``sources`` merged (:class:`~inspector.core.tree.events.OpenMerged`)."""
+
+        def __init__(self, merged: tree_events.OpenMerged) -> None:
+            super().__init__()
+            self.merged = merged
 
     class Loaded(Message):
         """A directory (or the root) finished loading; used by tests and refresh."""
@@ -327,18 +336,37 @@ class AllocTree(ScrollView, can_focus=True):
         self.cursor_line = self.model.cursor.last()
 
     def action_select_cursor(self) -> None:
-        """Open a file or a rotation set; expand or collapse a directory."""
-        outcome = self.model.activate(self.cursor_node)
+        """Open a file, a rotation set or logs as one stream; expand or
+        collapse a directory."""
+        self._act_on(self.model.activate(self.cursor_node))
+
+    def _act_on(self, outcome) -> None:
         if isinstance(outcome, tree_events.Open):
             self.post_message(self.FileSelected(outcome.alloc, outcome.rel, outcome.info))
+        elif isinstance(outcome, tree_events.OpenMerged):
+            self.post_message(self.MergeSelected(outcome))
         elif isinstance(outcome, tree_events.Refused):
             self.notify(outcome.message, severity="warning", markup=False)
+        elif isinstance(outcome, tree_events.Marked):
+            count = f"{outcome.count:,} {'log' if outcome.count == 1 else 'logs'} marked"
+            self.notify(f"{count} · m merges them" if outcome.count else "no log marked",
+                        markup=False, timeout=2)
 
     def action_toggle_node(self) -> None:
-        """Expand or collapse the node under the cursor."""
+        """Mark or unmark a log (a file, a rotation set) for merging; expand
+        or collapse anything else."""
         node = self.cursor_node
-        if node is not None and node.allow_expand:
+        if node is None:
+            return
+        if node.allow_expand and node.kind != SET:
             self.model.toggle(node)
+        elif node.kind in MARKABLE:
+            self._act_on(self.model.toggle_mark(node))
+
+    def action_merge(self) -> None:
+        """The marked logs as one stream; with none marked, the logs of the
+        task or the allocation under the cursor."""
+        self._act_on(self.model.merge(self.cursor_node))
 
     def action_expand_node(self) -> None:
         """Expand the node under the cursor."""

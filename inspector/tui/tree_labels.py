@@ -29,6 +29,8 @@ STYLES = {
     roles.REASON: "yellow",
     roles.ERROR: "red",
     roles.NOTE_TEXT: "dim italic",
+    roles.MERGED_NAME: "bold green",
+    roles.MARK: "bold reverse",
 }
 """The style of each role."""
 

@@ -87,6 +87,8 @@ class FileViewer(ViewerTools, Widget, can_focus=True):
         Binding("l,right", "scroll_right", "Scroll right (no wrap)", show=False),
         Binding("w", "toggle_wrap", "Wrap"),
         Binding("f", "toggle_follow", "Follow"),
+        Binding("t", "toggle_sources", "Sources of a merged stream: all, each alone",
+                show=False),
         Binding("escape", "cancel", "Cancel search / filter scan / stop follow", show=False),
     ] + TOOL_BINDINGS + [
         Binding(str(digit), f"goto_digit({digit})", "Go to line or N%", show=False,
@@ -192,6 +194,16 @@ class FileViewer(ViewerTools, Widget, can_focus=True):
             return
         self._ready().open(fs, path, label=label, follow=follow, first=first)
 
+    def open_merged(self, specs, *, label: str, follow: bool = False, fs=None) -> None:
+        """Open the logs of ``specs`` (``inspector.core.merge.SourceSpec``s,
+        or a function giving them, run in a worker) as one stream in time
+        order, each row after its source's tag; returns at once."""
+        if not self._composed:
+            self.call_after_refresh(self.open_merged, specs, label=label, follow=follow, fs=fs)
+            return
+        self._drop_pending()
+        self._ready().open_merged(specs, label=label, follow=follow, fs=fs)
+
     def _ready(self) -> ReaderSession:
         """The session, laid out for the body's size now (the body's Resized
         message may still be on its way when a key comes)."""
@@ -238,6 +250,21 @@ class FileViewer(ViewerTools, Widget, can_focus=True):
     def action_toggle_follow(self) -> None:
         """Start or stop following the end of the file."""
         self._ready().follow(not self._session.following)
+
+    def action_toggle_sources(self) -> None:
+        """In a merged stream: show every source, then each alone in turn,
+        keeping the place."""
+        from inspector.core.merge.sources import next_shown
+
+        sources = self._session.sources
+        if not sources:
+            self.notify("t shows the sources of a merged stream one by one", timeout=3)
+            return
+        hidden = next_shown(sources)
+        self._ready().set_sources(hidden)
+        shown = [tag for i, (tag, _on) in enumerate(sources) if i not in hidden]
+        self.notify("showing " + (", ".join(shown) if len(shown) < len(sources)
+                                  else "every source"), timeout=3, markup=False)
 
     def action_toggle_wrap(self) -> None:
         """Wrap long lines, or cut them at the edge."""

@@ -101,6 +101,13 @@ class ViewerBody(Widget):
             return ["" for _ in self._texts]
         return [frame.gutter_text(row) for row in frame.rows]
 
+    def tag_lines(self) -> list[str]:
+        """The source tag of each row of a merged stream ("" for one log)."""
+        frame = self._frame
+        if frame.mode == "message" or not frame.tags:
+            return ["" for _ in self._texts]
+        return [row.tag.plain if row.tag is not None else "" for row in frame.rows]
+
     def notify_style_update(self) -> None:
         """The styles changed (focus, theme): draw with the new ones."""
         super().notify_style_update()
@@ -125,7 +132,9 @@ class ViewerBody(Widget):
         row = frame.rows[y] if frame.mode != "message" else None
         key = (id(text), row.number if row else None, row.current if row else None,
                row.context if row else False, row.mark if row else "",
-               frame.highlight, frame.numbers, frame.gutter, self.scroll_x_cells, width, base)
+               row.tag.plain if row is not None and row.tag is not None else None,
+               frame.highlight, frame.numbers, frame.gutter, frame.tags, self.scroll_x_cells,
+               width, base)
         drawn = self._drawn.get(key)
         if drawn is not None and drawn[0] is text:
             self._drawn.move_to_end(key)
@@ -154,9 +163,11 @@ class ViewerBody(Widget):
         # Unstyled text takes the widget's colours, not the terminal's default.
         body = Strip(list(Segment.apply_style(text.render(self.app.console, end=""), base)))
         x = self.scroll_x_cells
-        if row is None or not frame.numbers:
+        if row is None or not (frame.numbers or frame.tags):
             return body.crop_extend(x, x + width, base)
-        gutter = self._gutter(row)
+        gutter = frame.tag_text(row)  # a merged stream's source, then the line number
+        if frame.numbers:
+            gutter.append_text(self._gutter(row))
         gutter_strip = Strip(list(Segment.apply_style(gutter.render(self.app.console, end=""),
                                                       base)))
         body = body.crop_extend(x, x + max(0, width - gutter.cell_len), base)

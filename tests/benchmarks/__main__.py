@@ -15,7 +15,8 @@ import time
 
 from allocdir.testing import temp_alloc_dir
 
-from . import (bench_allocdir, bench_archives, bench_follow, bench_keep, bench_reading,
+from . import (bench_allocdir, bench_archives, bench_follow, bench_keep, bench_merge,
+               bench_reading,
                bench_structured, bench_usage, bench_viewer, bench_watch)
 from .harness import Row, machine, table
 
@@ -63,6 +64,8 @@ def _suite(work: str, scale: float, quick: bool):
             work, (64 << 20) if quick else 2_000_000_000)),
         ("structured-json", lambda: bench_structured.json_log_rows(
             work, (64 << 20) if quick else (1 << 30))),
+        ("merge", lambda: bench_merge.merged_sets(work, (16 << 20) if quick else (1 << 30))),
+        ("merge-pass", lambda: bench_merge.four_logs(work, (16 << 20) if quick else (256 << 20))),
         ("notebook", lambda: __import__(f"{__package__}.bench_notebook", fromlist=["_"])
          .notebook_rows(work, quick)),
     ]

@@ -48,7 +48,7 @@ def test_tree_expand_open_and_refuse(alloc, opened_reads):
     browser.expand("web/local", alloc.alloc_id[:8]).wait()
     lines = _lines(browser)
     assert [line.split("  ")[0] for line in lines[:4]] == [
-        f"▾ {alloc.alloc_id}", "▸ alloc/", "▾ web/", "▾ local/"]
+        f"▾ {alloc.alloc_id}", "all logs", "▸ alloc/", "▾ web/"]
     assert any(line.startswith("config.json  17 Bytes · ") for line in lines)
     assert "▸ secrets/ [locked]" in lines
     _choose(browser, "config.json")
@@ -130,14 +130,15 @@ def test_a_100k_entry_directory_is_a_window_of_the_rows_without_freezing(alloc):
         lines = _lines(browser)
         assert len(lines) == WINDOW + 1  # the window, and a line for the rest
         shown = [line for line in lines if line.startswith("f0")]
-        assert shown[0].startswith("f000000  0 Bytes") and len(shown) == WINDOW - 5
+        assert shown[0].startswith("f000000  0 Bytes") and len(shown) == WINDOW - 7  # 7: alloc, its
+        # "all logs", alloc/, web/, web's "stdout+stderr", local/, many/
         rest = browser.model.row_count - 1 - WINDOW
         assert lines[-1] == f"… {rest:,} more rows (choose to show the next 500)"
         _choose(browser, "more rows")
         lines = _lines(browser)
         assert lines[0] == f"▲ {BATCH:,} rows above (choose to show 500 of them)"
-        assert lines[1] == shown[BATCH - 5]  # the second half of the window comes first
-        assert lines[WINDOW].startswith(f"f{WINDOW + BATCH - 6:06d}")
+        assert lines[1] == shown[BATCH - 7]  # the second half of the window comes first
+        assert lines[WINDOW].startswith(f"f{WINDOW + BATCH - 8:06d}")
         _choose(browser, "rows above")
         assert _lines(browser)[0].startswith(f"▾ {alloc.alloc_id}")
     finally:
@@ -176,7 +177,7 @@ def test_directories_that_are_not_allocations_are_rows_after_the_allocations(all
     browser = nb.browse(root).wait()
     lines = _lines(browser)
     assert lines[0].startswith(f"▾ {alloc.alloc_id}")
-    assert lines[-1] == "… 23 more rows (choose to show the next 23)"
+    assert lines[-1] == "… 24 more rows (choose to show the next 24)"  # with "all logs"
     assert f"{WINDOW + 20:,} directories that are not allocations" in browser.header.value
     _choose(browser, "more rows")
     assert _lines(browser)[-1].startswith(f"▸ junk{WINDOW + 19:04d}  not an allocation: "
@@ -223,3 +224,15 @@ def test_the_browser_carries_a_static_copy_of_what_it_shows(alloc):
     browser.wait()
     html = browser._repr_mimebundle_()["text/html"]
     assert "&quot;listen&quot;: 8080" in html or '"listen": 8080' in html
+
+
+def test_choosing_all_logs_shows_the_allocation_merged(alloc):
+    logs = os.path.join(alloc.alloc_dir, "alloc/logs")
+    for name, seconds in (("web.stdout.0", (0, 2)), ("web.stderr.0", (1, 3))):
+        with open(os.path.join(logs, name), "w") as fh:
+            fh.write("".join(f"2024-01-01T10:00:0{s}Z {name[4:10]} {s}\n" for s in seconds))
+    browser = nb.browse(alloc).expand("").wait()
+    _choose(browser, "all logs")
+    assert browser.viewer.text()[:4] == [
+        "2024-01-01T10:00:00Z stdout 0", "2024-01-01T10:00:01Z stderr 1",
+        "2024-01-01T10:00:02Z stdout 2", "2024-01-01T10:00:03Z stderr 3"]

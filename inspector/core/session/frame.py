@@ -42,6 +42,8 @@ class FrameRow(NamedTuple):
     """The document's position of the start of the row's line (None: not a line)."""
     mark: str = ""
     """The letters of the marks on the row's line (drawn apart), e.g. "a"."""
+    tag: Text | None = None
+    """In a merged stream: the row's source (``web▸err``, coloured, plain text)."""
 
     @property
     def plain(self) -> str:
@@ -89,6 +91,8 @@ class Frame(NamedTuple):
     """Whether a line-number gutter is shown."""
     gutter: int = 0
     """The gutter's width in cells (digits and a space), when shown."""
+    tags: int = 0
+    """In a merged stream: the width of the source tags' gutter (0: none)."""
     status: Status | None = None
     """Filled in by the session (None when no file is open)."""
     following: bool = False
@@ -110,6 +114,14 @@ class Frame(NamedTuple):
         if row.number is None:
             return " " * self.gutter
         return f"{row.number:>{width}} "
+
+    def tag_text(self, row: FrameRow) -> Text:
+        """The source tag of ``row``, padded to the tag gutter (empty without one)."""
+        if not self.tags:
+            return Text("", end="")
+        tag = row.tag.copy() if row.tag is not None else Text("", end="")
+        tag.pad_right(self.tags - tag.cell_len)
+        return tag
 
 
 def separator_text(label: str, width: int) -> Text:

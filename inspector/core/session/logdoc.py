@@ -331,13 +331,15 @@ class LogDocument(LogLines):
 
     def find_level(self, start: int, backward: bool, token: threading.Event,
                    progress: Callable[[float], None]) -> Found:
-        """The next line logged at error level from ``start`` (no wrapping)."""
-        from ..levels import find_level_line
+        """The next line logged at error level from ``start`` (no wrapping);
+        an error's trace is part of it (:mod:`inspector.core.records`)."""
+        from ..records import Records, find_error_record
 
         source = self.source
         dropped = getattr(source, "dropped", 0)
-        match = find_level_line(source.read, source.size(), start, backward=backward,
-                                cancel=token, progress=progress)
+        match = find_error_record(source.read, source.size(), start,
+                                  Records(source.read, source.size), backward=backward,
+                                  cancel=token, progress=progress)
         return self._found(SearchFound(match), dropped)
 
     def _found(self, found: SearchFound, dropped: int) -> Found:

@@ -54,10 +54,11 @@ def to_line(pager: Pager, number: int, cancel: threading.Event, index) -> str:
 
 def to_time(pager: Pager, text: str, cancel: threading.Event) -> str:
     """The first line at or after the time ``text`` (a time alone: on the top line's date)."""
-    from ..timestamps import find_time, has_stamps, line_stamp, parse_query
+    from ..stamps import line_reference
+    from ..timestamps import find_time, has_stamps, parse_query
 
     top = pager.line_containing(pager.top)
-    reference = line_stamp(top.data) if top is not None else None
+    reference = line_reference(top.data) if top is not None else None
     try:
         key = parse_query(text, reference)
     except ValueError as exc:

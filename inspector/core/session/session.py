@@ -43,7 +43,8 @@ from .status import Notices, Status
 UP_OPS = frozenset({"up", "page_up", "head", "line", "percent", "time", "file", "goto",
                     "goto_exact", "offset"})
 """Moves towards the start: they stop following (as in less)."""
-FOLLOW_OPS = frozenset({"view", "poll", "refresh", "filter", "hex", "context", "columns"})
+FOLLOW_OPS = frozenset({"view", "poll", "refresh", "filter", "hex", "context", "columns",
+                        "sources"})
 """What still applies while following (other moves wait for the user to stop)."""
 
 
@@ -178,6 +179,21 @@ class ReaderSession:
                                         token=job.token)
         self.open_document(load, label=label if label is not None else path, follow=follow,
                            fs=fs, path=path)
+
+    @_locked
+    def open_merged(self, specs, *, label: str, follow: bool = False, fs=None) -> None:
+        """Open the logs of ``specs`` (``inspector.core.merge.SourceSpec``) as
+        one stream in time order, at its start (its end following). ``specs``
+        may be a function giving them (blocking: it runs in the job, e.g. to
+        list an allocation's logs); then ``fs`` is the allocation."""
+        from ..merge import open_merged
+
+        def load(job: Job, view: View) -> Loaded:
+            chosen = specs() if callable(specs) else specs
+            return open_merged(chosen, view, follow=follow, token=job.token)
+        if fs is None and not callable(specs) and specs:
+            fs = specs[0].fs
+        self.open_document(load, label=label, follow=follow, fs=fs, path=label)
 
     @_locked
     def open_document(self, load: Loaded | Callable[[Job, View], Loaded], *, label: str,
@@ -335,6 +351,18 @@ class ReaderSession:
     def set_hex(self, hex_mode: bool) -> None:
         """Show the file as a hex dump, or as text."""
         self._command("hex", bool(hex_mode))
+
+    @_locked
+    def set_sources(self, hidden) -> None:
+        """In a merged stream: hide the sources ``hidden`` (their indexes) and
+        show the others, keeping the place."""
+        self._command("sources", frozenset(hidden))
+
+    @property
+    def sources(self) -> list[tuple[str, bool]]:
+        """In a merged stream: each source's tag and whether it is shown
+        (empty for one log)."""
+        return list(getattr(self._doc, "sources", None) or [])
 
     @_locked
     def poll(self) -> None:

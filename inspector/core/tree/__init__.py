@@ -10,6 +10,8 @@ and the notebook's ``Browser``. Where each part lives:
 - :mod:`.rows`: the row math of the virtual list; :mod:`.cursor`: the
   cursor; :mod:`.reveal`: expansions and the cursor wanted before a listing
   arrives;
+- :mod:`.merging`: the entries of logs as one stream, the logs marked
+  for merging;
 - :mod:`.labels`: what a row says, as parts with roles for a front-end to
   style; :mod:`.events`: the messages to the front-end;
 - :mod:`.watching`: which listed directories to list again, from the
@@ -17,7 +19,9 @@ and the notebook's ``Browser``. Where each part lives:
   executors are the reader session's, :mod:`inspector.core.session.jobs`).
 """
 
-from .events import Changed, CursorMoved, Loaded, Notice, Open, Redraw, Refused, Toggled
+from .events import (
+    Changed, CursorMoved, Loaded, Marked, Notice, Open, OpenMerged, Redraw, Refused, Toggled,
+)
 from .labels import Label, Part
 from .listing import Listing, load_dir
 from .model import TreeModel
@@ -26,6 +30,7 @@ from .nodes import (
     CONTAINERS,
     DIR,
     FILE,
+    MERGED,
     NOTE,
     ROOT,
     SECRET,
@@ -39,8 +44,9 @@ from .nodes import (
 from .order import MTIME, NAME, ORDERS, SIZE, Order
 
 __all__ = [
-    "ALLOC", "CONTAINERS", "DIR", "FILE", "MTIME", "NAME", "NOTE", "ORDERS", "ROOT", "SECRET",
+    "ALLOC", "CONTAINERS", "DIR", "FILE", "MERGED", "MTIME", "NAME", "NOTE", "ORDERS", "ROOT", "SECRET",
     "SECRET_FILE", "SET", "SIZE", "SPECIAL", "STRAY", "Changed", "CursorMoved",
-    "Label", "Listing", "Loaded", "Node", "Note", "Notice", "Open", "Order",
+    "Label", "Listing", "Loaded", "Marked", "Node", "Note", "Notice", "Open", "OpenMerged",
+    "Order",
     "Part", "Redraw", "Refused", "Toggled", "TreeModel", "load_dir",
 ]

@@ -51,6 +51,26 @@ class Open:
 
 
 @dataclass(frozen=True)
+class OpenMerged:
+    """Choosing an entry of logs as one stream, or merging the marked logs:
+    open ``sources`` (``inspector.core.merge.SourceSpec``s, or a function
+    giving them that blocks: run it in a job) merged in time order, shown
+    as ``label``; ``fs``: the allocation (None: several)."""
+
+    sources: Any
+    label: str
+    fs: Any = None
+
+
+@dataclass(frozen=True)
+class Marked:
+    """A log was marked or unmarked for merging; ``count`` are marked now."""
+
+    marked: bool
+    count: int
+
+
+@dataclass(frozen=True)
 class Refused:
     """Choosing something that is not opened (a FIFO, a socket, a device): why."""
 

@@ -22,7 +22,9 @@ from allocdir.times import utc_from_timestamp
 from ..logtimes import LogTimes
 from ..text import printable
 from .listing import K_LINK
-from .nodes import ALLOC, DIR, FILE, NOTE, ROOT, SECRET, SECRET_FILE, SET, STRAY, Node
+from .nodes import (
+    ALLOC, DIR, FILE, MARKABLE, MERGED, NOTE, ROOT, SECRET, SECRET_FILE, SET, STRAY, Node,
+)
 
 # Roles of the parts of a label.
 ROOT_NAME, ALLOC_NAME, SET_NAME, NAME, DIR_NAME = "root", "alloc", "set", "name", "dir"
@@ -31,6 +33,10 @@ SPECIAL_NAME, SPECIAL_TAG = "special", "special-tag"
 LOCKED_DIR, LOCKED_NAME, LOCKED_TAG, LOCKED_DETAIL = (
     "locked-dir", "locked-name", "locked-tag", "locked-detail")
 DETAIL, REASON, ERROR, NOTE_TEXT = "detail", "reason", "error", "note"
+MERGED_NAME, MARK = "merged", "mark"
+
+MARKED = "[marked]"
+"""How a log marked for merging is marked (words, as secrets are)."""
 
 LOCKED = "[locked]"
 """How a secret is marked (words, not a glyph a font may lack)."""
@@ -66,7 +72,10 @@ def _age(stamp: float, now: datetime) -> str:
 def label_of(node: Node, now: datetime, log_times: LogTimes | None) -> Label:
     """The label of ``node`` at ``now`` (ages), with the allocations' log
     times from ``log_times`` (None: not tracked)."""
-    return Label(tuple(Part(text, role) for text, role in _parts(node, now, log_times)))
+    parts = _parts(node, now, log_times)
+    if node.kind in MARKABLE and node.key in node.model.marks:
+        parts.append((f"  {MARKED}", MARK))
+    return Label(tuple(Part(text, role) for text, role in parts))
 
 
 def _parts(node: Node, now: datetime, log_times: LogTimes | None) -> list[tuple[str, str]]:
@@ -75,6 +84,8 @@ def _parts(node: Node, now: datetime, log_times: LogTimes | None) -> list[tuple[
         return [(printable(node.text), node.tone)]
     if kind == ROOT:
         return [(printable(node.name), ROOT_NAME)]
+    if kind == MERGED:
+        return [(printable(node.name), MERGED_NAME), ("  in time order", DETAIL)]
     if kind == ALLOC:
         return _alloc_parts(node, now, log_times)
     if kind == STRAY:

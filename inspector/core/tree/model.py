@@ -35,11 +35,14 @@ from ..strays import StrayDirs
 from ..text import printable
 from . import rows
 from .cursor import Cursor
-from .events import Changed, CursorMoved, Notice, Open, Redraw, Refused, Toggled
+from .events import (
+    Changed, CursorMoved, Marked, Notice, Open, OpenMerged, Redraw, Refused, Toggled,
+)
 from .filter import NameFilter
 from .labels import Label, label_of
 from .loading import Loader
-from .nodes import OPENABLE, ROOT, SECRET, SET, SPECIAL, Key, Node
+from .merging import ENTRY_NAME, Marks, entry_of, merge, open_entry
+from .nodes import MERGED, OPENABLE, ROOT, SECRET, SET, SPECIAL, Key, Node
 from .order import NAME, ORDERS, Order, following
 from .reveal import Wants
 from .watching import TreeWatch
@@ -80,6 +83,8 @@ class TreeModel:
         self.log_times = self.watch.log_times if self.watch is not None else None
         self.wants = Wants(self)
         self.loader = Loader(self)
+        self.marks = Marks()
+        """The logs marked for merging (:mod:`~inspector.core.tree.merging`)."""
 
     # -- rows -----------------------------------------------------------------
 
@@ -133,6 +138,8 @@ class TreeModel:
     def child_named(self, node: Node, name: str) -> Node | None:
         """The child of ``node`` called ``name`` (a set: ``web.stdout.*``; a
         member of a set is found below its set), if listed."""
+        if name == ENTRY_NAME:
+            return entry_of(node)
         listing = node.listing if node.kind != SET else node.owner_listing
         if listing is None:
             return None
@@ -199,11 +206,14 @@ class TreeModel:
 
     def activate(self, node: Node | None):
         """Choosing ``node`` (enter, a click): open a file or a set
-        (:class:`Open`), expand or collapse a directory (:class:`Toggled`),
-        say that a FIFO, socket or device is not opened (:class:`Refused`: its
-        row already says which it is)."""
+        (:class:`Open`), logs as one stream (:class:`OpenMerged`), expand or
+        collapse a directory (:class:`Toggled`), say that a FIFO, socket or
+        device is not opened (:class:`Refused`: its row already says which
+        it is)."""
         if node is None:
             return None
+        if node.kind == MERGED:
+            return open_entry(node)
         if node.kind in OPENABLE and node.alloc is not None:
             return Open(node.alloc, node.open_rel, node.info)
         if node.allow_expand:
@@ -212,6 +222,26 @@ class TreeModel:
         if node.kind == SPECIAL:
             return Refused(f"{printable(node.rel)}: not a regular file")
         return None
+
+    def toggle_mark(self, node: Node | None) -> Marked | Refused | None:
+        """Mark a log (a file or a rotation set) for merging, or unmark it
+        (:class:`Marked`); anything else is not marked (:class:`Refused`)."""
+        if node is None:
+            return None
+        outcome = self.marks.toggle(node)
+        if isinstance(outcome, Marked):
+            self.listener(Redraw())
+        return outcome
+
+    def merge(self, node: Node | None = None) -> OpenMerged | Refused:
+        """The marked logs as one stream (then unmarked); with none marked,
+        the logs of the task or allocation ``node`` (by default the
+        cursor's) is in."""
+        had = len(self.marks)
+        outcome = merge(self.marks, node if node is not None else self.cursor.node)
+        if had:
+            self.listener(Redraw())
+        return outcome
 
     def set_order(self, order: Order) -> None:
         """Order every listed directory by ``order``."""

@@ -23,14 +23,19 @@ if TYPE_CHECKING:
     from .labels import Label
     from .model import TreeModel
 
-ROOT, ALLOC, STRAY, DIR, FILE, SPECIAL, SECRET, SECRET_FILE, SET, NOTE = (
-    "root", "alloc", "stray", "dir", "file", "special", "secret", "secret-file", "set", "note")
+ROOT, ALLOC, STRAY, DIR, FILE, SPECIAL, SECRET, SECRET_FILE, SET, NOTE, MERGED = (
+    "root", "alloc", "stray", "dir", "file", "special", "secret", "secret-file", "set", "note",
+    "merged")
 """Node kinds (a STRAY is a directory of the client root that is not an
-allocation; a SECRET is a directory in a task's ``secrets/``, or it itself)."""
+allocation; a SECRET is a directory in a task's ``secrets/``, or it itself;
+MERGED is the entry of an allocation's or a task's logs as one stream,
+:mod:`~inspector.core.tree.merging`)."""
 CONTAINERS = (ROOT, ALLOC, STRAY, DIR, SECRET, SET)
 """The kinds that have children."""
 OPENABLE = (FILE, SET, SECRET_FILE)
 """The kinds a viewer opens (a secret shows the library's refusal)."""
+MARKABLE = (FILE, SET)
+"""The kinds marked for merging (a log: a file, or a rotation set as one log)."""
 
 Key = tuple[str, str]
 """A node's identity across refreshes: (alloc dir path, rel path)."""
@@ -60,6 +65,8 @@ class Node:
         self.loaded = kind == SET  # a set's files are in its directory's listing
         self.listing: Listing | None = None
         self.error: str | None = None
+        self.merged: Node | None = None
+        """An allocation's or a task's entry of its logs as one stream (made when shown)."""
         self._strong: dict[Any, Node] = {}
         self._weak: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
         self._cache: dict[str, tuple[Any, Any]] = {}

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .nodes import NOTE, ROOT, SET, Node, Note
+from .merging import entry_of
+from .nodes import MERGED, NOTE, ROOT, SET, Node, Note
 
 if TYPE_CHECKING:
     from .model import TreeModel
@@ -58,6 +59,9 @@ def items(node: Node) -> list:
         if forced:
             present = set(shown)
             shown.extend(item for item, _ in forced if item not in present)
+        entry = entry_of(node)  # an allocation's or a task's logs as one stream, first
+        if entry is not None and (not flt or flt.matches(entry.name)):
+            shown.insert(0, entry)
         return shown
 
     return _cached(node, "items", signature, make)
@@ -142,7 +146,7 @@ def position(parent: Node, node: Node) -> int | None:
     shown = items(parent)
     if node.kind == NOTE and parent.kind != ROOT:
         return 0 if not shown else None
-    if parent.kind == ROOT:
+    if parent.kind == ROOT or node.kind == MERGED:
         item = node.entry if node.kind == "stray" else node
     else:
         item = node.set_name if node.kind == SET else node.entry

@@ -261,3 +261,41 @@ def test_a_rewrite_ending_like_the_old_content_is_a_truncation(alloc):
         assert [label for _, label in state.marks] == ["truncated"]
     finally:
         follower._close()
+
+
+class Recorder:
+    """A follow sink that keeps what it was handed."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.marks: list[tuple[int, str]] = []
+
+    def data(self, chunk: bytes) -> None:
+        self.chunks.append(chunk)
+
+    def mark(self, label: str) -> None:
+        self.marks.append((len(b"".join(self.chunks)), label))
+
+    @property
+    def bytes(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+def test_a_sink_gets_every_byte_in_order_across_rotation_and_truncation(alloc, follow):
+    rel = "alloc/logs/web.stdout.0"
+    append(alloc, rel, b"before the follow\n")
+    sink, woken = Recorder(), threading.Event()
+    running = follow(rel, sink=sink, on_change=woken.set, max_bytes=4096, backlog_bytes=0)
+    big = b"".join(b"line %06d\n" % i for i in range(20_000))  # far past max_bytes
+    append(alloc, rel, big + b"split-")
+    running.wait(lambda s: s.partial == b"split-")
+    assert woken.is_set()
+    append(alloc, "alloc/logs/web.stdout.1", b"across\n")
+    running.wait(lambda s: s.path.endswith(".1") and s.lines[-1:] == [b"split-across"])
+    with open(host_path(alloc, "alloc/logs/web.stdout.1"), "r+b") as fh:
+        fh.truncate(0)
+    running.wait(lambda s: s.notice == "truncated")
+    append(alloc, "alloc/logs/web.stdout.1", b"anew\n")
+    running.wait(lambda s: s.lines[-1:] == [b"anew"])
+    assert sink.bytes == big + b"split-across\nanew\n"  # nothing skipped, nothing twice
+    assert sink.marks == [(len(big) + len(b"split-across\n"), "truncated")]

@@ -52,6 +52,8 @@ PIECES = [
     '{{"level":"error","msg":"x"}}', '{{"Level" :  "Fatal"}}', '{{"severity":\u00a0"dpanic"}}',
     '{{"lvl": "ftl"}}', "{ts} ERROR caf\u00e9 \u2603 non-ASCII before and after",
     "{ts} ERROR with a windows ending\r",
+    "[{ts}][14][error][main] envoy", "[{ts}][7][critical][assert] envoy",
+    "2026/11/28 10:00:00 [crit] 31#31: nginx", "2026/11/28 10:00:00 [emerg] 1#1: nginx",
     # lines that only look like one
     "{ts} INFO retried after ERROR", "{ts} WARN saw FATAL in the config", "INFO ERRORS=0",
     "ts={ts} level=info err=null", '{{"level":"info","msg":"error"}}', "xERROR inside a word",
@@ -59,6 +61,9 @@ PIECES = [
     "E11 10:00:00 too short", "level=errors are plural", "{ts} TRACE cert RT R RR",
     "a line about the ALERTS", "stderr interrupt terraform", "", "plain text",
     "caf\u00e9 \u00e9t\u00e9 ERROR\u00e9", "{ts} INFO \u00e9" + "x" * 150 + " ERROR late",
+    "[{ts}][14][warning][config] envoy", "[{ts}][1][info][main] then [error]",
+    "2026/11/28 10:00:00 [warn] 1#1: nginx", "[errors] plural", "[Error] mixed case",
+    "x" * 130 + " [error] too far in",
 ]
 
 
@@ -178,6 +183,8 @@ def test_level_span_agrees_with_the_plain_rules_on_random_lines():
     field_re = re.compile(
         r"""(?:^|[\s{,])(?:"(?:level|lvl|severity)"\s*:\s*"|(?:level|lvl|severity)=(?:"?))"""
         r"""([A-Za-z]+)""", re.IGNORECASE)
+    bracket_re = re.compile(r"\[(error|err|warning|warn|critical|crit|alert|emerg|fatal|panic"
+                            r"|info|notice|debug|trace)\]")
 
     def plain(line: str):
         for found in [re.match(r"(panic|fatal error):", line)]:
@@ -193,13 +200,17 @@ def test_level_span_agrees_with_the_plain_rules_on_random_lines():
         found = word_re.search(line, 0, levels.WORD_WINDOW)
         if found and (best is None or found.start() < best[0]):
             best = (found.start(1), found.end(1), levels._WORDS[found.group(1)])
+        found = bracket_re.search(line, 0, levels.WORD_WINDOW)
+        if found and (best is None or found.start(1) < best[0]):
+            best = (found.start(1), found.end(1), levels._VALUES[found.group(1)])
         return best
 
     rnd = random.Random(7)
     tokens = words + [w.lower() for w in words] + ["\x1c", "\x1f", "\r", "\x0b", "=", '"', '":"'] + [
         "level=", "LEVEL=", "lvl=\"", '"severity":', " ", " ", "-", ".", "_", "[", "]", ":",
         "x", "ERRORS", "INFOX", "\u00e9", "9", "{", ",", "\t", "panic:", "E1128 10:00:00",
-        "ſeverity=", "sever\u0131ty=", "ERROR-", "-ERROR", ".WARN", "WARN.", "A", "AB"]
+        "ſeverity=", "sever\u0131ty=", "ERROR-", "-ERROR", ".WARN", "WARN.", "A", "AB",
+        "[error]", "[warning]", "[crit]", "[info]", "[errors]"]
     for _ in range(20_000):
         line = "".join(rnd.choice(tokens) for _ in range(rnd.randrange(1, 40)))
         expected = plain(line)

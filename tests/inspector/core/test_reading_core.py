@@ -318,7 +318,8 @@ def test_go_to_a_time_by_bisection():
     reference = line_stamp(data[:40])
     offset = find_time(reader(data), len(data), parse_query("13:00", reference))
     assert data[offset:].startswith(b"2026-11-28T13:00")
-    assert line_stamp(b'{"time":"2026-11-28 10:00:01,5","msg":"x"}') == b"20261128100001500000000"
+    assert line_stamp(b'{"time":"2026-11-28 10:00:01,5","msg":"x"}') == \
+        parse_query("2026-11-28T10:00:01.5")
     assert line_stamp(b"no time here") is None
     with pytest.raises(ValueError):
         parse_query("yesterday")
@@ -344,6 +345,12 @@ def test_a_time_that_does_not_exist_is_refused(typed):
     ("INFO retried after ERROR", INFO),
     ("all fine, no errors", None),
     ("x" * 200 + " ERROR late in the line", None),
+    ("[2026-11-28 10:00:00.000][14][warning][config] envoy: slow", WARN),
+    ("[2026-11-28 10:00:00.000][14][critical][main] envoy: abort", ERROR),
+    ("2026/11/28 10:00:00 [error] 31#31: *1 connect() failed", ERROR),
+    ("2026/11/28 10:00:00 [warn] 31#31: nginx", WARN),
+    ("[info] then [error]", INFO),
+    ("[errors] are not a level", None),
 ])
 def test_levels(line, level):
     assert level_of(line) == level

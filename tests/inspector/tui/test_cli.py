@@ -157,3 +157,41 @@ def test_good_path_and_open_reach_the_app(alloc_root, monkeypatch):
     finally:
         first.pager.source.close()
     assert AGE_SECONDS > 0
+
+
+class RecordingApp:
+    """Stands in for the app: records what the command line hands it."""
+
+    seen: dict = {}
+
+    def __init__(self, root, **options):
+        RecordingApp.seen = dict(options, root=root)
+
+    def run(self):
+        first = RecordingApp.seen.get("first_screen")
+        if first is not None and first.pager is not None:
+            RecordingApp.seen["shown"] = [row.text.plain for row in first.rows]
+            first.pager.source.close()
+
+
+def test_open_a_set_by_its_name_whose_first_file_nomad_deleted(alloc_root, monkeypatch):
+    logs = alloc_root / ALLOC_A / "alloc/logs"
+    (logs / "web.stdout.0").rename(logs / "web.stdout.3")
+    monkeypatch.setattr("inspector.tui.app.InspectorApp", RecordingApp)
+    assert cli.main([str(alloc_root), "--open", f"{ALLOC_A}/alloc/logs/web.stdout",
+                     "--follow"]) == 0
+    seen = RecordingApp.seen
+    assert seen["open_file"][1] == "alloc/logs/web.stdout" and "open_logs" not in seen
+    last_line = (logs / "web.stdout.3").read_text().splitlines()[-1]
+    assert last_line in seen["shown"]
+
+
+def test_open_a_task_opens_its_stdout_and_stderr_merged(alloc_root, monkeypatch):
+    monkeypatch.setattr("inspector.tui.app.InspectorApp", RecordingApp)
+    assert cli.main([str(alloc_root), "--open", f"{ALLOC_A}/web"]) == 0
+    assert [spec.tag for spec in RecordingApp.seen["open_logs"]] == ["web▸out", "web▸err"]
+
+
+def test_open_a_set_name_with_no_file_is_one_line(alloc_root):
+    assert_one_line_error(run_cli(str(alloc_root), "--open", f"{ALLOC_A}/alloc/logs/db.stdout"),
+                          "no such file")

@@ -353,3 +353,44 @@ def test_keys_typed_right_after_a_prompt_key_go_to_the_prompt(alloc_root, tmux):
     assert "FOLLOW" not in status_line(tmux.screen())
     tmux.keys("q")
     assert tmux.exit_status() == 0
+
+
+def test_journey_all_logs_of_an_allocation_merged_at_80x24(alloc_root, tmux):
+    """Issue 18: the tree's "all logs" entry opens every task's stdout and
+    stderr as one stream, each line after its source's tag, in time order;
+    `t` shows one source, then the other, then both; following shows a
+    line appended to either."""
+    logs = alloc_root / ALLOC_A / "alloc/logs"
+    (logs / "web.stdout.0").write_text(
+        "".join(f"2024-01-01T10:00:{s:02d}Z out {s}\n" for s in range(0, 10, 2)))
+    (logs / "web.stderr.0").write_text(
+        "".join(f"2024-01-01T10:00:{s:02d}Z err {s}\n" for s in range(1, 10, 2)))
+    tmux.start([*command(), str(alloc_root)], size=(80, 24))
+    tmux.wait_for(lambda s: ALLOC_A[:8] in s, what="the allocations")
+    tmux.keys("j", "Right")
+    tmux.wait_for(lambda s: "all logs" in s, what="the all-logs entry")
+    tmux.keys("j", "Enter")
+
+    def rows(screen: str) -> list[str]:
+        return [row[row.index("web▸"):].split("  ")[0].rstrip()
+                for row in screen.splitlines() if "web▸" in row]
+
+    merged = [f"web▸{'out' if s % 2 == 0 else 'err'} 2024-01-01T10:00:{s:02d}Z "
+              f"{'out' if s % 2 == 0 else 'err'} {s}" for s in range(10)]
+    tmux.wait_for(lambda s: rows(s)[:10] == merged, what="tagged lines in time order")
+    tmux.keys("t")
+    tmux.wait_for(lambda s: rows(s)[:5] == merged[0::2] and "web▸err" not in s,
+                  what="stdout alone")
+    tmux.keys("t")
+    tmux.wait_for(lambda s: rows(s)[:5] == merged[1::2] and "web▸out" not in s,
+                  what="stderr alone")
+    tmux.keys("t")
+    tmux.wait_for(lambda s: rows(s)[:10] == merged, what="both again")
+    tmux.keys("f")
+    tmux.wait_for(lambda s: "FOLLOW" in status_line(s), what="following")
+    with open(logs / "web.stderr.0", "a") as out:
+        out.write("2024-01-01T10:00:10Z err appended\n")
+    tmux.wait_for(lambda s: rows(s)[-1:] == ["web▸err 2024-01-01T10:00:10Z err appended"],
+                  what="the appended line, tagged")
+    tmux.keys("q")
+    assert tmux.exit_status() == 0

@@ -54,3 +54,14 @@ def test_errors_say_why(typed, says):
     with pytest.raises(GotoError, match=None) as error:
         parse_goto(typed)
     assert says in str(error.value)
+
+
+def test_a_time_alone_is_read_in_the_zone_of_the_top_line(reader):
+    reader.write("alloc/logs/web.stdout.0", b"".join(
+        b"2026-11-28T%02d:%02d:00.000+02:00 tick\n" % (hour, minute)
+        for hour in range(24) for minute in range(0, 60, 10)))
+    reader.open(reader.alloc, "alloc/logs/web.stdout.0")
+    reader.goto("@15:00")
+    assert reader.lines[0].startswith("2026-11-28T15:00:00.000+02:00")
+    reader.goto("@2026-11-28T15:00Z")
+    assert reader.lines[0].startswith("2026-11-28T17:00:00.000+02:00")

@@ -41,9 +41,10 @@ def test_allocations_are_listed_and_nothing_below_before_it_is_expanded(alloc_ro
     assert not alloc.loaded and alloc.children == []
     model.expand(alloc)
     assert listed == [""]
-    assert labels(alloc) == ["alloc/  10 minutes ago", "web/  10 minutes ago"]
+    assert labels(alloc) == ["all logs  in time order", "alloc/  10 minutes ago",
+                             "web/  10 minutes ago"]
     web = model.find(key(model, "web"))
-    assert not web.loaded and model.row_count == 5  # root, 2 allocations, alloc/, web/
+    assert not web.loaded and model.row_count == 6  # root, 2 allocations, all logs, alloc/, web/
 
 
 def test_rows_read_as_the_terminal_draws_them(model):
@@ -51,6 +52,7 @@ def test_rows_read_as_the_terminal_draws_them(model):
     _open(model, "alloc/logs")
     assert shown(model)[1:] == [
         (1, f"{ALLOC_A}  web"),
+        (2, "all logs  in time order"),
         (2, "alloc/  10 minutes ago"),
         (3, "data/  10 minutes ago"),
         (3, "logs/  10 minutes ago"),
@@ -59,6 +61,7 @@ def test_rows_read_as_the_terminal_draws_them(model):
         (4, "web.stdout.0  7.6 KiB · 10 minutes ago"),
         (3, "tmp/  10 minutes ago"),
         (2, "web/  10 minutes ago"),
+        (3, "web: stdout+stderr  in time order"),
         (3, "local/  10 minutes ago"),
         (4, "blob.bin  2.0 KiB · 10 minutes ago"),
         (4, "config.json  17 Bytes · 10 minutes ago"),
