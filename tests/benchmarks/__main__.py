@@ -16,8 +16,7 @@ import time
 from allocdir.testing import temp_alloc_dir
 
 from . import (bench_allocdir, bench_archives, bench_follow, bench_keep, bench_merge,
-               bench_reading,
-               bench_structured, bench_usage, bench_viewer, bench_watch)
+               bench_reading, bench_structured, bench_usage, bench_viewer, bench_watch)
 from .harness import Row, machine, table
 
 
