@@ -17,7 +17,6 @@ thread and renders the rows they return.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 
 from inspector.core.hexdump import ROW_BYTES, format_row
+from inspector.core.linefinder import Line, LineFinder
 from inspector.core.rotation import LogSource
 from inspector.core.search import SearchPattern, search_backward, search_forward
 from inspector.core.shownlines import ShownLines
@@ -125,20 +125,6 @@ class BlockCache:
 
 
 @dataclass(frozen=True)
-class Line:
-    """One line (or one piece of a long line, or one hex row) of the file."""
-
-    start: int
-    """Byte offset of the first byte."""
-    end: int
-    """Byte offset just after the line, its newline included."""
-    data: bytes
-    """The bytes of the line without its newline."""
-    newline: bool
-    """True when the line ends with a newline (False for a piece of a longer line)."""
-
-
-@dataclass(frozen=True)
 class Row:
     """One screen row: a line, or one wrapped part of it."""
 
@@ -195,7 +181,7 @@ CACHED_READ = 256 * 1024
 """Reads up to this size go through the block cache; bigger ones go to the source."""
 
 
-class Pager(ShownLines):
+class Pager(LineFinder, ShownLines):
     """The paging state of one file: an anchor and the rows on screen.
 
     ``top`` is the byte offset of the line at the top of the screen and
@@ -389,21 +375,6 @@ class Pager(ShownLines):
             return self._matching_line(offset, backward=False)
         return self._line_at(offset)
 
-    def _line_at(self, offset: int) -> Line | None:
-        if self.hex_mode:
-            data = self._read(offset, ROW_BYTES)
-            return Line(offset, offset + len(data), data, False) if data else None
-        cap = self.max_line_bytes
-        data = self._read(offset, cap + 1)
-        if not data:
-            return None
-        nl = data.find(b"\n")
-        if nl >= 0:
-            return Line(offset, offset + nl + 1, data[:nl], True)
-        if len(data) <= cap:
-            return Line(offset, offset + len(data), data, False)
-        return Line(offset, offset + cap, data[:cap], False)
-
     def line_before(self, offset: int) -> Line | None:
         """Return the line that ends at ``offset``, or None at the start of the file.
 
@@ -414,20 +385,6 @@ class Pager(ShownLines):
                 return self._context_before(offset)
             return self._matching_line(offset, backward=True)
         return self._line_before(offset)
-
-    def _line_before(self, offset: int) -> Line | None:
-        if offset <= 0:
-            return None
-        if self.hex_mode:
-            start = (offset - 1) // ROW_BYTES * ROW_BYTES
-            return Line(start, offset, self._read(start, offset - start), False)
-        start = self._start_before(offset)
-        line = self._line_at(start)
-        if line is None or line.end != offset:
-            # Only when the file changed under us: show the bytes as one piece.
-            data = self._read(start, offset - start)
-            line = Line(start, offset, data.rstrip(b"\n"), data.endswith(b"\n"))
-        return line
 
     def _matching_line(self, offset: int, backward: bool) -> Line | None:
         """The next (previous) line holding a match of the filter."""
@@ -473,35 +430,6 @@ class Pager(ShownLines):
                                       progress=self.progress, first_chunk=FILTER_FIRST_READ)
         return None if start is None else self._line_containing(start)
 
-    def _line_start(self, offset: int) -> int | None:
-        """Return where the line holding the byte just before ``offset`` begins.
-
-        Scans back at most ``back_scan_limit`` bytes; None when no newline was
-        found in that range (the line is longer than that).
-        """
-        cap = self.max_line_bytes
-        for span in (min(offset, cap + 2), min(offset, self.back_scan_limit)):
-            low = offset - span
-            data = self._read(low, span)
-            nl = data.rfind(b"\n", 0, len(data) - 1)
-            if nl >= 0:
-                return low + nl + 1
-            if low == 0:
-                return 0
-        return None
-
-    def _start_before(self, offset: int) -> int:
-        cap = self.max_line_bytes
-        line_start = self._line_start(offset)
-        if line_start is None:
-            return max(0, offset - cap)
-        length = offset - line_start
-        if self._read(offset - 1, 1) == b"\n":
-            pieces = 0 if length <= cap + 1 else math.ceil((length - cap - 1) / cap)
-        else:
-            pieces = math.ceil(length / cap) - 1
-        return line_start + pieces * cap
-
     def line_containing(self, offset: int) -> Line | None:
         """Return the line (or piece) that holds the byte at ``offset``.
 
@@ -510,22 +438,6 @@ class Pager(ShownLines):
         line = self._line_containing(offset)
         if self._filter is not None and not self.hex_mode and line is not None:
             return self.line_at(line.start)
-        return line
-
-    def _line_containing(self, offset: int) -> Line | None:
-        if offset >= self._size:
-            return self._line_before(self._size)
-        if self.hex_mode:
-            return self._line_at(offset // ROW_BYTES * ROW_BYTES)
-        line_start = self._line_start(offset + 1)
-        if line_start is None:
-            start = offset
-        else:
-            whole = (offset - line_start) // self.max_line_bytes
-            start = line_start + max(0, whole - 1) * self.max_line_bytes
-        line = self._line_at(start)
-        while line is not None and line.end <= offset:
-            line = self._line_at(line.end)
         return line
 
     # -- display ----------------------------------------------------------

@@ -403,3 +403,13 @@ class InlineExecutor(LaneExecutor):
             if left <= 0:
                 raise TimeoutError(f"{what or predicate} did not happen within {timeout:g} s")
             self.pump(min(left, 0.1))
+
+
+def locked(method):
+    """Run a session's ``method`` holding the session's lock (``self._lock``),
+    so front-ends and headless callers may call it from any thread."""
+    def run_locked(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    run_locked.__name__, run_locked.__doc__ = method.__name__, method.__doc__
+    return run_locked

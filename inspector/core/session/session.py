@@ -10,8 +10,9 @@ Where each part lives:
 
 - moves, in order, one job at a time: :mod:`.navigation` (the operations:
   :mod:`.paging`);
-- ``/`` ``?`` ``n`` ``N`` ``e`` ``E``: :mod:`.searching`;
-- ``&`` and its count: :mod:`.filtering`; line numbers: :mod:`.numbering`;
+- ``/`` ``?`` ``n`` ``N`` ``e`` ``E`` and ``&``: the commands in
+  :mod:`.search_commands`, the jobs in :mod:`.searching` and
+  :mod:`.filtering` (with its count); line numbers: :mod:`.numbering`;
 - following: :mod:`.follow_job` (the job), :mod:`.following` (the rows);
 - what go-to accepts: :mod:`.goto`; the status and its notices: :mod:`.status`.
 
@@ -33,10 +34,11 @@ from .document import Loaded, Outcome, View
 from .filtering import Filtering
 from .follow_job import FollowJob
 from .frame import Frame, message_frame
-from .jobs import NAV, Clock, Executor, Job
+from .jobs import NAV, Clock, Executor, Job, locked
 from .marks import Marks
 from .navigation import Navigation
 from .numbering import Numbering
+from .search_commands import SearchCommands
 from .searching import Searching
 from .status import Notices, Status
 
@@ -48,15 +50,7 @@ FOLLOW_OPS = frozenset({"view", "poll", "refresh", "filter", "hex", "context", "
 """What still applies while following (other moves wait for the user to stop)."""
 
 
-def _locked(method):
-    def locked(self, *args, **kwargs):
-        with self._lock:
-            return method(self, *args, **kwargs)
-    locked.__name__, locked.__doc__ = method.__name__, method.__doc__
-    return locked
-
-
-class ReaderSession:
+class ReaderSession(SearchCommands):
     """One open file (or rotation set, or any document) and everything done to it.
 
     ``on_frame(frame)`` is called on the UI thread with every new frame
@@ -161,7 +155,7 @@ class ReaderSession:
 
     # -- opening and closing -------------------------------------------------
 
-    @_locked
+    @locked
     def open(self, fs, path: str, *, label: str | None = None, follow: bool = False,
              start: str | int = "head", first=None) -> None:
         """Open ``path`` of ``fs``: a rotated log with its whole set, at
@@ -180,7 +174,7 @@ class ReaderSession:
         self.open_document(load, label=label if label is not None else path, follow=follow,
                            fs=fs, path=path)
 
-    @_locked
+    @locked
     def open_merged(self, specs, *, label: str, follow: bool = False, fs=None) -> None:
         """Open the logs of ``specs`` (``inspector.core.merge.SourceSpec``) as
         one stream in time order, at its start (its end following). ``specs``
@@ -195,7 +189,7 @@ class ReaderSession:
             fs = specs[0].fs
         self.open_document(load, label=label, follow=follow, fs=fs, path=label)
 
-    @_locked
+    @locked
     def open_document(self, load: Loaded | Callable[[Job, View], Loaded], *, label: str,
                       follow: bool = False, fs=None, path: str | None = None) -> None:
         """Open a document: ``load`` made already, or a function that makes
@@ -214,7 +208,7 @@ class ReaderSession:
                              done=lambda loaded: self._loaded(loaded, follow),
                              failed=self._load_failed, discard=Loaded.close)
 
-    @_locked
+    @locked
     def close(self) -> None:
         """Forget the open file (e.g. after its allocation was destroyed)."""
         self._forget()
@@ -258,33 +252,33 @@ class ReaderSession:
 
     # -- moving ----------------------------------------------------------------
 
-    @_locked
+    @locked
     def line_down(self, count: int = 1) -> None:
         """Scroll ``count`` rows towards the end."""
         self._command("down", count)
 
-    @_locked
+    @locked
     def line_up(self, count: int = 1) -> None:
         """Scroll ``count`` rows towards the start (stops following)."""
         self._command("up", count)
 
-    @_locked
+    @locked
     def page_down(self) -> None:
         """One screen towards the end."""
         self._command("page_down")
 
-    @_locked
+    @locked
     def page_up(self) -> None:
         """One screen towards the start (stops following)."""
         self._command("page_up")
 
-    @_locked
+    @locked
     def head(self) -> None:
         """The start of the file (stops following)."""
         self.marks.save_place()
         self._command("head")
 
-    @_locked
+    @locked
     def tail(self) -> None:
         """The end of the file, as it is now (the set's directory listed again)."""
         self.marks.save_place()
@@ -292,17 +286,17 @@ class ReaderSession:
         self._request("refresh", owner=owner)
         self._request("tail", owner=owner)
 
-    @_locked
+    @locked
     def next_file(self) -> None:
         """The start of the next file of the rotation set."""
         self._command("file", 1)
 
-    @_locked
+    @locked
     def previous_file(self) -> None:
         """The start of the previous file of the rotation set."""
         self._command("file", -1)
 
-    @_locked
+    @locked
     def goto(self, text: str) -> None:
         """Go to what ``text`` names: a line, N%, @time or a byte offset (see
         :mod:`inspector.core.session.goto`); a bad one is a notice."""
@@ -324,21 +318,21 @@ class ReaderSession:
         else:
             self._request("time", target.text, owner=owner)
 
-    @_locked
+    @locked
     def resize(self, width: int, height: int) -> None:
         """The text area is now ``width`` × ``height`` cells."""
         if (width, height) != (self._view.width, self._view.height):
             self._view = self._view._replace(width=max(1, width), height=max(1, height))
             self._request("view")
 
-    @_locked
+    @locked
     def set_wrap(self, wrap: bool) -> None:
         """Wrap long lines, or cut them at the edge."""
         self._notices.command()
         self._view = self._view._replace(wrap=bool(wrap))
         self._request("view")
 
-    @_locked
+    @locked
     def set_numbers(self, numbers: bool) -> None:
         """Line numbers in a gutter (counted in the background, as ``less -N``)."""
         self._notices.command()
@@ -347,12 +341,12 @@ class ReaderSession:
             self._numbering.start()
         self._request("view")
 
-    @_locked
+    @locked
     def set_hex(self, hex_mode: bool) -> None:
         """Show the file as a hex dump, or as text."""
         self._command("hex", bool(hex_mode))
 
-    @_locked
+    @locked
     def set_sources(self, hidden) -> None:
         """In a merged stream: hide the sources ``hidden`` (their indexes) and
         show the others, keeping the place."""
@@ -364,7 +358,7 @@ class ReaderSession:
         (empty for one log)."""
         return list(getattr(self._doc, "sources", None) or [])
 
-    @_locked
+    @locked
     def poll(self) -> None:
         """Look at the file now (growth, rotation, deletion); a front-end calls
         it now and then. Nothing is redrawn when nothing changed."""
@@ -407,62 +401,9 @@ class ReaderSession:
         self._filtering.keep_up()
         self._numbering.keep_up()
 
-    # -- search and filter -------------------------------------------------------
-
-    @_locked
-    def search(self, text: str = "", backward: bool = False) -> None:
-        """Search for the regex ``text`` (smart case) from the view, wrapping
-        around the end; an empty ``text`` repeats the last search."""
-        self._searching.search(self._notices.command(), text, backward)
-
-    @_locked
-    def search_again(self, reverse: bool = False) -> None:
-        """The next match of the last search in its direction (``reverse``: the other)."""
-        self._searching.again(self._notices.command(), reverse)
-
-    @_locked
-    def next_error(self, backward: bool = False) -> None:
-        """The next (``backward``: previous) line logged at error level."""
-        owner = self._notices.command()
-        if self._frame.mode == "text":
-            self._view = self._view._replace(match=None)
-            self._searching.start(owner, backward, errors=True)
-
-    @_locked
-    def filter(self, text: str) -> None:
-        """Show only the lines matching the regex ``text`` (smart case), with a
-        running count; an empty ``text`` shows every line again."""
-        self._filtering.set(self._notices.command(), text)
-
-    @_locked
-    def set_context(self, lines: int) -> None:
-        """Show ``lines`` lines around each match of the ``&`` filter, dimmed
-        (as ``grep -C``); 0: only the matches."""
-        self._filtering.set_context(self._notices.command(), lines)
-
-    @_locked
-    def toggle_filter(self) -> None:
-        """Switch the ``&`` filter off, the top line staying where it is, or
-        back on."""
-        self._filtering.toggle(self._notices.command())
-
-    @_locked
-    def set_columns(self, text: str) -> None:
-        """Show the fields named in ``text`` (``level,status:5``) as columns
-        before each structured line's message; "": the lines as they are."""
-        from ..structured.columns import parse_columns
-
-        owner = self._notices.command()
-        try:
-            columns = parse_columns(text)
-        except ValueError as exc:
-            return self._say(printable(exc), owner)
-        self._notices.say(columns.describe() if columns else "columns off", owner)
-        self._request("columns", columns.render if columns else None, owner=owner)
-
     # -- follow ------------------------------------------------------------------
 
-    @_locked
+    @locked
     def follow(self, on: bool = True) -> None:
         """Follow the end of the file (new lines as they are written, across
         truncation and rotation), or stop."""
@@ -511,7 +452,7 @@ class ReaderSession:
 
     # -- cancel ------------------------------------------------------------------
 
-    @_locked
+    @locked
     def cancel(self) -> bool:
         """Cancel a search, else a long filter scan (the filter is given up),
         else stop following. False when there was nothing to cancel."""
