@@ -39,10 +39,12 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import NamedTuple
 
 from .levels import ERROR, WARN, level_span, spellings
 from .search import _check
+from .stamps import fixed_key
 from .timestamps import line_stamp
 
 WIDTHS = (1, 2, 10, 30, 60, 120, 600, 1800, 3600, 7200, 21600, 43200, 86400, 604800,
@@ -114,10 +116,31 @@ class Histogram(NamedTuple):
 
 
 def stamp_seconds(key: bytes) -> int:
-    """Seconds since the epoch of a :func:`line_stamp` key (UTC as written)."""
-    text = key.decode()
-    return calendar.timegm((int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]),
-                            int(text[10:12]), int(text[12:14]), 0, 0, 0))
+    """Seconds since the epoch of a :func:`line_stamp` key (UTC as written;
+    a key of a date alone is its midnight). Raises ValueError for a date no
+    calendar has (the key of a date written that way)."""
+    key = fixed_key(key)
+    return (_day_seconds(key[0:8]) + int(key[8:10]) * 3600 + int(key[10:12]) * 60
+            + int(key[12:14]))
+
+
+@lru_cache(maxsize=64)
+def _day_seconds(day: bytes) -> int:
+    """Seconds since the epoch of midnight (UTC) of ``day`` (``b"20261128"``)."""
+    return calendar.timegm((int(day[0:4]), int(day[4:6]), int(day[6:8]), 0, 0, 0, 0, 0, 0))
+
+
+def _line_seconds(data: bytes, pos: int, end: int) -> int | None:
+    """Seconds since the epoch of the timestamp of the line ``data[pos:end]``
+    (:func:`line_stamp`'s rule), or None for a line without one (or with
+    a date no calendar has: it goes with the line above)."""
+    key = line_stamp(data[pos:min(end, pos + 128)])
+    if key is None:
+        return None
+    try:
+        return stamp_seconds(key)
+    except ValueError:
+        return None
 
 
 class LevelForms:
@@ -267,9 +290,9 @@ def _stamp_at(data: bytes, pos: int, stop: int, lines: int = 64) -> tuple[int, i
             return None
         end = data.find(b"\n", pos, stop)
         end = stop if end < 0 else end
-        key = line_stamp(data[pos:min(end, pos + 128)])
-        if key is not None:
-            return pos, stamp_seconds(key)
+        seconds = _line_seconds(data, pos, end)
+        if seconds is not None:
+            return pos, seconds
         pos = end + 1
     return None
 
@@ -281,33 +304,33 @@ def _last_stamp(data: bytes, stop: int, low: int) -> int | None:
         if pos <= low:
             return None
         start = max(low, data.rfind(b"\n", low, pos - 1) + 1)
-        key = line_stamp(data[start:min(pos, start + 128)])
-        if key is not None:
-            return stamp_seconds(key)
+        seconds = _line_seconds(data, start, pos)
+        if seconds is not None:
+            return seconds
         pos = start
     return None
 
 
 def _split(data: bytes, low: int, high: int, seconds: int) -> int:
     """The start of the first line in ``[low, high)`` whose timestamp is at
-    or after ``seconds`` (``low`` is a line start; lines in time order)."""
-    while high - low > 4096:
+    or after ``seconds``, else ``high`` (both line starts; lines in time
+    order, a line without a timestamp going with the one above)."""
+    while high - low > 512:
         mid = data.find(b"\n", (low + high) // 2, high) + 1
         found = _stamp_at(data, mid, high) if mid > 0 else None
-        if found is None:
-            high = (low + high) // 2
-        elif found[1] < seconds:
+        if found is None:  # no timestamp close after the middle: look line by line
+            break
+        if found[1] < seconds:
             low = found[0]
         else:
-            high = (low + high) // 2
+            high = found[0]
     pos = low
     while pos < high:
-        found = _stamp_at(data, pos, high, 1)
         end = data.find(b"\n", pos, high)
-        if found is not None and found[1] >= seconds:
+        end = high if end < 0 else end
+        at = _line_seconds(data, pos, end)
+        if at is not None and at >= seconds:
             return pos
-        if end < 0:
-            return high
         pos = end + 1
     return high
 
@@ -359,9 +382,15 @@ def _count_chunk(data: bytes, found: tuple[int, int], last: int, carry: int | No
     buckets.fit(first, last)
     width = buckets.width
     cuts = [(start, first)]
-    for index in range(first // width + 1, last // width + 1):
-        at = _split(data, cuts[-1][0], stop, index * width)
-        cuts.append((at, index * width))
+    # Only the buckets that hold lines are looked for: after each cut, the
+    # next is where the bucket of the line at the cut ends (a chunk that
+    # jumps over days costs one bisection, not one per empty bucket).
+    while (boundary := (cuts[-1][1] // width + 1) * width) <= last:
+        at = _split(data, cuts[-1][0], stop, boundary)
+        found = _stamp_at(data, at, stop, 1) if at < stop else None
+        if found is None:
+            break
+        cuts.append((at, max(boundary, found[1])))
     cuts.append((stop, None))
     for (low, seconds), (high, _next) in zip(cuts, cuts[1:], strict=False):
         if high > low:
