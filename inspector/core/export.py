@@ -36,6 +36,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from allocdir.destination import create_partial_at, open_dir_nofollow, trusted_realpath
@@ -227,6 +228,9 @@ def matching_spans(pattern, data: bytes, end: int) -> Iterator[tuple[int, int]]:
         for start, stop in spans_in(data, end):
             yield start, min(end, stop + 1)
         return
+    if pattern.is_literal and b"\n" not in pattern.prefilter:
+        yield from _literal_spans(pattern, data, end)
+        return
     if pattern.is_literal:
         hay = pattern.hay(data)
         needle, find, rfind, nl = pattern.prefilter, hay.find, data.rfind, data.find
@@ -246,6 +250,23 @@ def matching_spans(pattern, data: bytes, end: int) -> Iterator[tuple[int, int]]:
         stop = end if stop < 0 else stop + 1
         yield start, stop
         pos = stop
+
+
+def _literal_spans(pattern, data: bytes, end: int) -> list[tuple[int, int]]:
+    """The spans of the lines of ``data[:end]`` holding a literal: one
+    regex pass finds the needle and the rest of its line (so a line is hit
+    once, and its end comes with it), then each line's start is looked
+    back for."""
+    rfind = data.rfind
+    hits = [found.span() for found in _to_line_end(pattern.prefilter).finditer(
+        pattern.hay(data), 0, end)]
+    return [(rfind(b"\n", 0, hit) + 1, stop) for hit, stop in hits]
+
+
+@lru_cache(maxsize=16)
+def _to_line_end(needle: bytes) -> re.Pattern[bytes]:
+    """The needle and the rest of its line, its newline included."""
+    return re.compile(re.escape(needle) + b"[^\n]*\n?")
 
 
 class _Context:
@@ -314,14 +335,20 @@ def _last_lines(data: bytes, low: int, end: int, count: int) -> list[bytes]:
     return out[::-1]
 
 
-def _pieces(chunk, plan: ExportPlan, context: _Context | None) -> Iterator[tuple[int, bytes]]:
+def _pieces(chunk, plan: ExportPlan, context: _Context | None,
+            joined: bool = False) -> Iterator[tuple[int, bytes]]:
     """(chunk offset, bytes) of what the chunk contributes, in order; the
-    offset of bytes owed from the chunk before is -1."""
+    offset of bytes owed from the chunk before is -1. ``joined``: the
+    matching lines of a chunk as one piece (offset 0), for an export
+    without marks to place between them."""
     data, end = chunk.data, len(chunk.data)
     if plan.pattern is None:
         yield 0, data
         return
     matches = matching_spans(plan.pattern, data, end)
+    if context is None and joined:
+        yield 0, b"".join([data[start:stop] for start, stop in matches])
+        return
     if context is None:
         spans = list(matches)
     else:
@@ -419,7 +446,8 @@ def _fill(fd: int, lines, plan: ExportPlan, cancel, progress, path: str) -> tupl
             first = chunk.start if isinstance(chunk.start, int) else 0
             end = plan.end if isinstance(plan.end, int) else lines.size
             total = max(1, end - first)
-        for data, mark_line in _with_marks(_pieces(chunk, plan, context), chunk, marks):
+        pieces = _pieces(chunk, plan, context, joined=not marks)
+        for data, mark_line in _with_marks(pieces, chunk, marks):
             if data and not mark_line:
                 data = convert(data, plan.fmt)
                 count += data.count(b"\n")
