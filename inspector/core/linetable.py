@@ -20,11 +20,12 @@ counted in :attr:`RowBatch.dropped_fields`, never kept).
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from .levels import level_named, level_of
-from .structured.fields import LEVEL_KEYS, TIME_KEYS, decode, first_of, parse_record
+from .structured.fields import LEVEL_KEYS, MAX_RECORD, TIME_KEYS, decode, first_of, text_fields
 from .text import printable
 from .stamps import fixed_key
 from .timestamps import line_stamp
@@ -40,16 +41,26 @@ TEXT_LIMIT = 64 * 1024
 
 
 class RowBatch(NamedTuple):
-    """Rows of the table: the base columns as lists, and each row's fields
-    (a dict, or None for a line that is no record)."""
+    """Rows of the table, as columns: the base columns, and the fields of
+    the records (one list per field name, None where a row has no such
+    field), with each row's field names (None for a line that is no
+    record)."""
 
     columns: dict[str, list]
-    records: list[dict | None]
+    fields: dict[str, list]
+    shapes: list[tuple[str, ...] | None]
     dropped_fields: int = 0
     """Fields left out of these rows because :data:`MAX_FIELDS` names were kept already."""
 
     def __len__(self) -> int:
-        return len(self.records)
+        return len(self.shapes)
+
+    @property
+    def records(self) -> list[dict | None]:
+        """Each row's fields as a dict (None for a line that is no record)."""
+        fields = self.fields
+        return [None if shape is None else {name: fields[name][row] for name in shape}
+                for row, shape in enumerate(self.shapes)]
 
 
 def _shown(text: str) -> str:
@@ -62,8 +73,18 @@ def _field(value: Any) -> Any:
     return _shown(value) if isinstance(value, str) else value
 
 
+_CONTROL_BYTES = bytes([*range(0x0a), *range(0x0b, 0x20), 0x7f])
+"""The ASCII bytes that do not print, but the newline."""
+
+
+def printable_chunk(data: bytes) -> bool:
+    """Whether every line of ``data`` prints as it is (ASCII, no control
+    byte): then no line of it needs escaping, nor to be looked at for it."""
+    return data.isascii() and len(data.translate(None, _CONTROL_BYTES)) == len(data)
+
+
 class _Builder:
-    """Rows of one batch, built line by line."""
+    """Rows of one batch, built line by line into columns."""
 
     def __init__(self, names: set[str], fields: bool) -> None:
         self.times: list = []
@@ -71,19 +92,25 @@ class _Builder:
         self.sources: list = []
         self.offsets: list = []
         self.texts: list = []
-        self.records: list = []
+        self.columns: dict[str, list] = {}  # field name -> values, padded when a row lacks it
+        self.shapes: list = []
+        self.known: dict[tuple, tuple] = {}  # one tuple per distinct set of field names
+        self.last_shape: tuple | None = None  # the field names of the last record
+        self.last_columns: list[list] = []  # and their columns, in that order
         self.names = names  # the field names kept so far (shared across batches)
         self.fields = fields
         self.dropped = 0
 
-    def add(self, line: bytes, source: str, offset: int) -> None:
-        """One row for ``line`` (without its newline)."""
+    def add(self, line: bytes, source: str, offset: int, clean: bool = False) -> None:
+        """One row for ``line`` (without its newline); ``clean``: it prints
+        as it is (:func:`printable_chunk`)."""
         if line.endswith(b"\r"):
             line = line[:-1]
-        text = decode(line[:TEXT_LIMIT * 4])[:TEXT_LIMIT]
-        record = parse_record(line) if self.fields else None
-        fields = record.fields if record is not None and record.structured else None
-        shown = text if text.isprintable() else printable(text)
+        parse = self.fields and len(line) <= MAX_RECORD
+        whole = decode(line if parse else line[:TEXT_LIMIT * 4])
+        text = whole[:TEXT_LIMIT] if len(whole) > TEXT_LIMIT else whole
+        fields = text_fields(whole) if parse else None
+        shown = text if clean or text.isprintable() else printable(text)
         stamp = level = None
         if fields:
             stamp = _stamp_of(first_of(fields, TIME_KEYS))
@@ -98,7 +125,31 @@ class _Builder:
         self.sources.append(source)
         self.offsets.append(offset)
         self.texts.append(shown)
-        self.records.append(fields)
+        self._add_fields(fields)
+
+    def _add_fields(self, fields: dict | None) -> None:
+        if fields is None:
+            self.shapes.append(None)
+            return
+        shape = tuple(fields)
+        if shape != self.last_shape:
+            self._start_shape(shape)
+        # The columns of this shape are as long as the rows before: append along.
+        deque(map(list.append, self.last_columns, fields.values()), maxlen=0)
+        self.shapes.append(self.last_shape)
+
+    def _start_shape(self, shape: tuple[str, ...]) -> None:
+        """Make the columns of ``shape`` as long as the rows so far, and
+        remember them for the rows that follow with the same names."""
+        row, columns = len(self.shapes), self.columns
+        for name in shape:
+            column = columns.get(name)
+            if column is None:
+                columns[name] = [None] * row
+            elif len(column) < row:
+                column.extend([None] * (row - len(column)))
+        self.last_shape = self.known.setdefault(shape, shape)
+        self.last_columns = [columns[name] for name in shape]
 
     def _kept(self, fields: dict, clean: bool) -> dict:
         names = self.names
@@ -118,10 +169,16 @@ class _Builder:
         return {name: _field(value) for name, value in fields.items()}
 
     def batch(self) -> RowBatch:
-        """The rows built, as a batch."""
+        """The rows built, as a batch (every field column as long as the rows)."""
+        rows = len(self.shapes)
+        for column in self.columns.values():
+            column.extend([None] * (rows - len(column)))
         columns = dict(zip(BASE_COLUMNS, (self.times, self.levels, self.sources, self.offsets,
                                           self.texts), strict=True))
-        return RowBatch(columns, self.records, self.dropped)
+        return RowBatch(columns, self.columns, self.shapes, self.dropped)
+
+    def __len__(self) -> int:
+        return len(self.shapes)
 
 
 def _stamp_of(value: Any) -> bytes | None:
@@ -156,18 +213,19 @@ def table_rows(lines, *, limit: int = 1_000_000, where=None, fields: bool = True
         origins = chunk.origins or ((0, source, chunk.start if isinstance(chunk.start, int)
                                      else 0),)
         at, (next_at, name, base) = 0, origins[0]
+        clean = printable_chunk(data)
         for begin, stop in spans:
             while at + 1 < len(origins) and origins[at + 1][0] <= begin:
                 at += 1
                 next_at, name, base = origins[at]
-            rows.add(data[begin:stop].rstrip(b"\n"), name, base + begin - next_at)
+            rows.add(data[begin:stop].rstrip(b"\n"), name, base + begin - next_at, clean)
             left -= 1
-            if len(rows.records) >= batch:
+            if len(rows) >= batch:
                 yield rows.batch()
                 rows = _Builder(names, fields)
             if not left:
                 break
-    if rows.records:
+    if len(rows):
         yield rows.batch()
 
 

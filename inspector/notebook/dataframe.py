@@ -92,7 +92,6 @@ def frame(source, path: str | None = None, *, limit: int = ROW_LIMIT,
     if not parts:
         return _empty(pd)
     table = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    table["time"] = pd.to_datetime(table["time"], format="%Y%m%d%H%M%S%f", errors="coerce")
     for column in ("level", "source"):
         table[column] = table[column].astype("category")
     if dropped:
@@ -105,12 +104,29 @@ def _empty(pd):
 
 
 def _batch_frame(pd, batch):
-    base = pd.DataFrame(batch.columns)
-    if not any(batch.records):
+    """One batch as a DataFrame: its times as datetimes, then the field columns."""
+    columns = dict(batch.columns)
+    columns["time"] = _datetimes(pd, columns["time"])
+    base = pd.DataFrame(columns, copy=False)
+    if not batch.fields:
         return base
-    fields = pd.DataFrame.from_records([record or {} for record in batch.records])
+    fields = pd.DataFrame(batch.fields, copy=False)
     fields.columns = [f"{c}_field" if c in BASE_COLUMNS else c for c in fields.columns]
     return pd.concat([base, fields], axis=1)
+
+
+def _datetimes(pd, keys: list):
+    """The sortable time keys of :func:`~inspector.core.timestamps.line_stamp`
+    as datetimes (NaT for none). Read as ISO 8601, which pandas parses in C;
+    a key that is no ISO time (a leap second) is read as before, by format."""
+    iso = [None if k is None else f"{k[:4]}-{k[4:6]}-{k[6:8]}T{k[8:10]}:{k[10:12]}:{k[12:14]}"
+           f".{k[14:]}" for k in keys]
+    times = pd.to_datetime(pd.Series(iso, dtype=object), format="ISO8601", errors="coerce")
+    missed = times.isna() & pd.Series([k is not None for k in keys])
+    if missed.any():
+        times[missed] = pd.to_datetime(pd.Series(keys, dtype=object)[missed],
+                                       format="%Y%m%d%H%M%S%f", errors="coerce")
+    return times.astype("datetime64[ns]").to_numpy()
 
 
 def rate(source, path: str | None = None, *, buckets: int = 120, ax=None):

@@ -66,11 +66,34 @@ def parse_record(data: bytes) -> Record:
             value = json.loads(text)
         except ValueError as exc:
             return Record("", {}, f"not a whole JSON record ({exc})")
+        except RecursionError:  # a task nesting arrays deeper than the parser's stack guard
+            return Record("", {}, "a JSON record nested too deep to parse")
         if isinstance(value, dict):
             return Record("json", value)
         return NO_FIELDS
     pairs = logfmt_pairs(decode(stripped))
     return Record("logfmt", pairs) if pairs else NO_FIELDS
+
+
+_DECODER = json.JSONDecoder()
+_ASCII_SPACE = " \t\n\r\x0b\x0c"
+"""What ``bytes.strip`` strips: the text of a line is stripped as its bytes are."""
+
+
+def text_fields(text: str) -> dict | None:
+    """The fields of a line already decoded (:func:`decode`, without its
+    newline), as :func:`parse_record` finds them, or None where it finds
+    none (a line that is no record, or a JSON record that does not parse):
+    for a caller that keeps the text too, so the line is decoded once. The
+    caller keeps to :data:`MAX_RECORD`."""
+    stripped = text.strip(_ASCII_SPACE)
+    if stripped[:1] == "{":
+        try:
+            value, end = _DECODER.raw_decode(stripped)
+        except (ValueError, RecursionError):  # RecursionError: nested past the C stack guard
+            return None
+        return value if end == len(stripped) and isinstance(value, dict) else None
+    return logfmt_pairs(stripped) or None
 
 
 def logfmt_pairs(text: str) -> dict[str, str]:
