@@ -20,7 +20,6 @@ counted in :attr:`RowBatch.dropped_fields`, never kept).
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -92,11 +91,11 @@ class _Builder:
         self.sources: list = []
         self.offsets: list = []
         self.texts: list = []
-        self.columns: dict[str, list] = {}  # field name -> values, padded when a row lacks it
-        self.shapes: list = []
+        self.shapes: list = []  # each row's field names (None: no record)
         self.known: dict[tuple, tuple] = {}  # one tuple per distinct set of field names
-        self.last_shape: tuple | None = None  # the field names of the last record
-        self.last_columns: list[list] = []  # and their columns, in that order
+        # Runs of records with the same field names: (names, first row, values of each row).
+        self.runs: list[tuple[tuple, int, list[tuple]]] = []
+        self.run: tuple | None = None  # the run the last row is in
         self.names = names  # the field names kept so far (shared across batches)
         self.fields = fields
         self.dropped = 0
@@ -130,26 +129,15 @@ class _Builder:
     def _add_fields(self, fields: dict | None) -> None:
         if fields is None:
             self.shapes.append(None)
+            self.run = None
             return
         shape = tuple(fields)
-        if shape != self.last_shape:
-            self._start_shape(shape)
-        # The columns of this shape are as long as the rows before: append along.
-        deque(map(list.append, self.last_columns, fields.values()), maxlen=0)
-        self.shapes.append(self.last_shape)
-
-    def _start_shape(self, shape: tuple[str, ...]) -> None:
-        """Make the columns of ``shape`` as long as the rows so far, and
-        remember them for the rows that follow with the same names."""
-        row, columns = len(self.shapes), self.columns
-        for name in shape:
-            column = columns.get(name)
-            if column is None:
-                columns[name] = [None] * row
-            elif len(column) < row:
-                column.extend([None] * (row - len(column)))
-        self.last_shape = self.known.setdefault(shape, shape)
-        self.last_columns = [columns[name] for name in shape]
+        if self.run is None or shape != self.run[0]:
+            shape = self.known.setdefault(shape, shape)
+            self.run = (shape, len(self.shapes), [])
+            self.runs.append(self.run)
+        self.run[2].append(tuple(fields.values()))
+        self.shapes.append(self.run[0])
 
     def _kept(self, fields: dict, clean: bool) -> dict:
         names = self.names
@@ -169,13 +157,23 @@ class _Builder:
         return {name: _field(value) for name, value in fields.items()}
 
     def batch(self) -> RowBatch:
-        """The rows built, as a batch (every field column as long as the rows)."""
+        """The rows built, as a batch: the values of each run of records
+        with the same field names turned into columns at once."""
+        columns: dict[str, list] = {}
+        for shape, first, values in self.runs:
+            for name, run_values in zip(shape, zip(*values, strict=True), strict=True):
+                column = columns.get(name)
+                if column is None:
+                    column = columns[name] = [None] * first
+                elif len(column) < first:
+                    column.extend([None] * (first - len(column)))
+                column.extend(run_values)
         rows = len(self.shapes)
-        for column in self.columns.values():
+        for column in columns.values():
             column.extend([None] * (rows - len(column)))
-        columns = dict(zip(BASE_COLUMNS, (self.times, self.levels, self.sources, self.offsets,
-                                          self.texts), strict=True))
-        return RowBatch(columns, self.columns, self.shapes, self.dropped)
+        base = dict(zip(BASE_COLUMNS, (self.times, self.levels, self.sources, self.offsets,
+                                       self.texts), strict=True))
+        return RowBatch(base, columns, self.shapes, self.dropped)
 
     def __len__(self) -> int:
         return len(self.shapes)
@@ -199,8 +197,6 @@ def table_rows(lines, *, limit: int = 1_000_000, where=None, fields: bool = True
     matches. ``source`` names a document without sources of its own (one
     file). ``fields``: False leaves the records unparsed. Blocking;
     ``cancel`` stops it (``SearchCancelled``)."""
-    from .export import matching_spans
-
     names: set[str] = set()
     left = max(0, limit)
     rows = _Builder(names, fields)
@@ -208,32 +204,38 @@ def table_rows(lines, *, limit: int = 1_000_000, where=None, fields: bool = True
         if not left:
             break
         data = chunk.data
-        spans = matching_spans(where, data, len(data)) if where is not None \
-            else _all_lines(data)
         origins = chunk.origins or ((0, source, chunk.start if isinstance(chunk.start, int)
                                      else 0),)
         at, (next_at, name, base) = 0, origins[0]
         clean = printable_chunk(data)
-        for begin, stop in spans:
+        for begin, line in _chunk_lines(data, where):
             while at + 1 < len(origins) and origins[at + 1][0] <= begin:
                 at += 1
                 next_at, name, base = origins[at]
-            rows.add(data[begin:stop].rstrip(b"\n"), name, base + begin - next_at, clean)
+            rows.add(line, name, base + begin - next_at, clean)
             left -= 1
-            if len(rows) >= batch:
+            if len(rows.shapes) >= batch:
                 yield rows.batch()
                 rows = _Builder(names, fields)
             if not left:
                 break
-    if len(rows):
+    if rows.shapes:
         yield rows.batch()
 
 
-def _all_lines(data: bytes) -> Iterator[tuple[int, int]]:
-    """(start, end) of every line of ``data``, the end past its newline."""
-    pos, size, find = 0, len(data), data.find
-    while pos < size:
-        stop = find(b"\n", pos)
-        stop = size if stop < 0 else stop + 1
-        yield pos, stop
-        pos = stop
+def _chunk_lines(data: bytes, where) -> Iterator[tuple[int, bytes]]:
+    """(offset, line without its newline) of the lines of a chunk that
+    ``where`` matches (every line when it is None)."""
+    if where is not None:
+        from .export import matching_spans
+
+        for begin, stop in matching_spans(where, data, len(data)):
+            yield begin, data[begin:stop].rstrip(b"\n")
+        return
+    lines = data.split(b"\n")
+    if not lines[-1]:  # the chunk ends with a newline: no line after it
+        lines.pop()
+    begin = 0
+    for line in lines:
+        yield begin, line
+        begin += len(line) + 1

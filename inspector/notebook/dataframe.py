@@ -115,18 +115,38 @@ def _batch_frame(pd, batch):
     return pd.concat([base, fields], axis=1)
 
 
+_KEY_FIELDS = ((0, 4), (4, 6), (6, 8), (8, 10), (10, 12), (12, 14), (14, 23))
+"""Where a time key holds year, month, day, hour, minute, second and nanoseconds."""
+
+
 def _datetimes(pd, keys: list):
     """The sortable time keys of :func:`~inspector.core.timestamps.line_stamp`
-    as datetimes (NaT for none). Read as ISO 8601, which pandas parses in C;
-    a key that is no ISO time (a leap second) is read as before, by format."""
-    iso = [None if k is None else f"{k[:4]}-{k[4:6]}-{k[6:8]}T{k[8:10]}:{k[10:12]}:{k[12:14]}"
-           f".{k[14:]}" for k in keys]
-    times = pd.to_datetime(pd.Series(iso, dtype=object), format="ISO8601", errors="coerce")
-    missed = times.isna() & pd.Series([k is not None for k in keys])
-    if missed.any():
-        times[missed] = pd.to_datetime(pd.Series(keys, dtype=object)[missed],
-                                       format="%Y%m%d%H%M%S%f", errors="coerce")
-    return times.astype("datetime64[ns]").to_numpy()
+    (23 digits, or None) as datetime64[ns] (NaT for none), computed on
+    their digits as arrays. A key no calendar has (month 13, a leap second,
+    beyond datetime64's years) is read by format, as pandas always read them."""
+    import numpy as np
+
+    rows = len(keys)
+    digits = np.array([k or "" for k in keys], dtype="U23").view(np.uint32).reshape(rows, 23)
+    digits = digits.astype(np.int64) - ord("0")
+    year, month, day, hour, minute, second, nanos = (
+        digits[:, a:b] @ 10 ** np.arange(b - a - 1, -1, -1) for a, b in _KEY_FIELDS)
+    present = np.array([k is not None for k in keys], dtype=bool)
+    months = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
+    month_days = ((months + 1).astype("datetime64[D]") - months.astype("datetime64[D]"))
+    valid = (present & ((digits >= 0) & (digits <= 9)).all(axis=1)
+             & (year >= 1678) & (year <= 2261) & (month >= 1) & (month <= 12)
+             & (day >= 1) & (day <= month_days.astype(np.int64))
+             & (hour <= 23) & (minute <= 59) & (second <= 59))
+    times = (months.astype("datetime64[D]") + (day - 1)).astype("datetime64[ns]") + (
+        ((hour * 60 + minute) * 60 + second) * 1_000_000_000 + nanos).astype("timedelta64[ns]")
+    times[~valid] = np.datetime64("NaT")
+    odd = present & ~valid
+    if odd.any():
+        times[odd] = pd.to_datetime(pd.Series(keys, dtype=object)[odd],
+                                    format="%Y%m%d%H%M%S%f", errors="coerce").to_numpy(
+                                        dtype="datetime64[ns]")
+    return times
 
 
 def rate(source, path: str | None = None, *, buckets: int = 120, ax=None):

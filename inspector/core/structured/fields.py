@@ -75,7 +75,8 @@ def parse_record(data: bytes) -> Record:
     return Record("logfmt", pairs) if pairs else NO_FIELDS
 
 
-_DECODER = json.JSONDecoder()
+_SCAN = json.JSONDecoder().scan_once
+"""json's scanner, without ``json.loads``' wrappers: (value, end) of the value at an index."""
 _ASCII_SPACE = " \t\n\r\x0b\x0c"
 """What ``bytes.strip`` strips: the text of a line is stripped as its bytes are."""
 
@@ -89,10 +90,10 @@ def text_fields(text: str) -> dict | None:
     stripped = text.strip(_ASCII_SPACE)
     if stripped[:1] == "{":
         try:
-            value, end = _DECODER.raw_decode(stripped)
-        except (ValueError, RecursionError):  # RecursionError: nested past the C stack guard
+            value, end = _SCAN(stripped, 0)
+        except (ValueError, StopIteration, RecursionError):  # RecursionError: nested too deep
             return None
-        return value if end == len(stripped) and isinstance(value, dict) else None
+        return value if end == len(stripped) else None
     return logfmt_pairs(stripped) or None
 
 
