@@ -105,3 +105,29 @@ def test_export_writes_the_filtered_view_0600_and_refuses_an_allocation(api, tmp
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     with pytest.raises(ActionRefused, match="exists"):
         viewer.export(out).wait(10)
+
+
+def test_frame_times_are_read_as_pandas_reads_the_keys(alloc):
+    from inspector.notebook.dataframe import _datetimes
+
+    keys = ["20261128100001500000000", None, "20240229235959999999999", "20230229000000000000000",
+            "20261328000000000000000", "20261128235960000000000", "16000101000000000000000",
+            "99991231000000000000000", "20261128240000000000000", "20261128000000000000001"]
+    expected = pd.to_datetime(pd.Series(keys, dtype=object), format="%Y%m%d%H%M%S%f",
+                              errors="coerce").to_numpy(dtype="datetime64[ns]")
+    got = _datetimes(pd, keys)
+    assert [str(t) for t in got] == [str(t) for t in expected]
+    assert str(got[0]) == "2026-11-28T10:00:01.500000000" and str(got[1]) == "NaT"
+
+
+def test_frame_of_records_with_different_fields_and_plain_lines(alloc):
+    _write(f"{alloc.alloc_dir}/{LOG}.0",
+           '{"ts":"2026-11-28T10:00:00Z","level":"info","a":1}\n'
+           "2026-11-28T10:00:01Z [ERROR] plain \x1b[31mred\n"
+           '{"level":"warn","b":"x","ts":"2026-11-28T10:00:02Z"}\n')
+    table = nb.frame(alloc, LOG)
+    assert list(table["level"]) == ["info", "error", "warn"]
+    assert table["a"].iloc[0] == 1 and pd.isna(table["a"].iloc[1])
+    assert pd.isna(table["b"].iloc[0]) and table["b"].iloc[2] == "x"
+    assert table["text"].iloc[1] == "2026-11-28T10:00:01Z [ERROR] plain \\x1b[31mred"
+    assert list(table["time"].dt.second) == [0, 1, 2]

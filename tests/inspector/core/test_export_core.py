@@ -61,3 +61,54 @@ def test_formats():
     clean = b"just text\nand more\n"
     assert convert(clean, PLAIN) is clean and convert(clean, ESCAPED) is clean
     assert SearchPattern.parse("X").is_literal
+
+
+class _Lines:
+    """A document in memory read in small chunks, whatever size is asked."""
+
+    def __init__(self, data: bytes, chunk: int) -> None:
+        self.data, self.chunk = data, chunk
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def chunks(self, start=None, end=None, cancel=None, size=None):
+        return _chunks(_Source(self.data), start, end, cancel, self.chunk)
+
+
+def _tricky_lines() -> list[bytes]:
+    """Lines (with their newline, the last without) that the chunked filter
+    can get wrong: the needle twice on a line, folded case, CRLF, hostile
+    bytes, a 1 MiB line."""
+    rnd = random.Random(20)
+    lines = []
+    for i in range(4000):
+        words = rnd.choice([b"ok", b"ERROR", b"error ERROR", b"Error", b"\x1b[31mERROR\x07",
+                            b"\xff\xfe err\x00or", b"ERR OR"])
+        lines.append(b"%d %s%s\n" % (i, words, b"\r" if i % 7 == 0 else b""))
+    lines[2000] = b"ERROR " + b"y" * (1 << 20) + b"\n"
+    lines[-1] = lines[-1].rstrip(b"\n")
+    return lines
+
+
+@pytest.mark.parametrize("fmt", [RAW, PLAIN, ESCAPED])
+@pytest.mark.parametrize("needle", ["ERROR", "error"])
+def test_a_filtered_export_is_the_matching_lines_whatever_the_chunks(tmp_path, fmt, needle):
+    from inspector.core.export import ExportPlan, export_target, write_export
+
+    lines = _tricky_lines()
+    pattern = SearchPattern.parse(needle)  # lower case folds: "error" finds "ERROR" too
+    matching = [line for line in lines if pattern.matches_line(line.rstrip(b"\n"))]
+    assert 0 < len(matching) < len(lines)
+    for chunk in (1000, 65536):
+        target = export_target(str(tmp_path / f"out-{chunk}"), "/", [])
+        outcome = write_export(_Lines(b"".join(lines), chunk),
+                               ExportPlan(fmt=fmt, pattern=pattern), target, [])
+        assert outcome.written, outcome.message()
+        with open(target.path, "rb") as f:
+            written = f.read()
+        if fmt != RAW:  # after the three header lines
+            written = written.split(b"\n", 3)[3]
+        assert written == b"".join(convert(line, fmt) for line in matching), chunk
+        assert outcome.lines == sum(line.endswith(b"\n") for line in matching)

@@ -144,3 +144,49 @@ def test_sparkline():
     assert picture.sparkline(0) == " ▄█"
     assert picture.width_words == "1 min"
     assert Counter(picture.sparkline(2))["█"] == 1
+
+
+def _tricky_log() -> tuple[bytes, list[tuple[bytes, datetime | None]]]:
+    """hclog lines with what chunking can get wrong: days without a line
+    (empty buckets), CRLF, a 1 MiB line, continuation lines, hostile bytes,
+    and no newline at the end. (line, its time or None) for each line."""
+    pairs: list[tuple[bytes, datetime | None]] = []
+    when = START
+    for i in range(3000):
+        when += timedelta(days=3) if i % 700 == 699 else timedelta(seconds=7)
+        level = "ERROR" if i % 11 == 0 else "WARN" if i % 13 == 0 else "INFO"
+        stamp = when.strftime("%Y-%m-%dT%H:%M:%S.000Z").encode()
+        line = stamp + f" [{level}] web: request {i}".encode()
+        if i % 17 == 0:
+            line += b" \x1b]0;owned\x07 \xff\xfe\x00"
+        if i % 5 == 0:
+            line += b"\r"
+        if i == 1500:
+            line += b" " + b"x" * (1 << 20)
+        pairs.append((line, when))
+        if i % 23 == 0:
+            pairs.append((b"    at Trace.java:42 ERROR said here", None))
+    data = b"\n".join(line for line, _ in pairs)  # no newline after the last line
+    return data, pairs
+
+
+def _expected_lines(pairs, width: int) -> dict[int, list[int]]:
+    counts: dict[int, list[int]] = {}
+    last = None
+    for line, when in pairs:
+        last = when or last
+        entry = counts.setdefault(int(last.timestamp()) // width, [0, 0, 0])
+        level = level_of(line.decode("utf-8", "replace")[:2048])
+        entry[0] += level == ERROR
+        entry[1] += level == WARN
+        entry[2] += 1
+    return counts
+
+
+@pytest.mark.parametrize("chunk", [4096, 65536, 1 << 20])
+def test_chunked_counts_match_the_lines_on_tricky_input(chunk):
+    data, pairs = _tricky_log()
+    histogram = scan_histogram(_Doc(data, chunk=chunk), max_buckets=60)
+    got = {histogram.first + i: list(c) for i, c in enumerate(histogram.counts) if c[2]}
+    assert histogram.totals()[2] == len(pairs)
+    assert got == _expected_lines(pairs, histogram.width)

@@ -98,3 +98,47 @@ def test_field_values_a_task_escaped_in_json_are_shown_escaped(alloc):
                                   b'{"level":"info","msg":"plain"}\n')
     [batch] = _rows(alloc, "web.stdout.0")
     assert [r["msg"] for r in batch.records] == ["title \\x1b]0;owned\\x07", "plain"]
+
+
+def test_records_of_mixed_shapes_and_plain_lines_keep_their_own_fields(alloc):
+    from inspector.core.structured.fields import parse_record
+
+    lines = [b'{"level":"info","a":1}', b"plain text", b'{"level":"warn","a":2}',
+             b'{"b":"x","level":"error"}', b'{"level":"info","a":null}', b"k=v z=1",
+             b'{"level":"info","a":3}', b"{}", b'  {"a":4}  ', b'{"a":5} trailing',
+             b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}"]
+    _write(alloc, "web.stdout.0", b"\n".join(lines) + b"\n")
+    [batch] = _rows(alloc, "web.stdout.0", batch=100)
+    expected = []
+    for line in lines:
+        record = parse_record(line)
+        expected.append(record.fields if record.structured else None)
+    assert batch.records == expected
+    assert batch.fields["a"] == [1, None, 2, None, None, None, 3, None, 4, None, None]
+    assert batch.fields["level"][3] == "error" and batch.fields["b"][3] == "x"
+
+
+def test_a_record_nested_past_the_parser_stack_is_no_record():
+    from inspector.core.structured.fields import parse_record, text_fields
+
+    line = b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert parse_record(line).problem and not parse_record(line).structured
+    assert text_fields(line.decode()) is None
+
+
+@pytest.mark.parametrize("line", [
+    b"\x1b]0;owned\x07 plain", b"caf\xc3\xa9 ok", b"bad \xff byte", b"tab\there",
+    b'{"msg":"a\\u001bb","level":"info"}', b'{"msg":"\\\\x1b not an escape"}',
+    b"bell \x07 in a clean-looking line", b"cr\rinside"])
+def test_text_and_fields_escaped_as_one_line_is_whatever_the_rest_of_the_chunk(alloc, line):
+    from inspector.core.text import printable
+
+    clean = b"2026-11-28T10:00:00Z [INFO] clean ascii\n" * 50
+    _write(alloc, "web.stdout.0", clean + line + b"\n" + clean)
+    [batch] = _rows(alloc, "web.stdout.0")
+    row = 50
+    assert batch.columns["text"][row] == printable(line.decode("utf-8", "surrogateescape"))
+    assert batch.columns["text"][0] == "2026-11-28T10:00:00Z [INFO] clean ascii"
+    record = batch.records[row]
+    if record and "msg" in record:
+        assert record["msg"].isprintable()
