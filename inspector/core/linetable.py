@@ -31,7 +31,7 @@ from .timestamps import line_stamp
 
 BASE_COLUMNS = ("time", "level", "source", "offset", "text")
 """The columns every row has, before the fields of its record."""
-BATCH = 16384
+BATCH = 16_384
 """Rows handed out at a time."""
 MAX_FIELDS = 256
 """Distinct field names kept as columns, at most."""
