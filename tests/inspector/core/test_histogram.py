@@ -190,3 +190,13 @@ def test_chunked_counts_match_the_lines_on_tricky_input(chunk):
     got = {histogram.first + i: list(c) for i, c in enumerate(histogram.counts) if c[2]}
     assert histogram.totals()[2] == len(pairs)
     assert got == _expected_lines(pairs, histogram.width)
+
+
+def test_a_date_alone_and_a_date_no_calendar_has_do_not_stop_the_scan():
+    # A date alone is its midnight; "Foo" is no month: that line goes with the one above.
+    data = (b"2026-11-28 nightly job started\n2026-11-28T10:00:00Z [ERROR] x\n"
+            b"[28/Foo/2026:10:00:01 +0000] GET /\n")
+    histogram = scan_histogram(_Doc(data))
+    assert histogram.done and histogram.totals() == (1, 0, 3)
+    assert histogram.counts[0][2] == 1 and histogram.counts[-1] == (1, 0, 2)
+    assert histogram.start(0) == datetime(2026, 11, 28, tzinfo=timezone.utc)
