@@ -160,7 +160,8 @@ def test_the_notebook_browser_lists_the_rest_and_says_why_on_the_entry(alloc, mo
         labels = [label.replace("\u00a0", " ").strip() for label in browser.labels()]
         names = [label.split("  ")[0] for label in labels]
         at = names.index("▾ api/")
-        assert names[at + 1:at + 3] == ["▾ local/",
+        # The task's own logs merged come first, then its directories.
+        assert names[at + 1:at + 4] == ["api: stdout+stderr", "▾ local/",
                                         "unexpected error: RuntimeError: the listing broke"]
         # The task dir holding the secrets dated 2**40 lists it (locked), or says
         # why it cannot, and the rest of that allocation is listed all the same.
