@@ -72,7 +72,7 @@ async def test_t_shows_each_source_alone_then_all_keeping_the_place(alloc):
     web(alloc)
     app = MergedHost(alloc)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: bool(app.lines))
+        await wait_for(pilot, lambda: app.viewer.mode == "text" and bool(app.lines))  # not "Opening…"
         await pilot.press("colon", *"@10:01:40", "enter")
         await wait_for(pilot, lambda: app.lines[:1] == ["out 100"])
         await pilot.press("t")
