@@ -16,7 +16,9 @@ except a sparse 1.0 map (capped too).
 
 from __future__ import annotations
 
+import struct
 from typing import NamedTuple
+from zlib import adler32
 
 BLOCK = 512
 MAX_EXTENDED = 1 << 20
@@ -30,8 +32,19 @@ CONTIGUOUS, LONGNAME, LONGLINK, PAX, PAX_GLOBAL, GNU_SPARSE = b"7", b"L", b"K", 
 DUMPDIR = b"D"
 SOLARIS_PAX = b"X"
 
+READ_AHEAD = 1 << 20
+"""Bytes read at once while members are small (their headers served from that buffer)."""
+SMALL_STRIDE = 4096
+"""A member taking at most this much (header and data) makes the next read a read-ahead;
+after a bigger one only the next header block is read (its data is jumped over)."""
+
 Sparse = tuple[tuple[int, int], ...]
 """``(offset, length)`` of each data region of a member with holes, in order."""
+
+
+Entry = tuple[bytes, int, int, int, float, bytes, int, int, "Sparse | None"]
+"""A member as :class:`Header` has it, its name and link name as bytes and its kind as
+an int (what the index stores), for :meth:`HeaderReader.next_entry`."""
 
 
 class ArchiveDamaged(Exception):
@@ -78,18 +91,30 @@ def _padded(size: int) -> int:
     return (size + BLOCK - 1) // BLOCK * BLOCK
 
 
+def _byte_sum(view: memoryview, at: int) -> int:
+    """The exact sum of the 512 bytes at ``at``: adler-32's first half is
+    1 + the sum modulo 65521, exact for 256 bytes (at most 65,280)."""
+    return (adler32(view[at:at + 256]) & 0xFFFF) + (adler32(view[at + 256:at + BLOCK]) & 0xFFFF) - 2
+
+
+_LOW_BYTES = bytes(range(128))
+
+
+def _checksums(block: bytes) -> tuple[int, int]:
+    """The unsigned and signed sums of a header block, its checksum field read as spaces."""
+    field = block[148:156]
+    unsigned = _byte_sum(memoryview(block), 0) - sum(field) + 8 * 32
+    high = len(block.translate(None, _LOW_BYTES)) - len(field.translate(None, _LOW_BYTES))
+    return unsigned, unsigned - 256 * high
+
+
 def checksum_ok(block: bytes) -> bool:
     """Whether a header block's checksum matches (signed or unsigned sums, as tar accepts)."""
     try:
         wanted = _number(block[148:156])
     except ArchiveDamaged:
         return False
-    unsigned = sum(block) - sum(block[148:156]) + 8 * 32
-    if wanted == unsigned:
-        return True
-    signed = unsigned - 256 * sum(1 for b in block if b > 127) + 256 * sum(
-        1 for b in block[148:156] if b > 127)
-    return wanted == signed
+    return wanted in _checksums(block)
 
 
 def _pax_records(data: bytes) -> dict[str, str]:
@@ -129,8 +154,73 @@ class HeaderReader:
         self._read = read
         self.offset = 0
         """Where the next header starts."""
+        self._buffer = b""
+        self._view = memoryview(b"")
+        self._buffer_at = 0
+        self._ahead = READ_AHEAD
+
+    def _window(self, offset: int) -> int:
+        """Where the block at ``offset`` starts in the read-ahead buffer, read
+        anew when it is not all there; -1 when the archive has no whole block there."""
+        at = offset - self._buffer_at
+        if 0 <= at <= len(self._buffer) - BLOCK:
+            return at
+        self._buffer = self._read(offset, self._ahead)
+        self._view = memoryview(self._buffer)
+        self._buffer_at = offset
+        return 0 if len(self._buffer) >= BLOCK else -1
+
+    def next_entry(self) -> Entry | None:
+        """The next member as an :data:`Entry`, or None at the archive's end.
+
+        A plain member (one ustar or GNU header, no extended header) is read
+        here, in one ``unpack_from``; anything else, or anything odd, is read
+        again from its first block by :meth:`next`, which says what is wrong.
+        Raises :class:`ArchiveDamaged` as :meth:`next` does."""
+        at = self.offset
+        pos = self._window(at)
+        if pos < 0:
+            return self._slow_entry(at)
+        buffer = self._buffer
+        (name, mode, size, mtime, check, kind, link, magic,
+         prefix) = _PLAIN_FIELDS.unpack_from(buffer, pos)
+        if kind not in _PLAIN_KINDS:
+            return self._slow_entry(at)
+        try:
+            wanted = int(check.partition(b"\0")[0], 8)
+            size = int(size.partition(b"\0")[0], 8)
+            mode = int(mode.partition(b"\0")[0], 8)
+            mtime = float(int(mtime.partition(b"\0")[0], 8))
+        except ValueError:  # an empty or base-256 field, or damage: said by next()
+            return self._slow_entry(at)
+        if size < 0 or wanted != _byte_sum(self._view, pos) - sum(check) + 8 * 32:
+            return self._slow_entry(at)  # a signed checksum, or damage
+        name = name.partition(b"\0")[0]
+        if magic == b"ustar\0" and prefix[0]:
+            name = prefix.partition(b"\0")[0] + b"/" + name
+        data_at = at + BLOCK
+        if kind in _DATA_KINDS:
+            stored = size
+            self.offset = next_at = data_at + (size + BLOCK - 1) // BLOCK * BLOCK
+            self._ahead = READ_AHEAD if next_at - at <= SMALL_STRIDE else BLOCK
+            kind = REGULAR if kind == CONTIGUOUS else kind
+        else:
+            self.offset, stored = data_at, 0
+        return (name, kind[0], mode & 0o7777, size, mtime, link.partition(b"\0")[0], data_at,
+                stored, None)
+
+    def _slow_entry(self, at: int) -> Entry | None:
+        self.offset = at
+        header = self.next()
+        if header is None:
+            return None
+        return (_bytes(header.name), header.kind[0], header.mode, header.size, header.mtime,
+                _bytes(header.linkname), header.data_offset, header.stored, header.sparse)
 
     def _block(self, offset: int) -> bytes:
+        pos = self._window(offset)
+        if pos >= 0:
+            return self._buffer[pos:pos + BLOCK]
         block = self._read(offset, BLOCK)
         if len(block) < BLOCK:
             if not block:
@@ -262,6 +352,15 @@ class HeaderReader:
 
 
 _KNOWN = (REGULAR, HARDLINK, SYMLINK, CHARDEV, BLOCKDEV, DIRECTORY, FIFO)
+_PLAIN_FIELDS = struct.Struct("100s8s16x12s12s8sc100s6s2x32x32x8x8x155s")
+"""name, mode, size, mtime, checksum, kind, link name, magic, prefix of a header block."""
+_DATA_KINDS = frozenset((REGULAR, CONTIGUOUS, b"\0"))
+_PLAIN_KINDS = _DATA_KINDS | frozenset(_KNOWN)
+"""Kinds :meth:`HeaderReader.next_entry` reads itself (data follows the first three)."""
+
+
+def _bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
 
 
 def _pax_int(pax: dict, *keys: str) -> int:

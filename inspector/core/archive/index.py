@@ -24,7 +24,8 @@ import threading
 from array import array
 from collections.abc import Callable
 
-from .headers import DIRECTORY, ArchiveDamaged, Header, HeaderReader, Sparse
+from .headers import DIRECTORY, HARDLINK, SYMLINK, ArchiveDamaged, Header, HeaderReader, \
+    Sparse
 
 ROOT = -1
 """The index of the archive's top directory (it has no member)."""
@@ -36,6 +37,12 @@ PROGRESS_EVERY = 2048
 """Members between two progress reports and cancel checks."""
 PROGRESS_BYTES = 32 << 20
 """Archive bytes between two progress reports (a few big members)."""
+
+
+_DIRECTORY = DIRECTORY[0]
+_LINKS = (HARDLINK[0], SYMLINK[0])
+_ODD_START = b"/."
+"""First bytes of a name that may need cleaning (absolute, ``./``, ``../``)."""
 
 
 class ScanCancelled(Exception):
@@ -77,7 +84,7 @@ class TarIndex:
         self.stored = array("q")
         self.links: dict[int, str] = {}
         self.sparse: dict[int, Sparse] = {}
-        self.dirs: dict[str, int] = {"": ROOT}
+        self.dirs: dict[bytes, int] = {b"": ROOT}
         self.children: dict[int, array] = {ROOT: array("i")}
         self._sorted: dict[int, array] = {}
         self._lock = threading.Lock()
@@ -101,16 +108,17 @@ class TarIndex:
         :attr:`damage`. ``progress`` is told the archive offset reached."""
         index = cls()
         reader = HeaderReader(read)
+        next_entry, add = reader.next_entry, index.add_entry
         count = told = 0
         while True:
             try:
-                header = reader.next()
+                entry = next_entry()
             except ArchiveDamaged as exc:
                 index.damage = str(exc)
                 break
-            if header is None:
+            if entry is None:
                 break
-            index.add(header)
+            add(*entry)
             count += 1
             if count % PROGRESS_EVERY == 0 or reader.offset - told >= PROGRESS_BYTES:
                 if cancel is not None and cancel.is_set():
@@ -129,38 +137,56 @@ class TarIndex:
 
     def add(self, header: Header) -> int:
         """Add one member; returns its index."""
-        path, climbed = clean_name(header.name)
-        if climbed:
-            self.cleaned += 1
-            if len(self.notes) < MAX_NOTES:
-                self.notes.append(f"{header.name} is shown as {path or '/'}")
-        if not path:
-            return ROOT  # the top itself ("./"): nothing to show
-        is_dir = header.kind == DIRECTORY
-        if is_dir and path in self.dirs:
-            i = self.dirs[path]  # made up earlier, or named twice: the member's facts win
-            self.kinds[i], self.modes[i], self.mtimes[i] = DIRECTORY[0], header.mode, header.mtime
+        return self.add_entry(header.name.encode("utf-8", "surrogateescape"), header.kind[0],
+                              header.mode, header.size, header.mtime,
+                              header.linkname.encode("utf-8", "surrogateescape"),
+                              header.data_offset, header.stored, header.sparse)
+
+    def add_entry(self, name: bytes, kind: int, mode: int, size: int, mtime: float,
+                  linkname: bytes, offset: int, stored: int, sparse: Sparse | None) -> int:
+        """Add one member as :meth:`HeaderReader.next_entry` gives it; returns its index."""
+        path = name[:-1] if name[-1:] == b"/" else name
+        if not path or path[0] in _ODD_START or b"//" in path or b"/." in path or \
+                path[-1:] == b"/":
+            path = self._cleaned(name)
+            if not path:
+                return ROOT  # the top itself ("./"): nothing to show
+        dirs = self.dirs
+        is_dir = kind == _DIRECTORY
+        if is_dir and path in dirs:
+            i = dirs[path]  # made up earlier, or named twice: the member's facts win
+            self.kinds[i], self.modes[i], self.mtimes[i] = kind, mode, mtime
             return i
-        head, _, base = path.rpartition("/")
-        parent = self._dir(head, header.mtime)
-        i = self._append(base, parent, header.kind[0], header.mode, header.size, header.mtime,
-                         header.data_offset, header.stored)
-        if header.linkname and header.kind in (b"1", b"2"):
-            self.links[i] = header.linkname
-        if header.sparse is not None:
-            self.sparse[i] = header.sparse
+        head, _, base = path.rpartition(b"/")
+        parent = dirs.get(head)
+        if parent is None:
+            parent = self._dir(head, mtime)
+        i = self._append(base, parent, kind, mode, size, mtime, offset, stored)
+        if linkname and kind in _LINKS:
+            self.links[i] = linkname.decode("utf-8", "surrogateescape")
+        if sparse is not None:
+            self.sparse[i] = sparse
         if is_dir:
-            self.dirs[path] = i
+            dirs[path] = i
             self.children[i] = array("i")
         return i
 
-    def _append(self, base: str, parent: int, kind: int, mode: int, size: int, mtime: float,
+    def _cleaned(self, name: bytes) -> bytes:
+        """``name`` cleaned by :func:`clean_name`, noted when it was absolute or climbed."""
+        text = name.decode("utf-8", "surrogateescape")
+        path, climbed = clean_name(text)
+        if climbed:
+            self.cleaned += 1
+            if len(self.notes) < MAX_NOTES:
+                self.notes.append(f"{text} is shown as {path or '/'}")
+        return path.encode("utf-8", "surrogateescape")
+
+    def _append(self, base: bytes, parent: int, kind: int, mode: int, size: int, mtime: float,
                 offset: int, stored: int) -> int:
         i = len(self.kinds)
-        raw = base.encode("utf-8", "surrogateescape")
         self.name_at.append(len(self.names))
-        self.name_len.append(len(raw))
-        self.names += raw
+        self.name_len.append(len(base))
+        self.names += base
         self.parents.append(parent)
         self.kinds.append(kind)
         self.modes.append(mode)
@@ -171,12 +197,12 @@ class TarIndex:
         self.children[parent].append(i)
         return i
 
-    def _dir(self, path: str, mtime: float) -> int:
+    def _dir(self, path: bytes, mtime: float) -> int:
         """The directory ``path``, made up (with its parents) when no member named it."""
         found = self.dirs.get(path)
         if found is not None:
             return found
-        head, _, base = path.rpartition("/")
+        head, _, base = path.rpartition(b"/")
         parent = self._dir(head, mtime)
         i = self._append(base, parent, IMPLIED[0], 0o755, 0, mtime, 0, 0)
         self.dirs[path] = i
@@ -220,15 +246,15 @@ class TarIndex:
 
     def find(self, path: str) -> int | None:
         """The member at the clean relative ``path`` ("" is the top), or None."""
-        found = self.dirs.get(path)
+        raw = path.encode("utf-8", "surrogateescape")
+        found = self.dirs.get(raw)
         if found is not None:
             return found
-        head, _, base = path.rpartition("/")
+        head, _, want = raw.rpartition(b"/")
         parent = self.dirs.get(head)
         if parent is None:
             return None
         kids = self.listing(parent)
-        want = base.encode("utf-8", "surrogateescape")
         at = bisect.bisect_left(kids, want, key=self.name_bytes)
         if at < len(kids) and self.name_bytes(kids[at]) == want:
             return kids[at]
