@@ -92,7 +92,8 @@ class ArchiveFS:
                 if archive.compression:
                     archive.stepped = lambda: tell(0)
             try:
-                index = TarIndex.scan(archive.read, progress=tell, cancel=cancel)
+                index = TarIndex.scan(archive.read, fd=archive.plain_fd, progress=tell,
+                                     cancel=cancel)
             finally:
                 archive.stepped = None
             if progress is not None:

@@ -24,7 +24,7 @@ import threading
 from array import array
 from collections.abc import Callable
 
-from .headers import DIRECTORY, HARDLINK, SYMLINK, ArchiveDamaged, Header, HeaderReader, \
+from .headers import DIRECTORY, HARDLINK, REGULAR, SYMLINK, ArchiveDamaged, Header, HeaderReader, \
     Sparse
 
 ROOT = -1
@@ -40,6 +40,7 @@ PROGRESS_BYTES = 32 << 20
 
 
 _DIRECTORY = DIRECTORY[0]
+_REGULAR = REGULAR[0]
 _LINKS = (HARDLINK[0], SYMLINK[0])
 _ODD_START = b"/."
 """First bytes of a name that may need cleaning (absolute, ``./``, ``../``)."""
@@ -100,37 +101,67 @@ class TarIndex:
     # -- building ----------------------------------------------------------------
 
     @classmethod
-    def scan(cls, read: Callable[[int, int], bytes], *,
+    def scan(cls, read: Callable[[int, int], bytes], *, fd: int | None = None,
              progress: Callable[[int], None] | None = None,
              cancel: threading.Event | None = None) -> TarIndex:
         """Read every header through ``read(offset, length)``. A damaged or
         cut archive keeps the members read before the damage, and says so in
-        :attr:`damage`. ``progress`` is told the archive offset reached."""
+        :attr:`damage`. ``progress`` is told the archive offset reached. ``fd``:
+        the plain tar ``read`` reads, read with ``pread`` (one call less a member)."""
         index = cls()
-        reader = HeaderReader(read)
-        next_entry, add = reader.next_entry, index.add_entry
-        count = told = 0
-        while True:
-            try:
-                entry = next_entry()
-            except ArchiveDamaged as exc:
-                index.damage = str(exc)
-                break
-            if entry is None:
-                break
-            add(*entry)
-            count += 1
-            if count % PROGRESS_EVERY == 0 or reader.offset - told >= PROGRESS_BYTES:
-                if cancel is not None and cancel.is_set():
-                    raise ScanCancelled
-                if progress is not None:
-                    progress(reader.offset)
-                told = reader.offset
+        reader = HeaderReader(read, fd)
+
+        def checkpoint() -> None:
+            if cancel is not None and cancel.is_set():
+                raise ScanCancelled
+            if progress is not None:
+                progress(reader.offset)
+
+        try:
+            index._add_all(reader, checkpoint)
+        except ArchiveDamaged as exc:
+            index.damage = str(exc)
         index.end = reader.offset
         if progress is not None:
             progress(reader.offset)
         index.complete = not index.damage
         return index
+
+    def _add_all(self, reader: HeaderReader, checkpoint: Callable[[], None]) -> None:
+        """:meth:`add_entry` every member ``reader`` reads, calling ``checkpoint``
+        every few members or megabytes. A plain file with a clean name (nearly
+        all of them) is appended here, inline, with the columns' ``append``
+        bound once: this loop runs once a member of a big archive."""
+        dirs, children, names, kinds = self.dirs, self.children, self.names, self.kinds
+        columns = (self.name_at, self.name_len, self.parents, self.modes, self.sizes,
+                   self.mtimes, self.offsets, self.stored)
+        name_at, name_len, parents, modes, sizes, mtimes, offsets, stored_at = (
+            column.append for column in columns)
+        count = told = 0
+        for name, kind, mode, size, mtime, link, offset, stored, sparse in reader.entries():
+            head, _, base = name.rpartition(b"/")
+            if kind != _REGULAR or sparse is not None or not base or name[0] in _ODD_START \
+                    or b"//" in name or b"/." in name:  # not a plain file, or its name unclean
+                self.add_entry(name, kind, mode, size, mtime, link, offset, stored, sparse)
+            else:
+                parent = dirs.get(head)
+                if parent is None:
+                    parent = self._dir(head, mtime)
+                children[parent].append(len(kinds))
+                name_at(len(names))
+                name_len(len(base))
+                names += base
+                parents(parent)
+                kinds.append(kind)
+                modes(mode)
+                sizes(size)
+                mtimes(mtime)
+                offsets(offset)
+                stored_at(stored)
+            count += 1
+            if count % PROGRESS_EVERY == 0 or reader.offset - told >= PROGRESS_BYTES:
+                checkpoint()
+                told = reader.offset
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -161,7 +192,18 @@ class TarIndex:
         parent = dirs.get(head)
         if parent is None:
             parent = self._dir(head, mtime)
-        i = self._append(base, parent, kind, mode, size, mtime, offset, stored)
+        i = len(self.kinds)  # as _append does, inline: this runs once a member
+        self.name_at.append(len(self.names))
+        self.name_len.append(len(base))
+        self.names += base
+        self.parents.append(parent)
+        self.kinds.append(kind)
+        self.modes.append(mode)
+        self.sizes.append(size)
+        self.mtimes.append(mtime)
+        self.offsets.append(offset)
+        self.stored.append(stored)
+        self.children[parent].append(i)
         if linkname and kind in _LINKS:
             self.links[i] = linkname.decode("utf-8", "surrogateescape")
         if sparse is not None:

@@ -107,6 +107,11 @@ class ArchiveFile:
         """The archive file's size on disk (compressed, for a .tar.gz)."""
         return self.stat.st_size
 
+    @property
+    def plain_fd(self) -> int | None:
+        """The file's descriptor when :meth:`read` is a plain ``pread`` of it (not gzip'd)."""
+        return self._fd if self._gz is None else None
+
     def read(self, offset: int, length: int) -> bytes:
         """Up to ``length`` bytes of the tar at ``offset`` (fewer at its end)."""
         if self._gz is None:
