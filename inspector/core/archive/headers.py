@@ -32,6 +32,9 @@ REGULAR, HARDLINK, SYMLINK, CHARDEV, BLOCKDEV, DIRECTORY, FIFO = b"0", b"1", b"2
     b"5", b"6"
 CONTIGUOUS, LONGNAME, LONGLINK, PAX, PAX_GLOBAL, GNU_SPARSE = b"7", b"L", b"K", b"x", b"g", b"S"
 DUMPDIR = b"D"
+OLD_REGULAR = b"\0"
+"""The kind of every file in a pre-POSIX (V7) tar: a regular file, or a
+directory when its name ends with a slash."""
 SOLARIS_PAX = b"X"
 
 READ_AHEAD = 1 << 20
@@ -228,7 +231,8 @@ class HeaderReader:
                 stored = size
                 next_at = data_at + (size + BLOCK - 1) // BLOCK * BLOCK
                 ahead = READ_AHEAD if next_at - at <= SMALL_STRIDE else BLOCK
-                kind = REGULAR if kind == CONTIGUOUS else kind
+                if kind != REGULAR:  # contiguous, or an old tar's NUL (a dir when named so)
+                    kind = DIRECTORY if kind == b"\0" and name.endswith(b"/") else REGULAR
             else:  # links, directories and devices carry no data, whatever their size says
                 next_at, stored = data_at, 0
             self.offset = at = next_at
@@ -330,6 +334,8 @@ class HeaderReader:
                 stored = size - map_bytes
             else:
                 sparse = _sparse_0(pax)
+        if kind == OLD_REGULAR:  # pre-POSIX tars: a name ending in / is a directory
+            kind = DIRECTORY if name.endswith("/") else REGULAR
         if kind == CONTIGUOUS:
             kind = REGULAR
         if kind == REGULAR or kind not in _KNOWN:  # data follows (skipped as tar does)

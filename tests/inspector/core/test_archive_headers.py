@@ -176,3 +176,34 @@ def test_the_index_stays_compact_without_a_header_object_per_member(tmp_path):
     assert len(seen) == 3000 and index.complete
     assert index.nbytes() < 100 * len(index)
     assert os.path.getsize(path) > index.nbytes()
+
+
+def _as_old_tar(path) -> None:
+    """Rewrite every header of ``path`` as a pre-POSIX tar does: kind NUL for
+    files and directories alike (a directory's name ends with a slash)."""
+    with open(path, "r+b") as f:
+        data = bytearray(f.read())
+        for member in tarfile.open(path).getmembers():
+            at = member.offset
+            block = data[at:at + 512]
+            block[156:157] = b"\0"
+            block[257:265] = bytes(8)  # no ustar magic
+            block[148:156] = b" " * 8
+            block[148:156] = b"%06o\0 " % sum(block)
+            data[at:at + 512] = block
+        f.seek(0)
+        f.write(data)
+
+
+@pytest.mark.parametrize("ahead", [512, 1 << 20])
+def test_an_old_tar_reads_its_files_as_files_and_its_dirs_as_dirs(tmp_path, monkeypatch, ahead):
+    monkeypatch.setattr(headers, "READ_AHEAD", ahead)
+    path = _write(tmp_path / "v7.tar", [("top/", None), ("top/app.log", 5)],
+                  tarfile.USTAR_FORMAT)
+    _as_old_tar(path)
+    index, seen = _indexed(path)
+    assert index.complete, index.damage
+    kinds = {index.path_of(i): bytes([index.kinds[i]]) for i in range(len(index))}
+    assert kinds["top/app.log"] == headers.REGULAR
+    assert kinds["top"] == headers.DIRECTORY
+    assert ("top/app.log", 5) in [(p, s) for p, s, *_ in seen]
