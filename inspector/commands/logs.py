@@ -31,10 +31,9 @@ from allocdir import AllocDir, AllocDirError, is_alloc_dir
 
 from . import EXIT_USAGE, Parser, fail
 from ..core.lognames import STREAMS
-from ..core.merge.feed import MergedFeed
 from ..core.merge.part import Part, Reading
 from ..core.merge.sources import LogNameError, SourceSpec, alloc_sources, log_sources
-from ..core.merge.stream import PIECE, SourceLines, merged
+from ..core.merge.stream import PIECE, SourceLines, merged, merged_lines
 from ..core.records import Records
 from ..core.roots import Root, RootError
 from ..core.text import printable, terminal_text
@@ -167,6 +166,19 @@ class Output:
             self.stream.write(body)
             self.stream.flush()
 
+    @property
+    def tags_in_lines(self) -> bool:
+        """Whether merged lines come with their tags in front already (to a
+        pipe, where nothing of a line is changed)."""
+        return self.tagged and not self.terminal
+
+    def block(self, lines: list[bytes]) -> None:
+        """Write lines made ready for the output (tags in front), at once."""
+        if lines:
+            with self.lock:
+                self.stream.write(b"\n".join(lines) + b"\n")
+                self.stream.flush()
+
     def merged(self, owners: list[int], lines: list[bytes], tags: list[str]) -> None:
         """Write a batch of the merged stream."""
         run_start = 0
@@ -176,8 +188,9 @@ class Output:
                 run_start = i
 
 
-def source_lines(part: Part, args, final: bool) -> SourceLines:
-    """The lines of ``part`` the arguments ask for, up to its end now."""
+def source_lines(part: Part, args, prefix: bytes = b"") -> SourceLines:
+    """The lines of ``part`` the arguments ask for, up to its end now (each
+    after ``prefix``)."""
     source = part.doc.source if part.doc is not None else None
     if source is None:
         return SourceLines(part.index, lambda offset, length: b"", lambda: 0, 0, end=0)
@@ -193,7 +206,7 @@ def source_lines(part: Part, args, final: bool) -> SourceLines:
     if args.n is not None:
         start = max(start, last_lines_start(source.read, size, args.n))
     return SourceLines(part.index, source.read, lambda: size, start,
-                       seed=reading.seed(start), end=size)
+                       seed=reading.seed(start), end=size, prefix=prefix)
 
 
 def last_lines_start(read, size: int, count: int) -> int:
@@ -222,8 +235,18 @@ def last_lines_start(read, size: int, count: int) -> int:
 
 def write_history(parts: list[Part], args, out: Output) -> dict[int, int]:
     """Write what the logs hold now; where each ended (set offsets)."""
-    sources = [source_lines(part, args, final=not args.follow) for part in parts]
     tags = [part.tag for part in parts]
+    if args.merge and out.tags_in_lines:
+        sources = [source_lines(part, args, part.tag.encode() + b" ") for part in parts]
+        keep = collections.deque(maxlen=args.n) if args.n is not None else None
+        for lines in merged_lines(sources, final=not args.follow):
+            if keep is None:
+                out.block(lines)
+            else:
+                keep.extend(lines)
+        out.block(list(keep or ()))
+        return {source.index: source.pos for source in sources}
+    sources = [source_lines(part, args) for part in parts]
     out.headers = len(parts) > 1
     if args.merge:
         keep = collections.deque(maxlen=args.n) if args.n is not None else None
@@ -277,6 +300,8 @@ class LineSink:
 
 def follow(parts: list[Part], ends: dict[int, int], out: Output) -> None:
     """Follow every log from where the history ended, until interrupted."""
+    from ..core.merge.feed import MergedFeed  # following only: watches and threads
+
     broken = threading.Event()
     starts = {}
     for part in parts:

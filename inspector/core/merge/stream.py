@@ -13,11 +13,11 @@ the sizes; a line longer than :data:`PIECE` is passed on in pieces.
 from __future__ import annotations
 
 import bisect
-import itertools
 from collections.abc import Callable, Iterator, Sequence
 
 from ..search import Reader
-from ..stamps import LOWEST, stamp_keys
+from ..stamps import LOWEST
+from .keys import Shape, chunk_keys
 
 CHUNK = 1 << 20
 """Bytes read from a source at a time."""
@@ -29,10 +29,11 @@ LOW_WATER = 4096
 
 class SourceLines:
     """The lines of one source, read on from ``start`` to ``end`` (local
-    offsets; ``end`` None: the size now), keyed by the rule."""
+    offsets; ``end`` None: the size now), keyed by the rule; each line after
+    ``prefix`` (e.g. its source's tag, put in front of every line at once)."""
 
     def __init__(self, index: int, read: Reader, size: Callable[[], int], start: int,
-                 seed: bytes = LOWEST, end: int | None = None) -> None:
+                 seed: bytes = LOWEST, end: int | None = None, prefix: bytes = b"") -> None:
         self.index = index
         self._read = read
         self._size = size
@@ -42,6 +43,8 @@ class SourceLines:
         self.lines: list[bytes] = []
         self.keys: list[bytes] = []
         self.done = False
+        self.prefix = prefix
+        self._shape: Shape | None = None
         self._mid_line = False  # the last bytes read ended inside a line
 
     def fill(self, final: bool = True) -> None:
@@ -68,14 +71,17 @@ class SourceLines:
             return
 
     def _take(self, body: bytes) -> None:
-        whole = body if body.endswith(b"\n") else body + b"\n"
-        lines = whole.split(b"\n")
-        lines.pop()
-        keys = stamp_keys(whole)
-        if self._mid_line:
-            keys[0] = LOWEST  # a piece of a line begun before: its start had the time
+        text = body[:-1] if body.endswith(b"\n") else body
+        prefix = self.prefix
+        if prefix:
+            text = prefix + text.replace(b"\n", b"\n" + prefix)
+        lines = text.split(b"\n")
+        first = []
+        if self._mid_line:  # a piece of a line begun before: its start had the time
+            first = [self.run]
+        keys, self._shape = chunk_keys(lines[len(first):], len(prefix), self._shape, self.run)
+        keys = first + keys if first else keys
         self._mid_line = not body.endswith(b"\n")
-        keys = list(itertools.accumulate(keys, max, initial=self.run))[1:]
         self.run = keys[-1]
         self.lines += lines
         self.keys += keys
@@ -85,6 +91,19 @@ class SourceLines:
 def merged(sources: Sequence[SourceLines], *,
            final: bool = True) -> Iterator[tuple[list[int], list[bytes]]]:
     """Batches of the stream's lines in order: (source of each line, lines)."""
+    for order, owners, lines in _batches(sources, final):
+        yield [owners[i] for i in order], list(map(lines.__getitem__, order))
+
+
+def merged_lines(sources: Sequence[SourceLines], *, final: bool = True) -> Iterator[list[bytes]]:
+    """Batches of the stream's lines in order (each after its source's prefix)."""
+    for order, _owners, lines in _batches(sources, final):
+        yield list(map(lines.__getitem__, order))
+
+
+def _batches(sources: Sequence[SourceLines],
+             final: bool) -> Iterator[tuple[list[int], list[int], list[bytes]]]:
+    """Batches of lines that can go out: (their order, their sources, the lines)."""
     while True:
         for source in sources:
             if not source.done and len(source.lines) < LOW_WATER:
@@ -108,5 +127,4 @@ def merged(sources: Sequence[SourceLines], *,
                 lines += source.lines[:cut]
                 owners += [source.index] * cut
                 del source.keys[:cut], source.lines[:cut]
-        order = sorted(range(len(keys)), key=keys.__getitem__)
-        yield [owners[i] for i in order], [lines[i] for i in order]
+        yield sorted(range(len(keys)), key=keys.__getitem__), owners, lines
