@@ -176,7 +176,8 @@ class Output:
         """Write lines made ready for the output (tags in front), at once."""
         if lines:
             with self.lock:
-                self.stream.write(b"\n".join(lines) + b"\n")
+                self.stream.write(b"\n".join(lines))
+                self.stream.write(b"\n")
                 self.stream.flush()
 
     def merged(self, owners: list[int], lines: list[bytes], tags: list[str]) -> None:

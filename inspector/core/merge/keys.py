@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 import re
 
 from ..stamps import LOWEST, _IN_LINE, line_stamp
@@ -31,6 +32,7 @@ _NOT_DIGITS = bytes(b for b in range(256) if b not in _DIGITS and b != ord("\n")
 _ENDS = (b"Z", b"z", b" ")
 _SECOND = 14
 """Digits of a key up to its seconds: the fields whose ranges are checked."""
+_MINUTE = 12
 _FIELDS = re.compile(rb"\d{4}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])"
                      rb"[0-5]\d(?:[0-5]\d|60)?")
 
@@ -63,34 +65,40 @@ class Shape:
         """Whether ``head`` (a line's first :attr:`width` bytes) is of the shape."""
         return head.translate(_TO_ZERO) == self.layout
 
-    def in_range(self, keys: list[bytes], ordered: bool) -> bool:
+    def in_range(self, keys: list[bytes], ordered: bool, blob: bytes = b"") -> bool:
         """Whether every key of ``keys`` has its fields in range: each
-        distinct second looked at once (found by bisection when ``ordered``)."""
+        distinct minute (second) looked at once, found by bisection when
+        ``ordered``; ``blob``, the keys joined by newlines, has the seconds
+        looked at all at once (the layout gives every key one width)."""
+        width = len(keys[0])
+        seconds_ok = width < _SECOND or (
+            blob and blob[_MINUTE::width + 1].translate(None, b"012345") == b"")
+        cut = _MINUTE if seconds_ok else _SECOND
         if not ordered:
-            return all(self._second_ok(second) for second in {key[:_SECOND] for key in keys})
+            return all(self._fields_ok(head) for head in {key[:cut] for key in keys})
         i, count = 0, len(keys)
         while i < count:
-            second = keys[i][:_SECOND]
-            if not self._second_ok(second):
+            head = keys[i][:cut]
+            if not self._fields_ok(head):
                 return False
-            i = bisect.bisect_right(keys, second + b"\xff", i)
+            i = bisect.bisect_right(keys, head + b"\xff", i)
         return True
 
-    def _second_ok(self, second: bytes) -> bool:
+    def _fields_ok(self, head: bytes) -> bool:
         valid = self._valid
-        if second in valid:
+        if head in valid:
             return True
-        if _FIELDS.fullmatch(second) is None:
+        if _FIELDS.fullmatch(head) is None:
             return False
         if len(valid) > 4096:
             valid.clear()
-        valid.add(second)
+        valid.add(head)
         return True
 
     def key(self, head: bytes) -> bytes | None:
         """The key of one line's head of the shape (None: a field out of range)."""
         key = head.translate(None, _NOT_DIGITS)
-        return key if self._second_ok(key[:_SECOND]) else None
+        return key if self._fields_ok(key[:_SECOND]) else None
 
 
 def chunk_keys(lines: list[bytes], skip: int, shape: Shape | None,
@@ -103,10 +111,11 @@ def chunk_keys(lines: list[bytes], skip: int, shape: Shape | None,
     if shape is None:
         shape = _find_shape(lines, skip)
     if shape is not None:
-        keys = _fast(lines, skip, shape)
-        if keys is not None:
+        blob = _fast(lines, skip, shape)
+        if blob is not None:
+            keys = blob.split(b"\n")
             ordered = keys == sorted(keys)
-            if shape.in_range(keys, ordered):
+            if shape.in_range(keys, ordered, blob):
                 return _carried(keys, run, ordered), shape
     keys, fitted = _general(lines, skip, shape)
     return _carried(keys, run, False), shape if fitted else _find_shape(lines, skip)
@@ -122,14 +131,13 @@ def _carried(keys: list[bytes], run: bytes, ordered: bool) -> list[bytes]:
     return list(itertools.accumulate(keys, max, initial=run))[1:]
 
 
-def _fast(lines: list[bytes], skip: int, shape: Shape) -> list[bytes] | None:
-    """Every line's key when every line is of ``shape``, else None."""
-    width = shape.width
-    cut = slice(skip, skip + width)
-    heads = b"\n".join([line[cut] for line in lines])
-    if heads.translate(_TO_ZERO) != b"\n".join([shape.layout] * len(lines)):
+def _fast(lines: list[bytes], skip: int, shape: Shape) -> bytes | None:
+    """Every line's key, joined by newlines, when every line is of
+    ``shape``, else None."""
+    heads = b"\n".join(map(operator.itemgetter(slice(skip, skip + shape.width)), lines))
+    if heads.translate(_TO_ZERO) != (shape.layout + b"\n") * (len(lines) - 1) + shape.layout:
         return None
-    return heads.translate(None, _NOT_DIGITS).split(b"\n")
+    return heads.translate(None, _NOT_DIGITS)
 
 
 def _general(lines: list[bytes], skip: int, shape: Shape | None) -> tuple[list[bytes], bool]:
