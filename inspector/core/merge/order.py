@@ -76,23 +76,49 @@ def _load(part: Part, local: int, heads: dict, runs: dict) -> None:
 def before(parts: Sequence[Part], cursor: Cursor, shown: Sequence[int],
            lines: int) -> list[Entry]:
     """The last ``lines`` lines (at least; fewer at the start) before
-    ``cursor``, in order, each with the cursor before it."""
+    ``cursor``, in order, each with the cursor before it.
+
+    Each source gives a few of its last lines, not ``lines`` of them: the
+    merge of what was taken is right from the latest first-taken line of a
+    source with more lines before it (whatever else that source holds
+    comes before it), and a source whose first line cuts the answer short
+    gives twice as many again."""
+    want = dict.fromkeys(shown, -(-lines // max(1, len(shown))) + 1)
     windows: dict[int, list[Line]] = {}
+    more = set(shown)  # sources that may have lines before their window
     start = list(cursor)
-    for s in shown:
-        part, found, local = parts[s], [], parts[s].local(cursor[s])
-        while len(found) < lines:
-            line = part.line_before(local)
-            if line is None:
-                break
-            found.append(line)
-            local = line.start
-        if found:
-            found.reverse()
-            windows[s] = found
-            start[s] = part.absolute(found[0].start)
-    entries = list(_merge_windows(parts, windows, start, cursor))
-    return entries[-lines:] if lines < len(entries) else entries
+    while True:
+        for s in list(more):
+            found = windows.setdefault(s, [])
+            part, local = parts[s], parts[s].local(start[s])
+            taken = []
+            while len(found) + len(taken) < want[s]:
+                line = part.line_before(local)
+                if line is None:
+                    more.discard(s)
+                    break
+                taken.append(line)
+                local = line.start
+            if taken:
+                taken.reverse()
+                found[:0] = taken
+                start[s] = part.absolute(found[0].start)
+        entries = list(_merge_windows(parts, {s: w for s, w in windows.items() if w},
+                                      start, cursor))
+        firsts = {(entry.part, entry.line.start): i for i, entry in enumerate(entries)}
+        cut, cutting = 0, []
+        for s in more:
+            if windows[s]:
+                at = firsts[(s, windows[s][0].start)]
+                if at > cut:
+                    cut, cutting = at, [s]
+                elif at == cut:
+                    cutting.append(s)
+        sure = entries[cut:]
+        if len(sure) >= lines or not more:
+            return sure[-lines:] if lines < len(sure) else sure
+        for s in cutting or more:
+            want[s] *= 2
 
 
 def _merge_windows(parts: Sequence[Part], windows: dict[int, list[Line]], start: list[int],

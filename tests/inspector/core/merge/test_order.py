@@ -199,3 +199,39 @@ def test_tags_are_escaped_and_name_the_allocation_when_several(alloc):
                        SourceSpec(other, f"{LOGS}/web.stdout", "")])
         assert "\x1b" not in spec[0].tag
         assert spec[1].tag.startswith(other.alloc_id[:8] + ":")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_lines_before_a_place_are_the_last_of_the_stream_up_to_it(alloc, seed):
+    """``G`` and paging up take a few lines from each source, not a screen
+    from each: what they find is what the stream from its start holds."""
+    import random
+
+    from inspector.core.merge import order
+
+    rnd = random.Random(seed)
+    names = [f"s{i}.stdout" for i in range(rnd.randrange(2, 7))]
+    for name in names:
+        lines, second = [], 0
+        for n in range(rnd.randrange(0, 120)):
+            second += rnd.choice((0, 0, 1, 5))
+            if rnd.random() < 0.15:
+                lines.append(f"  at frame {n}")  # no time: stays after its line
+            else:
+                lines.append(f"2024-01-01T10:{second // 60 % 60:02d}:{second % 60:02d}Z {name} {n}")
+        write(alloc, f"{LOGS}/{name}.0", "".join(line + "\n" for line in lines))
+    loaded = open_merged(specs(alloc, *names), VIEW)
+    doc = loaded.doc
+    try:
+        shown = list(range(len(doc.parts)))
+        stream_order = list(order.walk(doc.parts, order.head(doc.parts), shown))
+        for count in (1, 7, 40):
+            for stop in {len(stream_order), len(stream_order) // 2, len(stream_order) // 3}:
+                cursor = (stream_order[stop].before if stop < len(stream_order)
+                          else order.end(doc.parts))
+                got = order.before(doc.parts, cursor, shown, count)
+                want = stream_order[max(0, stop - count):stop]
+                assert [(e.part, e.line.start, e.before) for e in got] == \
+                       [(e.part, e.line.start, e.before) for e in want]
+    finally:
+        doc.close()
