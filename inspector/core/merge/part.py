@@ -114,20 +114,25 @@ class Reading:
         return None if offset is None else line_stamp(_first_line(self.read(offset, _HEAD)))
 
     def last_key(self) -> bytes | None:
-        """The time of the log's last timestamped line (within its last MiB)."""
+        """The time of the log's last timestamped line (within its last MiB):
+        the end read first, further back only when it has no time."""
         size = self.size()
-        low = max(0, size - LAST_REACH)
-        data = self.read(low, size - low)
-        end = len(data)
-        while end > 0:
-            start = data.rfind(b"\n", 0, end - 1) + 1
-            if start == 0 and low > 0:
-                break
-            key = line_stamp(data[start:min(end, start + _HEAD)])
-            if key is not None:
-                return key
-            end = start
-        return None
+        reach = 4096
+        while True:
+            low = max(0, size - reach)
+            data = self.read(low, size - low)
+            end = len(data)
+            while end > 0:
+                start = data.rfind(b"\n", 0, end - 1) + 1
+                if start == 0 and low > 0:
+                    break
+                key = line_stamp(data[start:min(end, start + _HEAD)])
+                if key is not None:
+                    return key
+                end = start
+            if low == 0 or reach >= LAST_REACH:
+                return None
+            reach = min(LAST_REACH, reach * 16)
 
 
 class Part(Reading):
