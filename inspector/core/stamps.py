@@ -160,9 +160,12 @@ def key_seconds(key: bytes) -> float | None:
     """The key as seconds since the epoch (for spans and percentages), or None."""
     if len(key) < 8:
         return None
-    padded = (key[:14] + b"0" * 14)[:14].decode()
-    try:
-        when = datetime.strptime(padded, "%Y%m%d%H%M%S")
+    padded = (key[:14] + b"0" * 14)[:14]
+    if not padded.isdigit():
+        return None
+    try:  # not strptime: its first call costs milliseconds, and a screen asks for a percentage
+        when = datetime(int(padded[:4]), int(padded[4:6]), int(padded[6:8]), int(padded[8:10]),
+                        int(padded[10:12]), int(padded[12:14]))
     except ValueError:
         return None
     fraction = key[14:]
