@@ -23,7 +23,8 @@ import threading
 from collections.abc import Callable
 
 from .search import Match, Reader, SearchPattern, search_backward, search_forward
-from .stamps import STAMP_WINDOW, line_stamp, stamp_keys
+from .stamps import STAMP_WINDOW, line_stamp
+from .timestamps import has_stamps
 
 RECORD_BYTES = 64 * 1024
 """A record's lines start within this many bytes of its start."""
@@ -64,8 +65,7 @@ class Records:
             size = self._size()
             if size != self._probed and (self._probed < PROBE or size < self._probed):
                 self._probed = size
-                data = self._read(0, min(size, PROBE))
-                self._timed = any(stamp_keys(data if data.endswith(b"\n") else data + b"\n"))
+                self._timed = has_stamps(self._read, size, PROBE)  # stops at the first
         return self._timed
 
     def forget(self) -> None:
