@@ -12,7 +12,11 @@ directory expands or collapses it (listed in a worker the first time),
 choosing a file or a set opens it in the pane (a
 :class:`~inspector.notebook.viewer.Viewer`), choosing an allocation shows its
 card (:class:`~inspector.notebook.alloc_card.AllocCard`: sizes measured in
-the background). A list box of 100,000 lines would freeze the page, so it
+the background). With "mark logs" ticked, choosing a log (a file or a
+rotation set) marks it for merging, or unmarks it, as ``space`` does in the
+terminal (its line says "[marked]"); "Merge marked" opens the marked logs
+as one stream in the pane, in time order (with none marked: the logs of
+the task or the allocation the last line chosen is in), as ``m`` does. A list box of 100,000 lines would freeze the page, so it
 shows a window of :data:`WINDOW` rows of the model's virtual list, with a
 line to show the next (or the previous) :data:`BATCH`.
 
@@ -33,10 +37,12 @@ from ..core.failure import failure_text
 from ..core.roots import Root
 from ..core.strays import NonAllocDir
 from ..core.text import printable
+from ..core.lognames import is_set_name
 from ..core.tree import (
-    ALLOC, ORDERS, Loaded, Node, Notice, Open, OpenMerged, Refused, TreeModel,
+    ALLOC, ORDERS, Loaded, Marked, Node, Notice, Open, OpenMerged, Refused, TreeModel,
 )
 from ..core.tree.events import CursorMoved
+from ..core.tree.nodes import MARKABLE, MERGED
 from ._ui import SerialQueue, UiScheduler, Widget, await_until, widgets
 from .alloc_card import AllocCard
 from .roots import NotebookRoot
@@ -49,6 +55,9 @@ WINDOW = 2 * BATCH
 """Rows of the tree in the list box at most."""
 ROWS = 30
 INDENT = "\u00a0\u00a0\u00a0"  # no-break spaces: a list box collapses plain ones
+FIND_TRIES = 50
+"""How many times marking a log looks for it again, after the listings
+queued before it (a path several directories down)."""
 UP, DOWN = -1, -2
 """The values of the lines that move the window."""
 
@@ -89,6 +98,14 @@ class Browser(Widget):
                                              value=ORDERS[0].name)
         self.order_buttons.observe(lambda change: self._unless_syncing(
             lambda: self.set_order(change["new"])), "value")
+        self.mark_box = w.Checkbox(value=False, description="mark logs", indent=False,
+                                   tooltip="choosing a log marks or unmarks it for merging",
+                                   layout=w.Layout(width="auto"))
+        self.merge_button = w.Button(description="Merge marked", icon="random",
+                                     tooltip="the marked logs as one stream, in time order "
+                                     "(none marked: the logs of the task or allocation chosen)",
+                                     layout=w.Layout(width="auto"))
+        self.merge_button.on_click(lambda _b: self.merge_marked())
         self.tree = w.Select(options=[], rows=rows,
                              layout=w.Layout(width="36%", min_width="18em", height="auto"))
         self.tree.observe(self._chosen, "value")
@@ -97,7 +114,8 @@ class Browser(Widget):
         pane = w.VBox([self.card.widget, self.viewer.widget],
                       layout=w.Layout(width="64%", margin="0 0 0 8px"))
         self.notice = w.HTML()
-        bar = w.HBox([self.refresh_button, self.filter_box, self.order_buttons, self.header],
+        bar = w.HBox([self.refresh_button, self.filter_box, self.order_buttons, self.mark_box,
+                      self.merge_button, self.header],
                      layout=w.Layout(align_items="center"))
         self.widget = w.VBox([bar, w.HBox([self.tree, pane]), self.notice],
                              layout=w.Layout(width="100%"))
@@ -132,6 +150,50 @@ class Browser(Widget):
             self._show_file(target, rel, **options)
 
         self._do(op, f"opening {rel}")
+        return self.viewer
+
+    def mark(self, rel: str, alloc: AllocDir | str | None = None) -> Browser:
+        """Mark the log ``rel`` of ``alloc`` for merging, or unmark it: a
+        file, or a rotation set by its name (``alloc/logs/web.stdout``).
+        Queued, as a click with "mark logs" ticked; its directories are
+        listed first."""
+        target = self._alloc(alloc)
+        rel = rel.strip("/")
+        tries = [FIND_TRIES]
+
+        def find() -> None:  # after the listings the reveal queued
+            node = self._log_node(target, rel)
+            if node is None and tries[0] > 0:
+                tries[0] -= 1
+                self._do(find, f"marking {rel}")
+                return
+            self._act_on_mark(self.model.toggle_mark(node) if node is not None else
+                              Refused(f"{printable(rel)}: no such log"))
+
+        def reveal() -> None:
+            self.model.reveal(target, rel.rpartition("/")[0], expand=True, say_missing=True)
+            self._do(find, f"marking {rel}")
+
+        self._do(reveal, f"marking {rel}")
+        return self
+
+    def marked(self) -> int:
+        """How many logs are marked for merging."""
+        return len(self.model.marks)
+
+    def merge_marked(self) -> Viewer:
+        """Open the marked logs as one stream in the pane (then unmarked);
+        with none marked, the logs of the task or the allocation the last
+        line chosen is in (as ``m`` in the terminal). Queued."""
+        def op() -> None:
+            outcome = self.model.merge()
+            if isinstance(outcome, OpenMerged):
+                self._show_merged(outcome)
+            else:
+                self._say(esc(outcome.message))
+            self._show_marked()
+
+        self._do(op, "merging the marked logs")
         return self.viewer
 
     def set_filter(self, text: str) -> Browser:
@@ -245,16 +307,15 @@ class Browser(Widget):
         if node is None:
             return  # gone since the line was drawn
         self.model.move_cursor(node)
+        if self.mark_box.value and _marks_it(node):
+            self._act_on_mark(self.model.toggle_mark(node))
+            return
         outcome = self.model.activate(node)
         if isinstance(outcome, Open):
             self._show_file(outcome.alloc, outcome.rel)
             self._say("")
         elif isinstance(outcome, OpenMerged):  # "all logs", a task's stdout+stderr
-            self._file_shown = True
-            self.card.clear()
-            self.viewer.label = outcome.label
-            self.viewer.session.open_merged(outcome.sources, label=outcome.label, fs=outcome.fs)
-            self._say("")
+            self._show_merged(outcome)
         elif isinstance(outcome, Refused):
             self._say(esc(outcome.message))
         else:
@@ -263,6 +324,37 @@ class Browser(Widget):
                 self._keep_in_window(self.model.cursor.row + 1)
             if node.kind == ALLOC:
                 self.card.show(node.alloc)
+
+    def _show_merged(self, outcome: OpenMerged) -> None:
+        self._file_shown = True
+        self.card.clear()
+        self.viewer.label = outcome.label
+        self.viewer.session.open_merged(outcome.sources, label=outcome.label, fs=outcome.fs)
+        self._say("")
+
+    def _act_on_mark(self, outcome: Marked | Refused | None) -> None:
+        if isinstance(outcome, Refused):
+            self._say(esc(outcome.message))
+        elif isinstance(outcome, Marked):
+            count = outcome.count
+            self._say(f"{count:,} {'log' if count == 1 else 'logs'} marked · Merge marked "
+                      "merges them" if count else "no log marked")
+        self._show_marked()
+
+    def _show_marked(self) -> None:
+        count = len(self.model.marks)
+        self._ui.call(setattr, self.merge_button, "description",
+                      f"Merge marked ({count:,})" if count else "Merge marked")
+
+    def _log_node(self, alloc, rel: str) -> Node | None:
+        """The tree's node of the log ``rel`` (a file, or a set by its name),
+        if its directory is listed; the cursor put on it."""
+        node = self.model.find((alloc.alloc_dir, rel))
+        if node is None and is_set_name(rel.rpartition("/")[2]):
+            node = self.model.find((alloc.alloc_dir, f"{rel}.*"))
+        if node is not None:
+            self.model.move_cursor(node)
+        return node
 
     def _show_file(self, alloc, rel: str, **options) -> None:
         self._file_shown = True
@@ -326,6 +418,13 @@ class Browser(Widget):
         pane = self.card.widget.value or self.viewer._html()
         return (f"<div>{self.header.value}</div><div style=\"display:flex;gap:8px\">"
                 f'<div style="flex:0 0 36%">{tree}</div><div style="flex:1">{pane}</div></div>')
+
+
+def _marks_it(node: Node) -> bool:
+    """Whether a click with "mark logs" ticked marks ``node`` (a log), or
+    says why not (a secret, a FIFO); directories still expand and the
+    entries of logs as one stream still open."""
+    return node.kind in MARKABLE or not (node.allow_expand or node.kind == MERGED)
 
 
 def _line(node: Node, depth: int, label: str) -> str:
