@@ -65,6 +65,7 @@ def _suite(work: str, scale: float, quick: bool):
             work, (64 << 20) if quick else (1 << 30))),
         ("merge", lambda: bench_merge.merged_sets(work, (16 << 20) if quick else (1 << 30))),
         ("merge-pass", lambda: bench_merge.four_logs(work, (16 << 20) if quick else (256 << 20))),
+        ("merge-follow", lambda: bench_merge.followed_logs(work, 30 if quick else 300)),
         ("notebook", lambda: __import__(f"{__package__}.bench_notebook", fromlist=["_"])
          .notebook_rows(work, quick)),
     ]

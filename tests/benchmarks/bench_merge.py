@@ -8,22 +8,29 @@ beside their anchors in one run.
   ``sort -m -s -k1,1`` of the same files, and, when lnav is installed,
   the merged first screen beside lnav loading the same files
   (``lnav -n``: headless, it indexes every file and exits; an upper bound
-  of its time to first screen, said in the row).
+  of its time to first screen, said in the row);
+- 6 logs (3 tasks × stdout, stderr) written by another process, a line to
+  each in turn: write → the line in the frame of a session following them
+  merged, and write → bytes on the stdout of ``logs --all -f``, each beside
+  ``tail -F`` of the same files (in rounds, each in turn).
 """
 
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
 from allocdir import AllocDir
 
+from .bench_follow import _SessionWatcher
 from .bench_reading import _alternate, _warm, make_log
-from .harness import PEAK_RSS_SOURCE, Row
+from .harness import PEAK_RSS_SOURCE, Row, percentile
 
 TASKS = 5
 PROBE = PEAK_RSS_SOURCE + r"""
@@ -126,16 +133,17 @@ def merged_sets(work: str, set_size: int) -> list[Row]:
         alloc.destroy()
 
 
-def _four_logs(work: str, size: int) -> tuple[AllocDir, list[str]]:
+def _four_logs(work: str, size: int) -> tuple[AllocDir, list[str], int]:
     alloc = _alloc(work)
     logs = _logs(alloc)
     paths = []
+    written = 0
     for task in range(4):
         path = os.path.join(logs, f"t{task}.stdout.0")
-        make_log(path, size)
+        written = make_log(path, size)
         _warm(path)
         paths.append(path)
-    return alloc, paths
+    return alloc, paths, written
 
 
 def _timed(argv: list[str], env=None) -> float:
@@ -147,9 +155,9 @@ def _timed(argv: list[str], env=None) -> float:
 
 def four_logs(work: str, size: int) -> list[Row]:
     """A full pass over 4 merged logs beside `sort -m`; the first screen beside lnav."""
-    alloc, paths = _four_logs(work, size)
+    alloc, paths, written = _four_logs(work, size)
     root = os.path.dirname(alloc.alloc_dir)
-    label = f"4 × {size / 2**20:,.0f} MiB"
+    label = f"4 × {written / 2**20:,.0f} MiB"  # make_log writes whole hours: more than asked
     rows = []
     try:
         logs_cmd = [sys.executable, "-m", "inspector", "logs", alloc.alloc_id, "--all",
@@ -179,4 +187,175 @@ def four_logs(work: str, size: int) -> list[Row]:
                             "of its first screen)", goal="≤ 0.1", limit=0.1))
     finally:
         alloc.destroy()
+    return rows
+
+
+FOLLOWED_TASKS = 3
+_WRITER = r"""
+import os, sys, time
+fds = [os.open(path, os.O_WRONLY | os.O_APPEND) for path in sys.argv[1:]]
+for line in sys.stdin:
+    i = int(line)
+    started = time.perf_counter()
+    os.write(fds[i % len(fds)], b"line %d\n" % i)
+    time.sleep(0.005)
+    print(repr(started), flush=True)
+"""
+"""A task writing: line ``i`` to the ``i % n``-th log, the time of the write on stdout."""
+
+
+def _six_logs(work: str) -> tuple[AllocDir, list[str]]:
+    alloc = _alloc(work)
+    paths = []
+    for task in range(FOLLOWED_TASKS):
+        for stream in ("stdout", "stderr"):
+            path = os.path.join(_logs(alloc), f"t{task}.{stream}.0")
+            with open(path, "wb") as f:
+                f.write(b"boot\n" * 100)
+            paths.append(path)
+    return alloc, paths
+
+
+class _Reader:
+    """A process whose stdout is timed as it arrives (``tail -F``, ``logs -f``):
+    ``arrived`` set when a new ``line N`` is seen."""
+
+    def __init__(self, argv: list[str], env=None) -> None:
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, env=env)
+        self.arrived = threading.Event()
+        self.arrival = 0.0
+        self.seen = b""
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        fd = self.proc.stdout.fileno()
+        while chunk := os.read(fd, 65536):
+            self.seen = (self.seen + chunk)[-4096:]
+            if b"line " in chunk:
+                self.arrival = time.perf_counter()
+                self.arrived.set()
+
+    def ready(self, paths: list[str], timeout: float = 30.0) -> None:
+        """Wait until a line appended to every log comes out (it follows them all)."""
+        deadline = time.monotonic() + timeout
+        for n, path in enumerate(paths):
+            marker = b"ready %d" % n
+            while marker not in self.seen:  # written again: one written before it started is old
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{self.proc.args[:4]} never followed {path}")
+                with open(path, "ab") as f:
+                    f.write(marker + b"\n")
+                time.sleep(0.2)
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(5)
+        self.thread.join(5)
+
+
+class _MergedSession:
+    """A reader session following an allocation's logs merged (jobs in
+    threads): ``arrived`` set when the frame's last line is a new ``line N``."""
+
+    def __init__(self, alloc: AllocDir) -> None:
+        from inspector.core.merge import alloc_sources
+        from inspector.core.session import ReaderSession, ThreadExecutor
+
+        self.arrived = threading.Event()
+        self.arrival = 0.0
+        self._last = ""
+        self.session = ReaderSession(ThreadExecutor(), self._frame, width=120, height=40,
+                                     wrap=False)
+        self.session.open_merged(alloc_sources(alloc), label="all logs", follow=True)
+        deadline = time.monotonic() + 10
+        while (self.session.follower is None or not self.session.follower.wait_watching(0.1)
+               or not self.session.frame.following):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the merged session did not start following")
+        time.sleep(0.2)
+
+    def _frame(self, frame) -> None:
+        rows = frame.rows
+        last = rows[-1].text.plain if rows else ""
+        if last != self._last and last.startswith("line "):
+            self._last = last
+            self.arrival = time.perf_counter()
+            self.arrived.set()
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _write_and_time(watcher, paths: list[str], first: int, samples: int) -> list[float]:
+    """Line ``first + i`` written by another process to each log in turn,
+    a random pause apart: write → the watcher has it."""
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, *paths], text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    result = []
+    try:
+        for i in range(first, first + samples):
+            time.sleep(random.uniform(0.005, 0.03))
+            watcher.arrived.clear()
+            writer.stdin.write(f"{i}\n")
+            writer.stdin.flush()
+            started = float(writer.stdout.readline())
+            if not watcher.arrived.wait(5):
+                raise RuntimeError(f"{type(watcher).__name__} saw line {i} not within 5 s")
+            result.append(watcher.arrival - started)
+    finally:
+        writer.stdin.close()
+        writer.wait(5)
+    return result
+
+
+def _env() -> dict:
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [
+        here, os.environ.get("PYTHONPATH")])))
+
+
+def followed_logs(work: str, samples: int = 60, rounds: int = 3) -> list[Row]:
+    """Following 6 logs at once: the merged session's frame and ``logs -f``,
+    each beside ``tail -F`` of the same files, in rounds (each in turn)."""
+    if shutil.which("tail") is None:
+        raise RuntimeError("needs tail")
+    alloc, paths = _six_logs(work)
+    measured: dict[str, list[float]] = {"session": [], "one": [], "logs": [], "tail": []}
+    each = max(10, samples // rounds)
+    logs_cmd = [sys.executable, "-m", "inspector", "logs", alloc.alloc_dir, "--all", "-f",
+                "-n", "0"]
+    makers = {
+        "session": lambda: _MergedSession(alloc),
+        "one": lambda: _SessionWatcher(alloc, os.path.relpath(paths[0], alloc.alloc_dir)),
+        "logs": lambda: _Reader(logs_cmd, env=_env()),
+        "tail": lambda: _Reader(["tail", "-F", "-n", "0", *paths]),
+    }
+    written = 0
+    try:
+        for _ in range(rounds):
+            for name, make in makers.items():
+                watcher = make()
+                try:
+                    if isinstance(watcher, _Reader):
+                        watcher.ready(paths)
+                    written_to = paths[:1] if name == "one" else paths
+                    measured[name].extend(_write_and_time(watcher, written_to, written, each))
+                    written += each
+                finally:
+                    watcher.close()
+    finally:
+        alloc.destroy()
+    merged, one, logs, tail = (measured[name] for name in ("session", "one", "logs", "tail"))
+    note = "a line to each log in turn, another process"
+    rows = [Row(f"follow 6 logs merged: write → line in the session's frame, {q}",
+                percentile(merged, p), percentile(one, p), "one log followed in a session",
+                goal="≤ 1.2", limit=1.2, note=note)
+            for q, p in (("p50", 0.5), ("p99", 0.99))]
+    rows.append(Row("follow 6 logs merged: write → line in the session's frame, p50",
+                    percentile(merged, 0.5), percentile(tail, 0.5),
+                    "`tail -F` of the same files", note=note))
+    rows.append(Row("`logs --all -f` of 6 logs: write → bytes on stdout, p50",
+                    percentile(logs, 0.5), percentile(tail, 0.5), "`tail -F` of the same files",
+                    goal="≤ 1.0", limit=1.0, note=note))
     return rows
