@@ -28,9 +28,10 @@ LOG = "alloc/logs/web.stdout.0"
 class _SessionWatcher:
     """A reader session following ``rel`` headless (its jobs in threads,
     what they deliver applied in the worker): ``arrived`` is set, and
-    ``arrival`` taken, when a frame shows a new last line."""
+    ``arrival`` taken, when a frame shows a new last line. ``follow``, if
+    given, starts the follow instead (e.g. of logs merged)."""
 
-    def __init__(self, alloc: AllocDir, rel: str) -> None:
+    def __init__(self, alloc: AllocDir, rel: str, follow=None) -> None:
         from inspector.core.session import ReaderSession, ThreadExecutor
 
         self.arrived = threading.Event()
@@ -38,7 +39,10 @@ class _SessionWatcher:
         self._last = ""
         self.session = ReaderSession(ThreadExecutor(), self._frame, width=120, height=40,
                                      wrap=False)
-        self.session.open(alloc, rel, follow=True)
+        if follow is None:
+            self.session.open(alloc, rel, follow=True)
+        else:
+            follow(self.session)
         deadline = time.monotonic() + 10
         while (self.session.follower is None or not self.session.follower.wait_watching(0.1)
                or not self.session.frame.following):

@@ -259,37 +259,12 @@ class _Reader:
         self.thread.join(5)
 
 
-class _MergedSession:
-    """A reader session following an allocation's logs merged (jobs in
-    threads): ``arrived`` set when the frame's last line is a new ``line N``."""
+def _merged_session(alloc: AllocDir) -> _SessionWatcher:
+    """A reader session following an allocation's logs merged (jobs in threads)."""
+    from inspector.core.merge import alloc_sources
 
-    def __init__(self, alloc: AllocDir) -> None:
-        from inspector.core.merge import alloc_sources
-        from inspector.core.session import ReaderSession, ThreadExecutor
-
-        self.arrived = threading.Event()
-        self.arrival = 0.0
-        self._last = ""
-        self.session = ReaderSession(ThreadExecutor(), self._frame, width=120, height=40,
-                                     wrap=False)
-        self.session.open_merged(alloc_sources(alloc), label="all logs", follow=True)
-        deadline = time.monotonic() + 10
-        while (self.session.follower is None or not self.session.follower.wait_watching(0.1)
-               or not self.session.frame.following):
-            if time.monotonic() > deadline:
-                raise RuntimeError("the merged session did not start following")
-        time.sleep(0.2)
-
-    def _frame(self, frame) -> None:
-        rows = frame.rows
-        last = rows[-1].text.plain if rows else ""
-        if last != self._last and last.startswith("line "):
-            self._last = last
-            self.arrival = time.perf_counter()
-            self.arrived.set()
-
-    def close(self) -> None:
-        self.session.close()
+    return _SessionWatcher(alloc, "", follow=lambda session: session.open_merged(
+        alloc_sources(alloc), label="all logs", follow=True))
 
 
 def _write_and_time(watcher, paths: list[str], first: int, samples: int) -> list[float]:
@@ -331,7 +306,7 @@ def followed_logs(work: str, samples: int = 60, rounds: int = 3) -> list[Row]:
     logs_cmd = [sys.executable, "-m", "inspector", "logs", alloc.alloc_dir, "--all", "-f",
                 "-n", "0"]
     makers = {
-        "session": lambda: _MergedSession(alloc),
+        "session": lambda: _merged_session(alloc),
         "one": lambda: _SessionWatcher(alloc, os.path.relpath(paths[0], alloc.alloc_dir)),
         "logs": lambda: _Reader(logs_cmd, env=_env()),
         "tail": lambda: _Reader(["tail", "-F", "-n", "0", *paths]),
