@@ -93,3 +93,23 @@ def test_a_source_that_changes_layout_keeps_the_rule():
     old = [b"2026-11-28T10:15:%02dZ old" % i for i in range(30)]
     new = [b"2026/11/28 10:16:%02d new" % i for i in range(30)]
     assert keyed([old, new[:10], new[10:]]) == rule(old + new, LOWEST)
+
+
+def test_a_line_longer_than_a_piece_goes_out_in_pieces_with_its_time():
+    """The one-pass merge (``logs --merge``): a long line's pieces keep the
+    time its start showed, each after its source's tag."""
+    from inspector.core.merge.stream import PIECE, SourceLines, merged_lines
+
+    start = b"2024-01-01T10:00:05Z "  # and a piece that starts like a later time: no time
+    long_line = start + b"x" * (PIECE - len(start)) + b"2024-01-01T10:00:09Z" + b"y" * 2 * PIECE
+    logs = [long_line + b"\n2024-01-01T10:00:07Z after\n",
+            b"2024-01-01T10:00:04Z before\n2024-01-01T10:00:06Z mid\n"]
+    tags = (b"a ", b"b ")
+    sources = [SourceLines(i, lambda o, n, d=data: d[o:o + n], lambda d=data: len(d), 0,
+                           prefix=tags[i]) for i, data in enumerate(logs)]
+    out = [line for batch in merged_lines(sources) for line in batch]
+    pieces = -(-len(long_line) // PIECE)
+    assert [line[:2] for line in out] == [b"b "] + [b"a "] * pieces + [b"b ", b"a "]
+    assert b"".join(line[2:] for line in out[1:1 + pieces]) == long_line
+    assert max(len(line) for line in out) <= PIECE + 2
+    assert out[-2:] == [b"b 2024-01-01T10:00:06Z mid", b"a 2024-01-01T10:00:07Z after"]
