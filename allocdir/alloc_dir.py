@@ -19,8 +19,8 @@ from .fileinfo import AllocFileInfo, FileList, scan_dir
 from .fsops import TreeSize, measure_at, remove_tree_at
 from .hardlinks import secret_link
 from .layout import (
-    ALLOC_DIR_MODE, SHARED_ALLOC_DIRS, SHARED_ALLOC_NAME, SHARED_DATA_DIR, SHARED_DIR_MODE,
-    TASK_LOCAL, snapshot_error_filename,
+    ALLOC_DIR_MODE, LOG_DIR_NAME, SHARED_ALLOC_DIRS, SHARED_ALLOC_NAME, SHARED_DATA_DIR,
+    SHARED_DIR_MODE, TASK_LOCAL, snapshot_error_filename,
 )
 from .move import JOURNAL_PREFIX, Move, check_sources, move_dir
 from .ownership import task_owner
@@ -216,18 +216,22 @@ class AllocDir:
 
     # -- snapshot and move ------------------------------------------------------
 
-    def _snapshot_tops(self, alloc_fd: int) -> Iterator[tuple[int, str, str]]:
+    def _snapshot_tops(self, alloc_fd: int,
+                       include_logs: bool = False) -> Iterator[tuple[int, str, str]]:
         """``(dir fd, name, path in the tar)`` of each tree a snapshot holds:
-        ``alloc/data`` and each known task's ``local/``, reached without
-        following links. Each fd is closed when the next is asked for."""
-        return _data_tops(alloc_fd, self.alloc_dir, [td.name for td in self._task_dirs()])
+        ``alloc/data`` (and ``alloc/logs`` with ``include_logs``) and each
+        known task's ``local/``, reached without following links. Each fd
+        is closed when the next is asked for."""
+        return _data_tops(alloc_fd, self.alloc_dir, [td.name for td in self._task_dirs()],
+                          include_logs=include_logs)
 
-    def snapshot_estimate(self) -> TreeSize:
-        """The entries and content bytes a ``snapshot`` now would archive."""
+    def snapshot_estimate(self, *, include_logs: bool = False) -> TreeSize:
+        """The entries and content bytes a ``snapshot`` now would archive
+        (with ``include_logs``: one that includes ``alloc/logs``)."""
         size = TreeSize()
         alloc_fd = dirfd.open_dir(self.alloc_dir)
         try:
-            for fd, name, where in self._snapshot_tops(alloc_fd):
+            for fd, name, where in self._snapshot_tops(alloc_fd, include_logs):
                 measure_at(fd, name, where, size)
         finally:
             os.close(alloc_fd)
@@ -238,8 +242,12 @@ class AllocDir:
         return self.snapshot_estimate().content_bytes
 
     def snapshot(self, w: BinaryIO, *, progress: Callable[[int], None] | None = None,
-                 room: RoomHook | None = None) -> SnapshotResult:
+                 room: RoomHook | None = None, include_logs: bool = False) -> SnapshotResult:
         """Write a tar of ``alloc/data`` and each task's ``local/`` to ``w``.
+
+        As Nomad's snapshot, it leaves the task logs out; ``include_logs``
+        adds ``alloc/logs`` (walked the same way: nothing followed, logmon's
+        FIFOs archived as headers and never opened).
 
         Names are relative to the alloc dir; symlinks are archived as links,
         FIFOs and devices as headers only, sockets skipped, files with holes
@@ -266,7 +274,7 @@ class AllocDir:
         try:
             alloc_fd = dirfd.open_dir(self.alloc_dir)
             try:
-                for fd, name, where in self._snapshot_tops(alloc_fd):
+                for fd, name, where in self._snapshot_tops(alloc_fd, include_logs):
                     archive_tree(tar, fd, name, where, result, linked_secret=linked_secret)
             finally:
                 os.close(alloc_fd)
@@ -462,13 +470,16 @@ class AllocDir:
             raise
 
 
-def _data_tops(alloc_fd: int, alloc_dir: str,
-               tasks: Iterable[str]) -> Iterator[tuple[int, str, str]]:
+def _data_tops(alloc_fd: int, alloc_dir: str, tasks: Iterable[str], *,
+               include_logs: bool = False) -> Iterator[tuple[int, str, str]]:
     """``(dir fd, name, path below the alloc dir)`` of ``alloc/data`` and
     each task's ``local/`` (the data a snapshot holds and a move takes),
-    reached without following links; missing parents are left out. Each fd
-    is closed when the next is asked for."""
-    parents = [(SHARED_ALLOC_NAME, SHARED_DATA_DIR)] + [(task, TASK_LOCAL) for task in tasks]
+    with ``include_logs`` also ``alloc/logs``, reached without following
+    links; missing parents are left out. Each fd is closed when the next is
+    asked for."""
+    shared = [SHARED_DATA_DIR, LOG_DIR_NAME] if include_logs else [SHARED_DATA_DIR]
+    parents = [(SHARED_ALLOC_NAME, name) for name in shared]
+    parents += [(task, TASK_LOCAL) for task in tasks]
     for parent, name in parents:
         try:
             fd = dirfd.open_dir_at(alloc_fd, parent, f"{alloc_dir}/{parent}")

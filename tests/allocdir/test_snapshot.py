@@ -87,6 +87,34 @@ def test_snapshot_contents_only_data_and_local(alloc):
     assert m.mtime == 1_500_000_000
 
 
+def test_snapshot_includes_the_logs_when_asked(alloc_with_task, outside, blocking, open_watch):
+    """``include_logs`` adds ``alloc/logs`` (Nomad's snapshot leaves it out),
+    walked as the rest: a link is archived as a link, never followed, and
+    logmon's FIFO is a header, never opened; the estimate counts them."""
+    logs = os.path.join(alloc_with_task.shared_dir, "logs")
+    with open(os.path.join(logs, "web.stdout.0"), "wb") as f:
+        f.write(b"started\n" * 100)
+    fifo = os.path.join(logs, ".web.stdout.fifo")
+    os.mkfifo(fifo)
+    blocking.watch_fifo(fifo)
+    open_watch.add(fifo)
+    os.symlink(str(outside / "OUTSIDE_MARKER"), os.path.join(logs, "web.stderr.0"))
+    without = _members(_snap(alloc_with_task))
+    assert not any(n.startswith("alloc/logs") for n in without)
+    buf = io.BytesIO()
+    blocking.run(alloc_with_task.snapshot, buf, timeout=10, include_logs=True)
+    members = _members(buf.getvalue())
+    assert members["alloc/logs"][0].isdir()
+    assert members["alloc/logs/web.stdout.0"][1] == b"started\n" * 100
+    assert members["alloc/logs/.web.stdout.fifo"][0].isfifo()
+    assert members["alloc/logs/web.stderr.0"][0].issym()
+    assert b"must never be read" not in buf.getvalue()
+    assert open_watch.opened() == []
+    assert "web/local" in members and "alloc/data" in members
+    estimate = alloc_with_task.snapshot_estimate(include_logs=True)
+    assert estimate.content_bytes == alloc_with_task.snapshot_estimate().content_bytes + 800
+
+
 def test_snapshot_never_follows_symlinks(alloc_with_task, outside):
     td = alloc_with_task.task_dirs["web"]
     os.symlink(str(outside), os.path.join(td.local_dir, "outdir"))
