@@ -91,3 +91,15 @@ def notified(monkeypatch) -> list[Notice]:
 
     monkeypatch.setattr(InspectorApp, "notify", recording)
     return said
+
+
+@pytest.fixture(autouse=True)
+def dialogs_take_enter_at_once(request, monkeypatch):
+    """Pilot tests press Enter as soon as a dialog is up: the guard against
+    an Enter typed ahead (``ActionDialog.ENTER_GUARD``) is off for them.
+    Tests marked ``enter_guard`` keep it (and drive its clock)."""
+    if request.node.get_closest_marker("enter_guard") is not None:
+        return
+    from inspector.tui.dialog import ActionDialog
+
+    monkeypatch.setattr(ActionDialog, "ENTER_GUARD", 0.0)

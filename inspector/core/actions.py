@@ -475,7 +475,8 @@ class SnapshotTarget:
     """Where a snapshot goes: ``path`` absolute (its directory resolved),
     ``cwd`` the directory a relative path was taken from, ``exists`` when a
     regular file is there (replaced once the new tar is complete), the
-    estimate and the room on the file system (``mount``) it is written to."""
+    estimate and the room on the file system (``mount``) it is written to;
+    ``include_logs`` when ``alloc/logs`` goes in too."""
 
     path: str
     cwd: str
@@ -484,12 +485,15 @@ class SnapshotTarget:
     needs: int
     free: int
     mount: str
+    include_logs: bool = False
 
 
 def snapshot_target(alloc: AllocDir, typed: str, root: Root, cwd: str,
-                    busy: BusyRegistry | None = None) -> SnapshotTarget | Refused:
-    """Check the file a user typed for a snapshot of ``alloc``, and whether
-    the estimated tar fits on its file system, its reserve left free."""
+                    busy: BusyRegistry | None = None, *,
+                    include_logs: bool = False) -> SnapshotTarget | Refused:
+    """Check the file a user typed for a snapshot of ``alloc`` (with
+    ``include_logs``, one holding ``alloc/logs`` too), and whether the
+    estimated tar fits on its file system, its reserve left free."""
     if not typed.strip():
         return Refused("Name the file to write")
     path = _typed_path(typed, cwd)
@@ -525,7 +529,7 @@ def snapshot_target(alloc: AllocDir, typed: str, root: Root, cwd: str,
         if read_only(parent):
             return Refused(f"{shown} is on a read-only file system "
                            f"({printable(mount_point(parent))})")
-        estimate = alloc.snapshot_estimate()
+        estimate = alloc.snapshot_estimate(include_logs=include_logs)
         needs = tar_size_estimate(estimate)
         room = room_of(os.statvfs(parent))
         mount = mount_point(parent)
@@ -534,7 +538,7 @@ def snapshot_target(alloc: AllocDir, typed: str, root: Root, cwd: str,
     if needs > room.usable:
         return Refused(f"Not enough space: the snapshot needs ~{size_words(needs)}, "
                        f"{printable(room.describe(mount))}")
-    return SnapshotTarget(path, cwd, exists, estimate, needs, room.free, mount)
+    return SnapshotTarget(path, cwd, exists, estimate, needs, room.free, mount, include_logs)
 
 
 def snapshot_place_refusal(alloc: AllocDir, path: str, root: Root) -> str | None:
@@ -739,7 +743,8 @@ def _write_snapshot(alloc: AllocDir, target: SnapshotTarget, outcome: SnapshotOu
     try:
         try:
             outcome.result = alloc.snapshot(writer, progress=report,
-                                            room=RoomCheck(fd, target.mount))
+                                            room=RoomCheck(fd, target.mount),
+                                            include_logs=target.include_logs)
             outcome.size = os.fstat(fd).st_size
         finally:
             try:

@@ -94,6 +94,10 @@ class DestroyScreen(ActionDialog):
             self.say("")
 
     @on(Input.Submitted, "#confirm")
+    def _submitted(self) -> None:
+        if self.enter_confirms():
+            self._destroy()
+
     @on(Button.Pressed, "#destroy")
     def _destroy(self) -> None:
         if self.finished:

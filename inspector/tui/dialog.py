@@ -9,11 +9,19 @@ Layout: the box is as wide as it can be up to 84 columns and as tall as its
 content up to the screen; the buttons are docked at its bottom and the rest
 scrolls, so at 80×24 and down to 60×20 every button stays on screen and
 reachable with Tab. Texts wrap at word boundaries.
+
+Enter guard: keys typed into the running app by mistake (a shell command
+meant for another window, ``ls -la⏎``) must not confirm an action. Enter
+in a dialog's field confirms only once the dialog has been shown for
+`ActionDialog.ENTER_GUARD` seconds; an Enter before that is ignored, said,
+and starts the wait again. The buttons (reached with Tab, or clicked) are
+not guarded: moving the focus there is a deliberate act.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -72,12 +80,37 @@ class ActionDialog(ModalScreen[bool]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
+    ENTER_GUARD = 0.5
+    """Seconds after the dialog is shown (or after an Enter it ignored)
+    during which Enter in its field does not confirm."""
+
+    clock: Callable[[], float] = staticmethod(time.monotonic)
+    """The clock the Enter guard reads (monotonic seconds)."""
+
     def __init__(self, title: str) -> None:
         super().__init__()
         self.title_text = title
         self.running = False
         self.finished = False
         self._checking: object = None  # identifies the check whose answer is awaited
+        self._enter_from = float("inf")  # Enter confirms from this clock time on
+
+    def on_screen_resume(self) -> None:
+        """The dialog is shown: Enter confirms once it has been for a moment."""
+        self._enter_from = self.clock() + self.ENTER_GUARD
+
+    def enter_confirms(self) -> bool:
+        """Whether an Enter typed in the dialog's field now may confirm.
+        Not within `ENTER_GUARD` seconds of the dialog being shown or of
+        an Enter ignored before: that one is ignored, said, and the wait
+        starts again (a burst of typed-ahead lines never gets through)."""
+        now = self.clock()
+        if now >= self._enter_from:
+            return True
+        self._enter_from = now + self.ENTER_GUARD
+        self.say("Enter ignored: the dialog had only just opened. Press Enter again, or Tab "
+                 "to the button.", error=True)
+        return False
 
     def compose(self) -> ComposeResult:
         """The box: the docked buttons, the body, the message line."""

@@ -100,6 +100,10 @@ class MoveScreen(ActionDialog):
             where.update(plain(f"→ {actions.resolve_typed(typed, self.cwd)}"))
 
     @on(Input.Submitted, "#dest")
+    def _submitted(self) -> None:
+        if self.enter_confirms():
+            self._move()
+
     @on(Button.Pressed, "#move")
     def _move(self) -> None:
         if self.finished:

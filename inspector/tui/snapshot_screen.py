@@ -1,10 +1,19 @@
 """The `s` dialog: write a tar snapshot of an allocation, with progress.
 
-The destination is shown as the absolute path it resolves to while it is
-typed, with the directory a relative path is taken from. Before anything is
-written, `inspector.core.actions.snapshot_target` checks the destination and
-that the estimated tar fits; `inspector.core.actions.run_snapshot` writes it and
-says exactly what is left on disk when it fails.
+The field opens filled with a default destination the snapshot rules
+accept (`inspector.core.snapshot_default`: the current directory unless it
+is inside an allocation or a client root, else `$HOME`, else `/var/tmp`),
+with the reason when it is not the current directory. The destination is
+shown as the absolute path it resolves to while it is typed, with the
+directory a relative path is taken from. What the snapshot holds is
+measured in a worker as the dialog opens, and again when the logs option
+changes: the estimate is on screen before Enter. Logs are left out unless
+asked for, as Nomad's snapshot does, and the dialog says which.
+
+Before anything is written, `inspector.core.actions.snapshot_target`
+checks the destination and that the estimated tar fits;
+`inspector.core.actions.run_snapshot` writes it and says exactly what is
+left on disk when it fails.
 """
 
 from __future__ import annotations
@@ -14,14 +23,16 @@ import time
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import Button, Input, Label, ProgressBar, Static
+from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 
 from allocdir import AllocDir
+from allocdir.fsops import TreeSize
 from allocdir.plaintext import size_words
 
 from ..core import actions
 from ..core.actions import BusyRegistry, Refused, SnapshotOutcome, SnapshotTarget
 from ..core.roots import Root
+from ..core.snapshot_default import SnapshotDefault, default_snapshot_path
 from ..core.text import plain, printable
 from .dialog import ActionDialog, current_dir, shown_lines
 
@@ -48,12 +59,16 @@ class SnapshotScreen(ActionDialog):
         self.cwd: str | None = None
         self._cancel = threading.Event()
         self._confirm_replace: str | None = None
+        self.default: SnapshotDefault | None = None
 
     def compose_body(self) -> ComposeResult:
-        """The output file field, where it resolves to, a progress bar."""
+        """The output file field, where it resolves to, the logs option,
+        the estimate, a progress bar."""
         yield Label("Write a tar of alloc/data and each task's local/ to:")
-        yield Input(f"{printable(self.alloc.alloc_id)}.tar", id="path")
+        yield Input(placeholder="finding a place…", id="path")
         yield Static("", id="where", classes="dim", markup=False)
+        yield Checkbox("Include the task logs (alloc/logs)", False, id="logs")
+        yield Static("measuring…", id="estimate", markup=False)
         yield ProgressBar(id="progress", show_eta=False)
 
     def compose_buttons(self) -> ComposeResult:
@@ -62,18 +77,53 @@ class SnapshotScreen(ActionDialog):
         yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        """Hide the progress bar until the snapshot starts; learn the cwd."""
+        """Hide the progress bar until the snapshot starts; find the default
+        destination and measure what the snapshot holds."""
         self.query_one("#progress").display = False
         self.query_one("#path", Input).focus()
-        self._learn_cwd()
+        self._learn_place()
+        self._estimate(False)
+
+    @property
+    def include_logs(self) -> bool:
+        """Whether the snapshot includes ``alloc/logs`` (off by default)."""
+        return self.query_one("#logs", Checkbox).value
 
     @work(thread=True, group="snapshot-cwd")
-    def _learn_cwd(self) -> None:
-        self.deliver(self._set_cwd, current_dir())
+    def _learn_place(self) -> None:
+        cwd = current_dir()
+        self.deliver(self._set_place, cwd, default_snapshot_path(self.alloc, self.root, cwd))
 
-    def _set_cwd(self, cwd: str) -> None:
+    def _set_place(self, cwd: str, default: SnapshotDefault) -> None:
         self.cwd = cwd
+        field = self.query_one("#path", Input)
+        if not field.value:  # what the user typed meanwhile stays
+            field.value = printable(default.path)
+            field.cursor_position = len(field.value)
+        self.default = default
         self._show_where()
+
+    @on(Checkbox.Changed, "#logs")
+    def _logs_changed(self, event: Checkbox.Changed) -> None:
+        self._estimate(event.value)
+
+    @work(thread=True, exclusive=True, group="snapshot-estimate")
+    def _estimate(self, include_logs: bool) -> None:
+        self.deliver(self._show_estimate, "measuring…")
+        try:
+            size = self.alloc.snapshot_estimate(include_logs=include_logs)
+        except Exception as exc:  # said in the dialog; Enter checks again and refuses
+            self.deliver(self._show_estimate, f"cannot measure the allocation: {printable(exc)}")
+            return
+        self.deliver(self._measured, include_logs, size)
+
+    def _measured(self, include_logs: bool, size: TreeSize) -> None:
+        if include_logs != self.include_logs:
+            return  # the option changed meanwhile: its own estimate follows
+        self._show_estimate(estimate_words(size, include_logs))
+
+    def _show_estimate(self, text: str) -> None:
+        self.query_one("#estimate", Static).update(plain(text))
 
     @on(Input.Changed, "#path")
     def _show_where(self) -> None:
@@ -86,13 +136,19 @@ class SnapshotScreen(ActionDialog):
             where.update(plain("The current directory no longer exists: type an absolute path"))
             return
         cwd = printable(self.cwd)
+        default = self.default
+        why = f"\n  ({default.why})" if default is not None and default.why else ""
         if typed.strip():
             target = printable(actions.resolve_typed(typed, self.cwd))
-            where.update(shown_lines(f"→ {target}\n  (relative paths start in {cwd})"))
+            where.update(shown_lines(f"→ {target}\n  (relative paths start in {cwd}){why}"))
         else:
-            where.update(plain(f"relative paths start in {cwd}"))
+            where.update(shown_lines(f"relative paths start in {cwd}{why}"))
 
     @on(Input.Submitted, "#path")
+    def _submitted(self) -> None:
+        if self.enter_confirms():
+            self._start()
+
     @on(Button.Pressed, "#start")
     def _start(self) -> None:
         if self.running or self.checking:
@@ -103,8 +159,12 @@ class SnapshotScreen(ActionDialog):
         typed = self.query_one("#path", Input).value
         cwd = self.cwd if self.cwd is not None else current_dir()
         self.say("checking the destination and measuring the allocation…")
-        self.run_check(("target", typed), actions.snapshot_target, self.alloc, typed,
-                       self.root, cwd, self.busy, then=self._checked_target)
+        self.run_check(("target", typed, self.include_logs), self._check_target, typed, cwd,
+                       self.include_logs, then=self._checked_target)
+
+    def _check_target(self, typed: str, cwd: str, include_logs: bool) -> SnapshotTarget | Refused:
+        return actions.snapshot_target(self.alloc, typed, self.root, cwd, self.busy,
+                                       include_logs=include_logs)
 
     def _checked_target(self, result: SnapshotTarget | Refused) -> None:
         if isinstance(result, Refused):
@@ -117,6 +177,7 @@ class SnapshotScreen(ActionDialog):
             return
         self.running = True
         self.query_one("#path", Input).disabled = True
+        self.query_one("#logs", Checkbox).disabled = True
         self.query_one("#start", Button).disabled = True
         self.query_one("#progress").display = True
         self._progress(0, result.estimate.content_bytes)
@@ -181,3 +242,12 @@ class SnapshotScreen(ActionDialog):
         start.label = "Close"
         start.focus()
         self.query_one("#cancel", Button).display = False
+
+
+def estimate_words(size: TreeSize, include_logs: bool) -> str:
+    """What a snapshot of that size holds, in words, saying whether the logs
+    are in it."""
+    entries = f"{size.entries:,} {'entry' if size.entries == 1 else 'entries'}"
+    logs = ("with the task logs (alloc/logs)" if include_logs
+            else "logs left out, as Nomad's snapshot does")
+    return f"About {size_words(size.content_bytes)} in {entries}; {logs}."

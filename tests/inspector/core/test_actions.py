@@ -315,7 +315,7 @@ def test_snapshot_stops_before_a_file_that_grew_and_removes_the_partial_file(
 def test_snapshot_says_when_the_partial_file_cannot_be_removed(alloc, root, elsewhere, monkeypatch):
     target = snapshot_target(alloc, "out.tar", root, str(elsewhere))
 
-    def broken(self, w, *, progress=None, room=None):
+    def broken(self, w, *, progress=None, room=None, include_logs=False):
         w.write(b"x" * 1000)
         raise OSError(28, "No space left on device")
 
@@ -338,7 +338,7 @@ def test_snapshot_replaces_an_existing_file_only_when_complete(alloc, root, else
     target = snapshot_target(alloc, str(out), root, "/")
     assert target.exists
 
-    def broken(self, w, *, progress=None, room=None):
+    def broken(self, w, *, progress=None, room=None, include_logs=False):
         w.write(b"garbage")
         raise OSError(5, "Input/output error")
 

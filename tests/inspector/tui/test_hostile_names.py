@@ -237,8 +237,11 @@ async def test_header_and_dialogs_show_hostile_names_as_text(hostile_root, monke
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, SnapshotScreen), message="snapshot")
         await type_into(pilot, app, "#path", "x.tar")
-        where = str(app.screen.query_one("#where").content)
-        assert where == f"→ {shown_alloc}/x.tar\n  (relative paths start in {shown_alloc})"
+        where = app.screen.query_one("#where")
+        await wait_for(pilot, lambda: str(where.content) == (
+            f"→ {shown_alloc}/x.tar\n  (relative paths start in {shown_alloc})\n"
+            f"  (not in the current directory {shown_alloc}: it is inside the "
+            f"alloc dir {shown_alloc})"), message="where, and why not the current directory")
         await pilot.press("enter")
         await wait_message(pilot, app.screen, f"is inside the alloc dir {shown_alloc}")
         assert "\x1b" not in message_of(app.screen)

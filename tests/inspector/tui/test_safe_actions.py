@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from textual.widgets import Button, Input
 from allocdir import AllocDir, PathKind
 from inspector.tui.app import InspectorApp
 from inspector.tui.destroy_screen import DestroyScreen
+from inspector.tui.dialog import ActionDialog
 from inspector.tui.move_screen import MoveScreen
 from inspector.core.roots import Root
 from inspector.tui.snapshot_screen import SnapshotScreen
@@ -118,7 +120,7 @@ async def test_destroy_while_a_snapshot_runs_is_refused(alloc_root, tmp_path, mo
     started = threading.Event()
     real = AllocDir.snapshot
 
-    def slow(self, w, *, progress=None, room=None):
+    def slow(self, w, *, progress=None, room=None, include_logs=False):
         started.set()
         release.wait(20)
         return real(self, w, progress=progress)
@@ -297,11 +299,13 @@ async def test_snapshot_to_a_tiny_tmpfs_is_refused_with_numbers(alloc_root, moun
 async def test_snapshot_stops_before_a_file_that_grew_and_is_removed(alloc_root, mounted, monkeypatch, notified):
     small = mounted("small", "1m")
     real = AllocDir.snapshot_estimate
+    checking = threading.Event()  # set once the dialog's own estimate is shown
 
-    def then_grow(self):
-        estimate = real(self)
-        # the task writes 2 MiB right after the check measured the allocation
-        (alloc_root / ALLOC_A / "web/local/grown.bin").write_bytes(os.urandom(2 << 20))
+    def then_grow(self, **kwargs):
+        estimate = real(self, **kwargs)
+        if checking.is_set():
+            # the task writes 2 MiB right after the check measured the allocation
+            (alloc_root / ALLOC_A / "web/local/grown.bin").write_bytes(os.urandom(2 << 20))
         return estimate
 
     monkeypatch.setattr(AllocDir, "snapshot_estimate", then_grow)
@@ -311,6 +315,9 @@ async def test_snapshot_stops_before_a_file_that_grew_and_is_removed(alloc_root,
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, SnapshotScreen), message="dialog")
         screen = app.screen
+        await wait_for(pilot, lambda: str(screen.query_one("#estimate").content).startswith(
+            "About"), message="the dialog's estimate")
+        checking.set()
         await type_into(pilot, app, "#path", str(small / "out.tar"))
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.finished, timeout=30, message="failure shown")
@@ -426,6 +433,7 @@ def tmux(tmp_path):
 
 
 @tmux_required
+@pytest.mark.enter_guard
 def test_tmux_data_dir_root_destroy_and_move_slips(data_dir, tmux):
     """`allocdir-inspector /var/lib/nomad`, then D and the old move defaults,
     at 80x24: refused, said, and nothing on disk changed."""
@@ -439,10 +447,14 @@ def test_tmux_data_dir_root_destroy_and_move_slips(data_dir, tmux):
     tmux.keys("D", *"nomad", "Enter")
     text = tmux.wait_for(lambda s: "Cannot destroy" in s, what="the refusal")
     assert "Type the allocation id" not in text  # no dialog
-    # the old move slip: M, Enter, Enter on an allocation
+    # the old move slip: M, Enter, Enter on an allocation; at once, Enter is
+    # not taken (it could be typed ahead); once the dialog was seen, it is refused
     tmux.keys("Down", "M")
     tmux.wait_for(lambda s: "What moves:" in s, what="move dialog")
     tmux.keys("Enter", "Enter")
+    tmux.wait_for(lambda s: "Enter ignored" in s, what="the Enter guard")
+    time.sleep(ActionDialog.ENTER_GUARD)  # the guard is a duration: no event to wait on
+    tmux.keys("Enter")
     tmux.wait_for(lambda s: "Name a destination" in s, what="move refusal")
     tmux.keys("Escape", "q")
     assert tmux.exit_status() == 0

@@ -70,7 +70,9 @@ async def test_snapshot_writes_a_tar_of_data_and_local(alloc_root, tmp_path, mon
     app = InspectorApp(Root.open(alloc_root))
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_dialog(pilot, app, ALLOC_A, "s", SnapshotScreen)
-        assert screen.query_one("#path", Input).value == f"{ALLOC_A}.tar"
+        field = screen.query_one("#path", Input)
+        await wait_for(pilot, lambda: field.value == str(tmp_path / f"{ALLOC_A}.tar"),
+                       message="the default destination, in the current directory")
         # the destination is shown absolute, with the directory it is relative to
         where = screen.query_one("#where")
         await wait_for(pilot, lambda: str(tmp_path / f"{ALLOC_A}.tar") in str(where.content),
@@ -98,7 +100,7 @@ async def test_snapshot_read_error_keeps_a_tar_ending_with_the_marker(alloc_root
     out = tmp_path / "out.tar"
     real = RealAllocDir.snapshot
 
-    def failing_read(self, w, *, progress=None, room=None):
+    def failing_read(self, w, *, progress=None, room=None, include_logs=False):
         def boom(done):
             raise OSError(5, "Input/output error")
         return real(self, w, progress=boom)
@@ -124,7 +126,7 @@ async def test_snapshot_read_error_keeps_a_tar_ending_with_the_marker(alloc_root
 async def test_snapshot_garbage_is_removed_not_claimed(alloc_root, tmp_path, monkeypatch):
     """A failure that leaves no valid tar: the file is removed and the
     dialog never claims an error marker."""
-    def broken(self, w, *, progress=None, room=None):
+    def broken(self, w, *, progress=None, room=None, include_logs=False):
         w.write(b"partial")
         raise OSError(5, "Input/output error")
 
