@@ -6,6 +6,7 @@ snapshot, a move or a destroy."""
 from __future__ import annotations
 
 import os
+import shutil
 import tarfile
 
 import pytest
@@ -219,3 +220,29 @@ async def test_enter_at_once_in_move_and_destroy_does_nothing(alloc_root, shared
     assert not (alloc_root / ALLOC_A).exists()
     assert not (shared_tmp / "new").exists()
     assert disk_state(alloc_root / ALLOC_B) == before_b
+
+
+@pytest.mark.enter_guard
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_tmux_a_shell_line_typed_into_the_app_confirms_nothing(alloc_root, shared_tmp,
+                                                               monkeypatch, tmp_path):
+    """The dialog has just opened when `ls -la⏎` arrives (a shell line typed
+    into the wrong window): the Enter is ignored, said, and nothing is written."""
+    from .test_tmux import Tmux, command
+
+    monkeypatch.chdir(shared_tmp)
+    tmux = Tmux(tmp_path)
+    try:
+        tmux.start([*command(), str(alloc_root)], size=(80, 24))
+        tmux.wait_for(lambda s: ALLOC_A[:8] in s, what="the allocations")
+        tmux.keys("Down", "s")
+        tmux.wait_for(lambda s: "Write a tar" in s, what="the dialog")
+        tmux.tmux("send-keys", "-t", "t", "ls -la", "Enter")  # one burst
+        text = tmux.wait_for(lambda s: "Enter ignored" in s, what="the Enter guard")
+        assert "ls -la" in text  # the line went into the field, and is shown
+        assert os.listdir(shared_tmp) == []
+        tmux.keys("Escape", "q")
+        assert tmux.exit_status() == 0
+    finally:
+        tmux.close()
+    assert os.listdir(shared_tmp) == []
