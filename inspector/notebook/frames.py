@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from allocdir.display import age_html, size_html
 
 from ..core.session.frame import Frame, FrameRow
-from ..core.session.status import Status
+from ..core.session.status import Status, lines_origin
 from .html import PRE_STYLE, name_html, text_html
 
 CURRENT = "background:#5fafff;color:#000;font-weight:bold"
@@ -91,6 +91,8 @@ def status_html(frame: Frame, wrap: bool) -> str:
             parts.append(f"L{status.line:,}{total}")
         elif status.numbers and status.indexing:
             parts.append("L…")
+        if lines_origin(status):
+            parts.append(f'<span style="color:#8a6d00">{name_html(lines_origin(status))}</span>')
         if status.filter:
             count = "…" if status.matches is None else f"{status.matches:,}"
             more = "+" if status.counting else ""

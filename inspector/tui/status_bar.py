@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from allocdir.plaintext import age_words, size_words
 
-from ..core.session.status import Status
+from ..core.session.status import Status, lines_origin
 from ..core.text import printable
 
 ViewerStatus = Status
@@ -33,30 +33,38 @@ def short_path(path: str) -> str:
     return _ALLOC_ID.sub(r"\1…", path)
 
 
-def status_text(status: ViewerStatus) -> Text:
-    """Render a status as one line of styled text.
+def status_text(status: ViewerStatus, width: int | None = None) -> Text:
+    """Render a status as one line of styled text, fitting ``width`` cells.
 
     What changes most and matters most comes first (the line is cut at the
     right edge): path (with the file's place in its rotation set), FOLLOW,
-    the notice, the filter, the line, position, flags, then the file's
-    details. The path and the notice (which may quote a file name or an
-    error) are shown through `printable`.
+    the position (line, percent, offset, and where line numbers count from
+    when Nomad deleted the first files of the set), the filter, the notice,
+    flags, then the file's details: a notice never pushes the position
+    off the line. The allocation's full id is shown when the line up to the
+    notice fits in ``width``, else its first 8 characters. The path and the
+    notice (which may quote a file name or an error) are shown through
+    `printable`.
     """
+    path = printable(status.path)
+    if width and _status_line(status, path, essentials=True).cell_len > width:
+        path = printable(short_path(status.path))
+    return _status_line(status, path)
+
+
+def _status_line(status: ViewerStatus, path: str, *, essentials: bool = False) -> Text:
+    """The status line showing ``path``; with ``essentials`` only up to the notice."""
     text = Text(no_wrap=True, overflow="ellipsis", end="")
-    text.append(printable(short_path(status.path)), style="bold")
+    text.append(path, style="bold")
     if status.members > 1:
         text.append(f" [{status.member}/{status.members}]", style="bold")
     if status.following:
         text.append("  ")
         text.append("FOLLOW", style="bold reverse green")
-    if status.notice:
-        text.append("  " + printable(status.notice), style="italic yellow")
     if status.mode == "message":
+        if status.notice:
+            text.append("  " + printable(status.notice), style="italic yellow")
         return text
-    if status.filter:
-        count = "…" if status.matches is None else f"{status.matches:,}"
-        more = "+" if status.counting else ""
-        text.append(f"  &{printable(status.filter)}: {count}{more} lines", style="bold magenta")
     position = []
     if status.line is not None:
         total = f"/{status.lines:,}" if status.lines is not None else ""
@@ -65,6 +73,17 @@ def status_text(status: ViewerStatus) -> Text:
         position.append("L…")
     position += [f"{status.percent:.0f}%", f"@{status.offset:,}"]
     text.append("  " + "  ".join(position))
+    origin = lines_origin(status)
+    if origin:
+        text.append(f" {origin}", style="yellow")
+    if status.filter:
+        count = "…" if status.matches is None else f"{status.matches:,}"
+        more = "+" if status.counting else ""
+        text.append(f"  &{printable(status.filter)}: {count}{more} lines", style="bold magenta")
+    if status.notice:
+        text.append("  " + printable(status.notice), style="italic yellow")
+    if essentials:
+        return text
     flags = []
     if status.mode == "hex":
         flags.append("HEX")
@@ -104,7 +123,11 @@ class StatusBar(Static):
 
     def _tick(self) -> None:
         if self.status is not None and self.status.mod_time is not None:
-            self.update(status_text(self.status), layout=False)
+            self._draw()
+
+    def on_resize(self) -> None:
+        """The full allocation id shows or not with the width."""
+        self._draw()
 
     def show(self, status: ViewerStatus | None) -> None:
         """Display ``status`` (or nothing). One line of a fixed size: the
@@ -112,4 +135,9 @@ class StatusBar(Static):
         if status == self.status:
             return
         self.status = status
-        self.update(status_text(status) if status is not None else "", layout=False)
+        self._draw()
+
+    def _draw(self) -> None:
+        status = self.status
+        width = self.content_size.width or None
+        self.update(status_text(status, width) if status is not None else "", layout=False)

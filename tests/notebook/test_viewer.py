@@ -233,3 +233,18 @@ def test_tail_is_plain_text_of_the_last_lines(alloc, huge):
     assert fs.bytes_read < 1024 * 1024
     assert nb.tail(alloc, "alloc/logs/web.stdout", 1) == "line 0300 of the web task"
     assert nb.tail(alloc, "alloc/logs/web.stdout.0", 0) == ""
+
+
+def test_the_status_says_where_line_numbers_count_from():
+    """Nomad deleted .0-.2 of the set: the notebook's status says line 1 is
+    the first line of .3, as the terminal's does."""
+    from inspector.core.session.frame import Frame
+    from inspector.core.session.status import Status
+    from inspector.notebook.frames import status_html
+
+    status = Status("abc/alloc/logs/web.stdout.3", 100, None, "text/plain", 0, 10.0, False,
+                    "text", True, line=1, lines=30, numbers=True, first_index=3)
+    html = status_html(Frame(mode="text", status=status), True)
+    assert "L1/30 · <span" in html and "from .3 (.0–.2 deleted)</span>" in html
+    plain = status._replace(first_index=0)
+    assert "deleted" not in status_html(Frame(mode="text", status=plain), True)

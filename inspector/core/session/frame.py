@@ -74,6 +74,9 @@ class Place(NamedTuple):
     condition: str = ""
     """What holds of the file while it holds ("deleted: still reading the
     open file"): the status says it when no notice is shown."""
+    first_index: int = 0
+    """The N of the oldest file of a rotation set still on disk (above 0
+    when Nomad deleted the earlier ones: line numbers count from it)."""
 
 
 class Frame(NamedTuple):

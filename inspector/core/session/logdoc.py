@@ -272,7 +272,7 @@ class LogDocument(LogLines):
         pager = self.pager
         top = rows[0].line.start if rows else pager.top
         first_end = rows[0].line.end if rows else top
-        path, offset, member, members = self.path, top, 1, 1
+        path, offset, member, members, first_index = self.path, top, 1, 1, 0
         source = pager.source
         if isinstance(source, LogSource):
             seg, offset = source.locate(top)
@@ -280,10 +280,11 @@ class LogDocument(LogLines):
             path = seg.path
             member = next((i + 1 for i, s in enumerate(segments) if s.path == seg.path), 1)
             members = len(segments)
+            first_index = segments[0].index if source.is_set else 0
         condition = DELETED if getattr(source, "deleted", False) else ""
         return Place(path=path, offset=offset, member=member, members=members, size=pager.size,
                      percent=pager.percent(rows), line=line, top=top, first_end=first_end,
-                     bottom=pager.bottom(rows), condition=condition)
+                     bottom=pager.bottom(rows), condition=condition, first_index=first_index)
 
     def numbers(self, rows: list[Row], previous: tuple[int, int] | None = None
                 ) -> list[int | None]:

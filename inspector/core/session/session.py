@@ -508,7 +508,8 @@ class ReaderSession(SearchCommands):
             lines=doc.line_count if doc is not None else None,
             indexing=doc is not None and numbers and doc.indexing,
             filter=filtering.pattern.text if filtering.pattern is not None else "",
-            matches=filtering.matches, counting=filtering.counting, numbers=numbers)
+            matches=filtering.matches, counting=filtering.counting, numbers=numbers,
+            first_index=place.first_index)
 
     def _display_label(self, shown: str) -> str:
         """The label, with the file name of the member shown (or followed)."""

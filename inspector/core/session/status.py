@@ -56,6 +56,20 @@ class Status(NamedTuple):
     counting: bool = False
     numbers: bool = False
     """Line numbers are shown."""
+    first_index: int = 0
+    """The N of the oldest file of the rotation set still on disk: above 0
+    when Nomad deleted the earlier ones, and line numbers count from it."""
+
+
+def lines_origin(status: Status) -> str:
+    """Where line numbers count from, when that is not the start of the
+    log: "from .3 (.0–.2 deleted)" when Nomad deleted the earlier files of
+    the set; "" otherwise. Both front-ends show it beside the line number."""
+    first = status.first_index
+    if first <= 0 or status.line is None and not status.numbers:
+        return ""
+    gone = ".0" if first == 1 else f".0–.{first - 1}"
+    return f"from .{first} ({gone} deleted)"
 
 
 class Notices:

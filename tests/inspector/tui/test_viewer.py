@@ -618,7 +618,7 @@ def test_status_text_shows_what_matters_first():
         notice="truncated",
     )
     plain = status_text(status).plain
-    assert plain.startswith("abc/alloc/logs/web.stdout.3  FOLLOW  truncated  42%  @123,456  HEX")
+    assert plain.startswith("abc/alloc/logs/web.stdout.3  FOLLOW  42%  @123,456  truncated  HEX")
     assert "3.0 MiB" in plain and "5 minutes ago" in plain
     message = ViewerStatus("x/secret", 0, None, "", 0, 0.0, False, "message", True, "")
     assert status_text(message).plain == "x/secret"
@@ -632,3 +632,39 @@ def test_status_text_of_a_file_dated_out_of_range():
     status = ViewerStatus("x/web/local/f", 10, MOD_TIME_MAX, "text/plain", 0, 0.0, False,
                           "text", True, "")
     assert "out of range" in status_text(status).plain
+
+
+def _log_status(**fields):
+    from inspector.tui.status_bar import ViewerStatus
+
+    path = "11111111-2222-4333-8444-555555555555/alloc/logs/web.stdout.3"
+    return ViewerStatus(path, 4096, None, "text/plain", 1024, 40.0, False, "text", True,
+                        **fields)
+
+
+def test_the_position_stays_ahead_of_a_notice():
+    """A long notice never pushes the line and the offset off the status line."""
+    from inspector.tui.status_bar import status_text
+
+    status = _log_status(notice="no match: " + "x" * 80, line=120, lines=300,
+                         member=2, members=3)
+    plain = status_text(status, 60).plain
+    assert plain.startswith("11111111…/alloc/logs/web.stdout.3 [2/3]  L120/300  40%  @1,024")
+    assert plain.index("L120/300") < plain.index("no match")
+
+
+def test_the_full_allocation_id_when_it_fits():
+    from inspector.tui.status_bar import status_text
+
+    status = _log_status(line=120, lines=300)
+    assert status_text(status, 120).plain.startswith(
+        "11111111-2222-4333-8444-555555555555/alloc/logs/web.stdout.3  L120/300  40%")
+    assert status_text(status, 56).plain.startswith("11111111…/alloc/logs/web.stdout.3  L120")
+
+
+def test_the_status_says_where_line_numbers_count_from():
+    from inspector.tui.status_bar import status_text
+
+    status = _log_status(line=1, lines=30, numbers=True, first_index=3)
+    assert "L1/30 from .3 (.0–.2 deleted)  40%" not in status_text(status).plain
+    assert "L1/30  40%  @1,024 from .3 (.0–.2 deleted)" in status_text(status).plain

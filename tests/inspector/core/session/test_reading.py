@@ -335,3 +335,21 @@ def test_a_deleted_file_stays_readable_and_says_so(reader):
     assert reader.notice == "deleted: still reading the open file"
     reader.search("line 250", backward=True)
     assert "line 250" in reader.lines
+
+
+def test_line_numbers_say_they_count_from_the_oldest_file_kept(reader):
+    """Nomad deleted web.stdout.0-2: line 1 is the first line of .3, and the
+    status says so (both front-ends render `lines_origin`)."""
+    from inspector.core.session.status import lines_origin
+
+    reader.write(f"{LOGS}/web.stdout.3", numbered(30, "three"))
+    reader.write(f"{LOGS}/web.stdout.4", numbered(30, "four"))
+    reader.open(reader.alloc, f"{LOGS}/web.stdout.3")
+    reader.set_numbers(True)
+    assert reader.status.line == 1 and reader.status.first_index == 3
+    assert lines_origin(reader.status) == "from .3 (.0–.2 deleted)"
+    reader.close()
+    make_set(reader, files=2)
+    reader.open(reader.alloc, f"{LOGS}/web.stdout.0")
+    reader.set_numbers(True)
+    assert reader.status.first_index == 0 and lines_origin(reader.status) == ""
