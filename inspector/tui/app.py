@@ -65,6 +65,9 @@ class TreeFilter(Input):
         padding: 0 1;
         background: $boost;
     }
+    TreeFilter:focus {
+        border: none;  /* Input:focus draws a border: in one line, it hides the text */
+    }
     TreeFilter.-open {
         display: block;
     }
