@@ -16,11 +16,13 @@ PLACEHOLDERS = {
     "/": "search forward (regex, smart case); enter: find, escape: close",
     "?": "search backward (regex, smart case); enter: find, escape: close",
     "&": "show only lines matching (regex); empty: show every line",
-    ":": "line N, N%, or @2026-11-28T10:00 (first line at or after a time)",
+    ":": "N · N% · @10:00 · 0x1f00",
     "c": "fields as columns, e.g. level,status:5,trace_id; empty: the lines as they are",
     "C": "lines of context around each match of the & filter (as grep -C); 0: none",
 }
-"""What each prompt asks for."""
+"""What each prompt asks for. The `:` hint is short enough for the viewer
+at 60×20 (line N, N percent, the first line at or after a time, a byte
+offset); F1 says more."""
 
 
 class SearchBar(Horizontal):
