@@ -77,7 +77,7 @@ def _facts(summary, now: datetime) -> list[tuple[str, str]]:
     """The rows under an allocation's task table: (heading, HTML)."""
     logs = "<br>".join(_log_html(i, now, with_dir=True) for i in summary.logs) or \
         f'<span style="{DIM}">none</span>'
-    fifos = ", ".join(f'<code style="{TAGS["special"]}">{esc(n)}|</code>' for n in summary.fifos)
+    fifos = ", ".join(f'<code style="{TAGS["special"]}">{esc(n)}</code>' for n in summary.fifos)
     other_mounts = [m for m in summary.mounts
                     if not any(m.startswith(f"{t.name}/") for t in summary.tasks)]
     facts = [
@@ -107,7 +107,7 @@ def alloc_text(summary, now: datetime | None = None) -> str:
             lines.append(f"  task {visible(task.name)}: {visible(task.error)}")
             continue
         dirs = " ".join(
-            (f"{LOCK}{visible(d)}" if is_protected(_join(task.name, d.rstrip('/'))) else visible(d))
+            (f"{LOCK} {visible(d)}" if is_protected(_join(task.name, d.rstrip('/'))) else visible(d))
             for d in task.dirs)
         mounts = f"; mounts: {', '.join(visible(m) for m in task.mounts)}" if task.mounts else ""
         lines.append(f"  task {visible(task.name)}: {dirs}; local/ "

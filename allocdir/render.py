@@ -34,7 +34,9 @@ ROWS_SHOWN = 500
 """Rows of a listing rendered as HTML; the rest are counted in a last row."""
 LIVE_SECONDS = 60
 """A log written to within this many seconds counts as live."""
-LOCK = "\N{LOCK}"
+LOCK = "[locked]"
+"""How a secret is marked: words, not the lock emoji (a browser without an
+emoji font, as Chromium on a server, shows a box for it)."""
 
 MEASURED, PARTIAL, MEASURING, NOT_MEASURED = "measured", "partial", "measuring", "not measured"
 """What a size in a summary is: measured to the end, a lower bound (the walk
@@ -127,8 +129,8 @@ def _name_cell(info, rel: str) -> str:
         return f'<span style="{TAGS["dir"]}">{name}/</span>'
     if kind.word == "symlink":
         return f'<span style="{TAGS["symlink"]}">{name}@</span>'
-    if kind.special:
-        return f'<span style="{TAGS["special"]}">{name}{kind.mark}</span>'
+    if kind.special:  # the type column says what it is, in a word
+        return f'<span style="{TAGS["special"]}">{name}</span>'
     return name
 
 

@@ -91,7 +91,7 @@ def test_the_tables_name_the_demos_allocations_and_files(executed):
     assert "redis" in root and "batch" in root and "live" in root
     summary = _html(_cell(notebook, 'alloc = root["5f0c"]'))
     assert "5f0c3b2e-8d1a-4c7e-9b6a-2e4f1d7c9a01" in summary
-    assert "secrets/" in summary and ".web.stdout.fifo|" in summary
+    assert "secrets/" in summary and ".web.stdout.fifo" in summary
     logs = _html(_cell(notebook, 'alloc.list("alloc/logs")'))
     assert "web.stdout.0" in logs and "FIFO" in logs
     card = _html(_cell(notebook, "alloc.stat("))
