@@ -94,12 +94,17 @@ def notified(monkeypatch) -> list[Notice]:
 
 
 @pytest.fixture(autouse=True)
-def dialogs_take_enter_at_once(request, monkeypatch):
+def dialogs_take_enter_at_once(request):
     """Pilot tests press Enter as soon as a dialog is up: the guard against
     an Enter typed ahead (``ActionDialog.ENTER_GUARD``) is off for them.
-    Tests marked ``enter_guard`` keep it (and drive its clock)."""
+    Tests marked ``enter_guard`` keep it (and drive its clock). Not through
+    ``monkeypatch``: a test's own patches must be undone in its own order."""
     if request.node.get_closest_marker("enter_guard") is not None:
+        yield
         return
     from inspector.tui.dialog import ActionDialog
 
-    monkeypatch.setattr(ActionDialog, "ENTER_GUARD", 0.0)
+    saved = ActionDialog.ENTER_GUARD
+    ActionDialog.ENTER_GUARD = 0.0
+    yield
+    ActionDialog.ENTER_GUARD = saved

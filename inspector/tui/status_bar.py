@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from datetime import datetime, timezone
 
@@ -42,18 +43,19 @@ def status_text(status: ViewerStatus, width: int | None = None) -> Text:
     when Nomad deleted the first files of the set), the filter, the notice,
     flags, then the file's details: a notice never pushes the position
     off the line. The allocation's full id is shown when the line up to the
-    notice fits in ``width``, else its first 8 characters. The path and the
-    notice (which may quote a file name or an error) are shown through
-    `printable`.
+    position fits in ``width``, else its first 8 characters, else the file
+    name alone. The path and the notice (which may quote a file name or an
+    error) are shown through `printable`.
     """
-    path = printable(status.path)
-    if width and _status_line(status, path, essentials=True).cell_len > width:
-        path = printable(short_path(status.path))
-    return _status_line(status, path)
+    for path in (status.path, short_path(status.path), posixpath.basename(status.path)):
+        line = _status_line(status, printable(path))
+        if not width or _status_line(status, printable(path), essentials=True).cell_len <= width:
+            break
+    return line
 
 
 def _status_line(status: ViewerStatus, path: str, *, essentials: bool = False) -> Text:
-    """The status line showing ``path``; with ``essentials`` only up to the notice."""
+    """The status line showing ``path``; with ``essentials`` only up to the position."""
     text = Text(no_wrap=True, overflow="ellipsis", end="")
     text.append(path, style="bold")
     if status.members > 1:
@@ -76,14 +78,14 @@ def _status_line(status: ViewerStatus, path: str, *, essentials: bool = False) -
     origin = lines_origin(status)
     if origin:
         text.append(f" {origin}", style="yellow")
+    if essentials:
+        return text
     if status.filter:
         count = "…" if status.matches is None else f"{status.matches:,}"
         more = "+" if status.counting else ""
         text.append(f"  &{printable(status.filter)}: {count}{more} lines", style="bold magenta")
     if status.notice:
         text.append("  " + printable(status.notice), style="italic yellow")
-    if essentials:
-        return text
     flags = []
     if status.mode == "hex":
         flags.append("HEX")

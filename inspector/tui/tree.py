@@ -41,7 +41,7 @@ from ..core.tree.nodes import (  # noqa: F401 (node kinds: part of the tree's AP
     Key, Node,
 )
 from .executor import Delivered, TextualExecutor
-from .tree_labels import styled
+from .tree_labels import fitted, styled
 
 POLL_PER_SECOND = 4
 """Looks at what the directory watcher saw, per second."""
@@ -261,7 +261,7 @@ class AllocTree(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         """One row, as drawn before if nothing it depends on changed."""
-        width = self.size.width
+        width = self.scrollable_content_region.width  # not under the scrollbar
         row = self.scroll_offset.y + y
         key = (row, width, self.model.version, self._redraws, row == self.cursor_line,
                self.has_focus)
@@ -275,7 +275,7 @@ class AllocTree(ScrollView, can_focus=True):
         base = self.rich_style
         found = self.model.node_at(row) if row < self.row_count else None
         if found is None:
-            return Strip.blank(width, base)
+            return Strip.blank(max(width, self.size.width), base)
         node, depth = found
         text = Text(no_wrap=True, end="")
         text.append("  " * max(0, depth - 1) if depth else "")
@@ -283,13 +283,15 @@ class AllocTree(ScrollView, can_focus=True):
             text.append("▾ " if node.expanded else "▸ ", style="dim")
         elif node.kind != ROOT:
             text.append("  ")
-        text.append_text(self.label_of(node))
+        label = self.model.label_of(node, datetime.now(timezone.utc))
+        text.append_text(fitted(label, max(1, width - text.cell_len)))
         text.truncate(width, overflow="ellipsis", pad=True)
         style = base
         if row == self.cursor_line:
             style = base + self.get_component_rich_style("alloc-tree--cursor")
         segments = list(text.render(self.app.console, end=""))
-        return Strip(list(Segment.apply_style(segments, style))).crop_extend(0, width, style)
+        full = max(width, self.size.width)
+        return Strip(list(Segment.apply_style(segments, style))).crop_extend(0, full, style)
 
     def get_label_width(self, node: Node) -> int:
         """The label width without rendering it."""

@@ -1,7 +1,11 @@
 """How the rows of the allocation tree look in a terminal: a style for each
 role of a label's parts (the words are the model's,
 :mod:`inspector.core.tree.labels`). The text stays plain: a ``Text`` is
-never parsed as markup, whatever a task named its files."""
+never parsed as markup, whatever a task named its files.
+
+In a narrow pane the name comes first and stays readable: what follows it
+(size, age, tasks) is cut first, and a name wider than the pane loses its
+middle, not its end, so the index of ``web.stdout.12`` is always seen."""
 
 from __future__ import annotations
 
@@ -41,3 +45,34 @@ def styled(label: Label) -> Text:
     for part in label.parts:
         text.append(part.text, style=STYLES.get(part.role, ""))
     return text
+
+
+ELLIPSIS = "…"
+
+
+def fitted(label: Label, width: int) -> Text:
+    """``label`` styled, in at most ``width`` cells: the details after the
+    name cut at the edge, a name wider than ``width`` cut in its middle."""
+    text = styled(label)
+    if text.cell_len <= width or not label.parts:
+        return text
+    name = label.parts[0]
+    if len(name.text) <= width:
+        text.truncate(width, overflow="ellipsis")
+        return text
+    out = Text(end="")
+    out.append(middle_cut(name.text, width), style=STYLES.get(name.role, ""))
+    return out
+
+
+def middle_cut(name: str, width: int) -> str:
+    """``name`` in ``width`` characters, its middle replaced by "…": the
+    end (a rotation index, an extension) is kept a little longer than the
+    start."""
+    if len(name) <= width:
+        return name
+    if width <= 1:
+        return ELLIPSIS[:width]
+    tail = width // 2
+    head = width - 1 - tail
+    return name[:head] + ELLIPSIS + name[len(name) - tail:]

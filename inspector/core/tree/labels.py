@@ -12,6 +12,7 @@ hold (a task may set any 64-bit mtime on its tmpfs) is said, never raised.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +38,11 @@ MERGED_NAME, MARK = "merged", "mark"
 
 MARKED = "[marked]"
 """How a log marked for merging is marked (words, as secrets are)."""
+
+SHORT_ID = 8
+"""Characters of an allocation id a row shows, as Nomad's commands print it."""
+
+_ALLOC_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
 LOCKED = "[locked]"
 """How a secret is marked (words, not a glyph a font may lack)."""
@@ -99,9 +105,16 @@ def _parts(node: Node, now: datetime, log_times: LogTimes | None) -> list[tuple[
     return _entry_parts(node, listing, now)
 
 
+def short_id(name: str) -> str:
+    """An allocation id cut to the 8 characters Nomad prints (``5fc98185``);
+    a name that is not a Nomad id, whole."""
+    return name[:SHORT_ID] if _ALLOC_ID.match(name) else name
+
+
 def _alloc_parts(node: Node, now: datetime, log_times: LogTimes | None) -> list:
-    """An allocation: its id, tasks and the age of its last log write."""
-    parts = [(printable(node.name), ALLOC_NAME)]
+    """An allocation: its short id, tasks and the age of its last log write
+    (the full id is on the status line and in the dialogs)."""
+    parts = [(printable(short_id(node.name)), ALLOC_NAME)]
     details = []
     tasks = sorted(node.alloc.task_dirs)
     if tasks:
@@ -145,8 +158,8 @@ def _entry_parts(node: Node, listing, now: datetime) -> list:
                  (f" → {target}", TARGET)]
     elif kind == DIR:
         parts = [(f"{name}/", DIR_NAME)]
-    elif entry_kind.special:
-        parts = [(f"{name}{entry_kind.mark}", SPECIAL_NAME), (f" {entry_kind.tag}", SPECIAL_TAG)]
+    elif entry_kind.special:  # said in a word ("fifo"), not an ls -F mark glued to the name
+        parts = [(name, SPECIAL_NAME), (f" {entry_kind.tag}", SPECIAL_TAG)]
     else:
         parts = [(name, NAME)]
     details = []

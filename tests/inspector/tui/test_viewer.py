@@ -648,9 +648,11 @@ def test_the_position_stays_ahead_of_a_notice():
 
     status = _log_status(notice="no match: " + "x" * 80, line=120, lines=300,
                          member=2, members=3)
-    plain = status_text(status, 60).plain
+    plain = status_text(status, 64).plain
     assert plain.startswith("11111111…/alloc/logs/web.stdout.3 [2/3]  L120/300  40%  @1,024")
     assert plain.index("L120/300") < plain.index("no match")
+    # narrower: the file name alone, the position still there
+    assert status_text(status, 48).plain.startswith("web.stdout.3 [2/3]  L120/300  40%  @1,024")
 
 
 def test_the_full_allocation_id_when_it_fits():

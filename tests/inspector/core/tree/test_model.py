@@ -35,7 +35,7 @@ def test_allocations_are_listed_and_nothing_below_before_it_is_expanded(alloc_ro
     monkeypatch.setattr(AllocDir, "list",
                         lambda self, path: listed.append(str(path)) or real(self, path))
     model, events = make_model(alloc_root)
-    assert labels(model.root) == [f"{ALLOC_A}  web", f"{ALLOC_B}  api"]
+    assert labels(model.root) == [f"{ALLOC_A[:8]}  web", f"{ALLOC_B[:8]}  api"]
     assert listed == [] and events.of(Loaded) == [Loaded(None)]
     alloc = model.root.children[0]
     assert not alloc.loaded and alloc.children == []
@@ -51,12 +51,12 @@ def test_rows_read_as_the_terminal_draws_them(model):
     _open(model, "web/local")
     _open(model, "alloc/logs")
     assert shown(model)[1:] == [
-        (1, f"{ALLOC_A}  web"),
+        (1, f"{ALLOC_A[:8]}  web"),
         (2, "all logs  in time order"),
         (2, "alloc/  10 minutes ago"),
         (3, "data/  10 minutes ago"),
         (3, "logs/  10 minutes ago"),
-        (4, ".web.stdout.fifo| fifo  10 minutes ago"),
+        (4, ".web.stdout.fifo fifo  10 minutes ago"),
         (4, "web.stderr.0  18 Bytes · 10 minutes ago"),
         (4, "web.stdout.0  7.6 KiB · 10 minutes ago"),
         (3, "tmp/  10 minutes ago"),
@@ -69,7 +69,7 @@ def test_rows_read_as_the_terminal_draws_them(model):
         (4, "notes.txt  24 Bytes · 10 minutes ago"),
         (3, "secrets/ [locked]"),
         (3, "tmp/  10 minutes ago"),
-        (1, f"{ALLOC_B}  api"),
+        (1, f"{ALLOC_B[:8]}  api"),
     ]
     parts = model.find(key(model, "web/local/notes.txt")).label.parts
     assert [(p.text, p.role) for p in parts] == [("notes.txt", "name"),
@@ -81,7 +81,7 @@ def test_a_rotation_set_is_one_entry_expandable_to_its_files(model, alloc_root):
         (alloc_root / ALLOC_A / f"alloc/logs/web.stdout.{n}").write_text(f"file {n}\n")
     logs = _open(model, "alloc/logs")
     assert [str(c.label).split()[0] for c in logs.children] == \
-        [".web.stdout.fifo|", "web.stderr.0", "web.stdout.[0–10]"]
+        [".web.stdout.fifo", "web.stderr.0", "web.stdout.[0–10]"]
     web = logs.children[-1]
     assert web.kind == SET and str(web.label).startswith("web.stdout.[0–10]  11 files · ")
     model.expand(web)
