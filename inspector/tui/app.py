@@ -20,6 +20,7 @@ from ..core.strays import NonAllocDir
 from ..core.text import printable
 from ..core.viewing import FirstScreen
 from . import startup
+from .first_screen import FirstScreenCard
 from .status_bar import StatusBar
 from .tree import ROOT, AllocTree
 from .viewer import FileViewer
@@ -158,12 +159,16 @@ class InspectorApp(App[None]):
         self._tree_filter = TreeFilter(placeholder="& filter names", id="tree-filter")
         self.status_bar = StatusBar(id="status")
         self._viewer = FileViewer(id="viewer", status_bar=self.status_bar)
+        self._card = FirstScreenCard(self.alloc_root, id="first-screen")
+        self._viewer.display = self._start is not None  # else the card, until a file opens
+        self._card.display = self._start is None
         yield Header()
         with Horizontal(id="main"):
             with Vertical(id="tree-pane") as self._tree_pane:
                 yield self._tree
                 yield self._tree_filter
             with Vertical(id="viewer-pane"):
+                yield self._card
                 yield self._viewer
         yield self.status_bar
         yield Footer()
@@ -209,6 +214,8 @@ class InspectorApp(App[None]):
         """Show `rel` of `alloc` in the viewer and move the focus there
         (`first`: its first screen, already read)."""
         self.open_alloc = alloc
+        self._card.display = False
+        self.viewer.display = True
         self.viewer.open_file(alloc, rel, label=f"{alloc.alloc_id}/{rel}", follow=follow,
                               first=first)
         self.viewer.focus()
@@ -220,8 +227,31 @@ class InspectorApp(App[None]):
         if fs is None and not callable(specs) and specs:
             fs = specs[0].fs
         self.open_alloc = fs
+        self._card.display = False
+        self.viewer.display = True
         self.viewer.open_merged(specs, label=label, follow=follow, fs=fs)
         self.viewer.focus()
+
+    @property
+    def first_screen(self) -> FirstScreenCard:
+        """The card the file pane shows while no file is open."""
+        return self._card
+
+    def _show_first_screen(self) -> None:
+        """No file is open: the card of the row under the cursor."""
+        self.viewer.display = False
+        self._card.display = True
+        self._card_follows_cursor()
+
+    @on(AllocTree.CursorMoved)
+    @on(AllocTree.Loaded)
+    def _card_follows_cursor(self) -> None:
+        if not self._card.display:
+            return
+        tree = self.alloc_tree
+        node = tree.cursor_node
+        alloc = None if node is None or node.kind == ROOT else tree.current_alloc()
+        self._card.show_for(alloc, tree.allocs)
 
     # ----------------------------------------------------------- events
 
@@ -397,6 +427,7 @@ class InspectorApp(App[None]):
                 self.viewer.close_file()
                 self.open_alloc = None
                 self.status_bar.show(None)
+                self._show_first_screen()
             self.alloc_tree.reload()
 
         self.push_screen(DestroyScreen(alloc, self.alloc_root, self.busy), done)

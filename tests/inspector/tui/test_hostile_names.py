@@ -149,7 +149,7 @@ async def test_names_are_escaped_everywhere_and_nothing_crashes(hostile_root, no
         for name in FILE_NAMES + [HOSTILE_ALLOC, HOSTILE_TASK, HOSTILE_DIR, BOLD_DIR]:
             assert any(label.startswith(printable(name)) for label in shown), printable(name)
         for name in FIFO_NAMES:
-            assert any(label.startswith(printable(name) + "|") for label in shown), name
+            assert any(label.startswith(printable(name) + " fifo") for label in shown), name
         assert any(label.startswith("\\x1b]0;pwned\\x07") for label in shown)
 
         nodes = [n for n in walk(tree.root) if n.data.kind in (FILE, SPECIAL, SECRET)]
