@@ -91,7 +91,7 @@ class AllocTree(ScrollView, can_focus=True):
         Binding("left", "collapse_or_parent", "Collapse / to the parent", show=False),
         Binding("right", "expand_node", "Expand", show=False),
         Binding("ampersand", "filter_names", "Filter names", key_display="&"),
-        Binding("o", "toggle_order", "Order: name / newest"),
+        Binding("o", "toggle_order", "Order: name / newest / size"),
     ]
 
     cursor_line: var[int] = var(0, always_update=True)
@@ -123,6 +123,9 @@ class AllocTree(ScrollView, can_focus=True):
 
     class FilterRequested(Message):
         """`&` in the tree: the app shows the name filter."""
+
+    class CursorMoved(Message):
+        """The cursor is on another row: the app's first screen follows it."""
 
     def __init__(self, root: Root, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -303,6 +306,7 @@ class AllocTree(ScrollView, can_focus=True):
         if row != line:
             self.cursor_line = row
             return
+        self.post_message(self.CursorMoved())
         self.refresh()
         self.scroll_to_region(Region(0, line, 1, 1), animate=False, force=True,
                               x_axis=False, immediate=True)

@@ -103,8 +103,10 @@ def test_newest_first_and_the_name_filter(alloc):
     browser.filter_box.value = "out.1"  # typed into the box
     browser.wait()
     assert shown() == ["api.out.1", "api.out.10"]
-    with pytest.raises(ValueError, match="no order 'size'"):
-        browser.set_order("size")
+    with pytest.raises(ValueError, match="no order 'weight'"):
+        browser.set_order("weight")
+    browser.set_order("size").wait()  # the third order, as in the terminal's `o`
+    assert browser.order_buttons.value == "size"
 
 
 def test_a_100k_entry_directory_is_a_window_of_the_rows_without_freezing(alloc):

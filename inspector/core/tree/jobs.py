@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import zlib
 
-DISCOVER, LOOK = "tree-discover", "tree-look"
-"""The lanes of discovering the allocations and of looking at the logs dirs."""
+DISCOVER, LOOK, MEASURE = "tree-discover", "tree-look", "tree-measure"
+"""The lanes of discovering the allocations, of looking at the logs dirs,
+and of measuring directories for the size order."""
 LIST_LANES = 4
 """Directories listed at once, at most."""
 

@@ -165,6 +165,9 @@ def _entry_parts(node: Node, listing, now: datetime) -> list:
     details = []
     if kind == FILE and not target and listing.kinds[i] != K_LINK:
         details.append(size_words(listing.sizes[i]))
+    elif kind == DIR and i in listing.dir_sizes:  # measured for the size order
+        size, complete = listing.dir_sizes[i]
+        details.append(size_words(size) if complete else f"≥ {size_words(size)}")
     details.append(_age(listing.mtimes[i], now))
     parts.append(("  " + " · ".join(details), DETAIL))
     return parts

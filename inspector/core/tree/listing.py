@@ -73,6 +73,8 @@ class Listing:
         self._member_of = {i: s for s, members in self.sets.items() for i in members}
         self._sorted: dict[str, list[Item]] = {}
         self._natural: list[str] | None = None
+        self.dir_sizes: dict[int, tuple[int, bool]] = {}
+        """Measured subdirectories (entry → bytes, complete), for the size order."""
 
     def _group_sets(self) -> dict[str, list[int]]:
         kinds = self.kinds
@@ -156,6 +158,15 @@ class Listing:
         if self._natural is None:
             self._natural = natural_keys(self.names)
         return self._natural
+
+    def add_dir_sizes(self, sizes: dict[str, tuple[int, bool]]) -> None:
+        """Take the measured sizes of subdirectories (by name); the size
+        order is sorted again."""
+        for name, size in sizes.items():
+            i = self.find(name)
+            if i is not None:
+                self.dir_sizes[i] = size
+        self._sorted.pop("size", None)
 
     def ordered(self, order: Order = NAME) -> list[Item]:
         """What the directory shows, in ``order``: directories first, then

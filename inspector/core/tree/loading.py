@@ -19,9 +19,10 @@ from ..failure import failure_text
 from ..roots import ARCHIVE, Discovery
 from .events import Loaded, Notice, Redraw
 from ..session.jobs import Clock
-from .jobs import DISCOVER, LOOK, list_lane
+from .jobs import DISCOVER, LOOK, MEASURE, list_lane
 from .listing import Listing, load_dir
 from .nodes import ALLOC, SET, Key, Node, Note
+from .sizes import measure_dirs, subdirectories
 
 if TYPE_CHECKING:
     from .model import TreeModel
@@ -144,6 +145,8 @@ class Loader:
         node.loaded = True
         if node.expanded:
             model.watch_node(node)
+            if model.order.name == "size":
+                self.measure(node)
         model.changed()
         model.wants.apply(node)
         model.listener(Loaded(key))
@@ -167,6 +170,31 @@ class Loader:
                 node.keep(sub)
             else:
                 self._model.unwatch_below(sub)
+
+    # -- sizes of directories (the size order) ---------------------------------
+
+    def measure(self, node: Node) -> None:
+        """Measure the subdirectories of ``node``'s listing, in a job; the
+        rows are ordered again when the sizes come."""
+        listing = node.listing
+        if listing is None or node.alloc is None or node.kind == SET:
+            return
+        names = [name for name in subdirectories(listing, node.rel)
+                 if listing.find(name) not in listing.dir_sizes]
+        if not names:
+            return
+        alloc_dir, rel = node.alloc.alloc_dir, node.rel
+
+        def measured(sizes) -> None:
+            if node.listing is listing:
+                listing.add_dir_sizes(sizes)
+                self._model.changed()
+
+        self._model.executor.submit(
+            lambda _job: measure_dirs(alloc_dir, rel, names), self._clock.token(),
+            lane=MEASURE, done=measured,
+            failed=lambda exc: self._model.listener(
+                Notice(f"measuring {rel or 'the allocation'}: {failure_text(exc)}", error=True)))
 
     # -- the logs dirs --------------------------------------------------------
 

@@ -244,9 +244,25 @@ class TreeModel:
         return outcome
 
     def set_order(self, order: Order) -> None:
-        """Order every listed directory by ``order``."""
+        """Order every listed directory by ``order`` (by size: the expanded
+        directories' subdirectories are measured, in jobs)."""
         self.order = order
+        if order.name == "size":
+            for node in self._expanded_nodes():
+                self.loader.measure(node)
         self.changed()
+
+    def _expanded_nodes(self) -> list[Node]:
+        out: list[Node] = []
+
+        def walk(nodes) -> None:
+            for sub in nodes:
+                if sub.expanded and sub.loaded:
+                    out.append(sub)
+                    walk(sub.kept())
+
+        walk(self.alloc_nodes + self.root.kept())
+        return out
 
     def next_order(self) -> Order:
         """The next of :attr:`orders` (``o``); returns it."""

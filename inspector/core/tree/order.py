@@ -73,13 +73,19 @@ def _largest(listing: Listing) -> Callable[[Item], Any]:
     return lambda item: -listing.size_of(item)
 
 
+def _largest_dir(listing: Listing) -> Callable[[Item], Any]:
+    sizes, by_name = listing.dir_sizes, _by_name(listing)
+    return lambda item: ((0, -sizes[item][0], by_name(item)) if item in sizes
+                         else (1, 0, by_name(item)))
+
+
 NAME = Order("name", "name", _by_name)
 MTIME = Order("mtime", "time, newest first", _newest)
-SIZE = Order("size", "size, largest first", _largest, dir_key=_by_name)
-"""Files and sets by their bytes; directories by name (what a directory
-holds takes a walk to know)."""
+SIZE = Order("size", "size, largest first", _largest, dir_key=_largest_dir)
+"""Files and sets by their bytes; directories by their measured size
+(:mod:`.sizes`, filled in as measured; those not measured yet after, by name)."""
 
-ORDERS = (NAME, MTIME)
+ORDERS = (NAME, MTIME, SIZE)
 """The orders ``o`` cycles through."""
 
 

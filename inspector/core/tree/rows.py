@@ -52,7 +52,7 @@ def items(node: Node) -> list:
     forced = tuple(sorted(((sub.set_name if sub.kind == SET else sub.entry, id(sub))
                            for sub in node.kept() if sub.expanded),
                           key=lambda pair: str(pair[0]))) if flt else ()
-    signature = (id(listing), model.order.name, flt.text, forced)
+    signature = (id(listing), model.order.name, flt.text, forced, len(listing.dir_sizes))
 
     def make() -> list:
         shown = flt.narrow(listing, listing.ordered(model.order))

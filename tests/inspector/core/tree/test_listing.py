@@ -55,8 +55,8 @@ def test_orders_by_time_and_by_size_and_the_next_order():
     assert names(NAME) == ["mid", "new", "old"]
     assert names(MTIME) == ["new", "mid", "old"]
     assert names(SIZE) == ["mid", "old", "new"]
-    assert following(NAME) is MTIME and following(MTIME) is NAME
-    assert following(SIZE) is NAME  # an order outside the cycle goes back to its start
+    assert following(NAME) is MTIME and following(MTIME) is SIZE and following(SIZE) is NAME
+    assert following(SIZE, (NAME, MTIME)) is NAME  # outside the cycle: back to its start
 
 
 def test_the_filter_is_smart_case_and_keeps_a_set_by_a_members_name():
