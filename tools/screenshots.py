@@ -60,6 +60,22 @@ async def tree_and_file(pilot: Pilot, app: InspectorApp) -> None:
     await _open(pilot, app, WEB, "web/local/nginx.conf")
 
 
+async def first_screen(pilot: Pilot, app: InspectorApp) -> None:
+    """Nothing open yet: the summary of the allocation under the cursor."""
+    tree = app.alloc_tree
+    await _until(pilot, lambda: tree.root.children)
+    tree.move_cursor(next(n for n in tree.root.children if n.alloc.alloc_id == WEB))
+    await _until(pilot, lambda: f"allocation {WEB}" in app.first_screen.text)
+    await _settle(pilot)
+
+
+async def small_terminal(pilot: Pilot, app: InspectorApp) -> None:
+    """At 80x24: short ids with task names, a rotation set's files each
+    with its index, the position on the status line."""
+    await _open(pilot, app, WEB, "alloc/logs/web.stdout.0")
+    await _settle(pilot)
+
+
 async def follow(pilot: Pilot, app: InspectorApp) -> None:
     """Following a web task's stdout while the writer appends and rotates it."""
     await _open(pilot, app, WEB, "alloc/logs/web.stdout.2", follow=True)
@@ -104,7 +120,7 @@ async def snapshot_progress(pilot: Pilot, app: InspectorApp) -> None:
     release = threading.Event()
     real = AllocDir.snapshot
 
-    def paused(self, w, *, progress=None):
+    def paused(self, w, *, progress=None, **_options):  # room, include_logs
         size = self.snapshot_size()
         if progress is not None:
             progress(size * 2 // 5)
@@ -118,8 +134,11 @@ async def snapshot_progress(pilot: Pilot, app: InspectorApp) -> None:
     try:
         app.alloc_tree.reveal(alloc, "")
         await _settle(pilot)
-        app.push_screen(SnapshotScreen(alloc, app.busy))
-        await _settle(pilot, 0.3)
+        await pilot.press("s")
+        await _until(pilot, lambda: isinstance(app.screen, SnapshotScreen)
+                     and bool(app.screen.query("#path"))
+                     and bool(app.screen.query_one("#path").value))
+        await _settle(pilot, 0.6)  # Enter confirms once the dialog has been seen
         await pilot.press("enter")
         await _until(pilot, lambda: "archived" in str(app.screen.query_one("#message").content)
                      and "0 Bytes of" not in str(app.screen.query_one("#message").content))
@@ -149,6 +168,8 @@ async def help_screen(pilot: Pilot, app: InspectorApp) -> None:
 
 
 SCENES: dict[str, Scene] = {
+    "first-screen": first_screen,
+    "small-terminal": small_terminal,
     "tree-and-file": tree_and_file,
     "follow": follow,
     "rotation-set": rotation_set,
@@ -160,11 +181,14 @@ SCENES: dict[str, Scene] = {
 }
 """Screenshot name (without .svg) -> the scene that sets it up."""
 
+SCENE_SIZES = {"small-terminal": (80, 24)}
+"""Scenes shot at another size than :data:`SIZE`."""
+
 
 async def shoot(root: Root, name: str, scene: Scene, outdir: str) -> str:
     """Run one scene on `root` and save `<outdir>/<name>.svg`."""
     app = InspectorApp(root)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SCENE_SIZES.get(name, SIZE)) as pilot:
         await _until(pilot, lambda: len(app.alloc_tree.allocs) == len(ALLOCS))
         await scene(pilot, app)
         path = app.save_screenshot(f"{name}.svg", path=outdir)
