@@ -19,9 +19,12 @@ async def test_the_goto_hint_is_not_cut(alloc_root, size):
     app = InspectorApp(Root.open(alloc_root), open_file=(alloc, "alloc/logs/web.stdout.0"))
     async with app.run_test(size=size) as pilot:
         await wait_for(pilot, lambda: app.viewer.status is not None, message="the log open")
+        app.viewer.focus()
+        await pilot.pause()
         await pilot.press("colon")
-        field = app.query_one(SearchBar).query_one(Input)
-        await wait_for(pilot, lambda: field.has_focus, message="the prompt")
+        await wait_for(pilot, lambda: isinstance(app.focused, Input)
+                       and app.focused.parent is app.query_one(SearchBar), message="the prompt")
+        field = app.focused
         await pilot.pause()
         assert field.value == ""
         assert 0 < len(field.placeholder) <= field.content_region.width
