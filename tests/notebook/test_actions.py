@@ -78,7 +78,7 @@ def test_snapshot_cancel_removes_what_was_written(alloc, tmp_path, monkeypatch):
     started, release = threading.Event(), threading.Event()
     real = AllocDir.snapshot
 
-    def slow(self, w, *, progress=None, room=None):
+    def slow(self, w, *, progress=None, room=None, include_logs=False):
         def report(done):
             started.set()
             release.wait(10)

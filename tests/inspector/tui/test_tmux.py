@@ -309,7 +309,7 @@ def test_journey_layout_at_80x24(alloc_root, tmux):
     text = tmux.wait_for(lambda s: "line 0001 of the web task" in s and "WRAP" in s,
                          what="the log and its status")
     status = status_line(text)
-    assert status.strip().startswith("11111111…/alloc/logs/web.stdout.0")
+    assert status.strip().startswith(f"{ALLOC_A}/alloc/logs/web.stdout.0  ")  # full id: it fits
     assert "WRAP" in status  # position and flags fit in 80 columns
     line = next(line for line in text.splitlines() if "line 0001 of the web task" in line)
     assert line.index("line 0001") <= 26  # the tree takes 24 columns
