@@ -43,19 +43,31 @@ def status_text(status: ViewerStatus, width: int | None = None) -> Text:
     when Nomad deleted the first files of the set), the filter, the notice,
     flags, then the file's details: a notice never pushes the position
     off the line. The allocation's full id is shown when the line up to the
-    position fits in ``width``, else its first 8 characters, else the file
-    name alone. The path and the notice (which may quote a file name or an
+    notice fits in ``width``, else its first 8 characters; when the notice
+    cannot fit whole, the longest path with which the position does, else the
+    file name alone. The path and the notice (which may quote a file name or an
     error) are shown through `printable`.
     """
-    for path in (status.path, short_path(status.path), posixpath.basename(status.path)):
-        line = _status_line(status, printable(path))
-        if not width or _status_line(status, printable(path), essentials=True).cell_len <= width:
-            break
-    return line
+    paths = [printable(p) for p in (status.path, short_path(status.path),
+                                    posixpath.basename(status.path))]
+    if not width:
+        return _status_line(status, paths[0])
+    # The longest path with which the notice still shows whole, else the
+    # longest with which the position does, else the file name.
+    for upto in (NOTICE, POSITION):
+        for path in paths:
+            if _status_line(status, path, upto=upto).cell_len <= width:
+                return _status_line(status, path)
+    return _status_line(status, paths[-1])
 
 
-def _status_line(status: ViewerStatus, path: str, *, essentials: bool = False) -> Text:
-    """The status line showing ``path``; with ``essentials`` only up to the position."""
+POSITION, NOTICE = "position", "notice"
+"""How much of the line must fit for a longer path to be shown."""
+
+
+def _status_line(status: ViewerStatus, path: str, *, upto: str | None = None) -> Text:
+    """The status line showing ``path``; with ``upto`` only up to the
+    position or the notice."""
     text = Text(no_wrap=True, overflow="ellipsis", end="")
     text.append(path, style="bold")
     if status.members > 1:
@@ -78,7 +90,7 @@ def _status_line(status: ViewerStatus, path: str, *, essentials: bool = False) -
     origin = lines_origin(status)
     if origin:
         text.append(f" {origin}", style="yellow")
-    if essentials:
+    if upto == POSITION:
         return text
     if status.filter:
         count = "…" if status.matches is None else f"{status.matches:,}"
@@ -86,6 +98,8 @@ def _status_line(status: ViewerStatus, path: str, *, essentials: bool = False) -
         text.append(f"  &{printable(status.filter)}: {count}{more} lines", style="bold magenta")
     if status.notice:
         text.append("  " + printable(status.notice), style="italic yellow")
+    if upto == NOTICE:
+        return text
     flags = []
     if status.mode == "hex":
         flags.append("HEX")

@@ -134,7 +134,7 @@ def started_demo(tmux) -> str:
     """Start the demo and return its directory (the screen may be too narrow to show it)."""
     before = demo_dirs()
     tmux.start([*command(), "--demo"])
-    tmux.wait_for(lambda s: "5f0c3b2e-8d1a-4c7e" in s, what="demo")
+    tmux.wait_for(lambda s: "5f0c3b2e " in s, what="demo")
     new = demo_dirs() - before
     assert len(new) == 1, new
     return new.pop()

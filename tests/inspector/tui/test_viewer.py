@@ -664,6 +664,18 @@ def test_the_full_allocation_id_when_it_fits():
     assert status_text(status, 56).plain.startswith("11111111…/alloc/logs/web.stdout.3  L120")
 
 
+def test_a_notice_shows_whole_before_the_full_allocation_id():
+    """At 3 a.m. "wrapped to the top" matters more than 28 characters of id."""
+    from inspector.tui.status_bar import status_text
+
+    status = _log_status(line=120, lines=300, notice="search hit bottom, wrapped to the top")
+    plain = status_text(status, 100).plain
+    assert plain.startswith("11111111…/alloc/logs/web.stdout.3  L120/300")
+    assert "wrapped to the top" in plain
+    # with room for both, the full id
+    assert status_text(status, 140).plain.startswith("11111111-2222-4333-8444-555555555555/")
+
+
 def test_the_status_says_where_line_numbers_count_from():
     from inspector.tui.status_bar import status_text
 
