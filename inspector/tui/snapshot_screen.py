@@ -95,8 +95,13 @@ class SnapshotScreen(ActionDialog):
         self.deliver(self._set_place, cwd, default_snapshot_path(self.alloc, self.root, cwd))
 
     def _set_place(self, cwd: str, default: SnapshotDefault) -> None:
-        self.cwd = cwd
         field = self.query_one("#path", Input)
+        if not field.size.width:
+            # Not laid out yet: filled now, the field could not scroll to the
+            # file name at the end (what one edits), and would show the start.
+            self.call_after_refresh(self._set_place, cwd, default)
+            return
+        self.cwd = cwd
         if not field.value:  # what the user typed meanwhile stays
             field.value = printable(default.path)
             field.cursor_position = len(field.value)
