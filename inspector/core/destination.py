@@ -49,11 +49,16 @@ def parents(path: str) -> Iterable[str]:
         path = parent
 
 
-def client_roots(alloc: AllocDir, root: Root) -> list[str]:
+def client_roots(alloc: AllocDir | None = None, root: Root | None = None) -> list[str]:
     """The client alloc roots (real paths) a destination must stay out of:
-    the one of the root opened and the one holding ``alloc``."""
-    found = [os.path.dirname(os.path.realpath(alloc.alloc_dir))]
-    if not root.single:
+    the one holding ``alloc`` (an ``AllocDir``; a file system without an
+    alloc dir, such as an archive, holds none) and the one of the root
+    opened (``root``, a :class:`~inspector.core.roots.Root`)."""
+    found = []
+    alloc_dir = getattr(alloc, "alloc_dir", None)
+    if alloc_dir:
+        found.append(os.path.dirname(os.path.realpath(alloc_dir)))
+    if root is not None and not root.single:
         found.append(os.path.realpath(root.path))
     return list(dict.fromkeys(found))
 

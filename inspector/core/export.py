@@ -45,7 +45,8 @@ from allocdir.plaintext import size_words
 from allocdir.room import Allowance, NoRoomError, RoomCheck
 
 from .actions import Refused
-from .destination import enclosing_allocation, holding_client_root, mount_point, read_only
+from .destination import (client_roots, enclosing_allocation, holding_client_root, mount_point,
+                          read_only)
 from .search import SearchCancelled
 from .text import ansi_text, printable
 
@@ -114,17 +115,9 @@ class ExportTarget:
     exists: bool
 
 
-def avoided_roots(fs=None, root=None) -> list[str]:
-    """The client alloc roots an export must stay out of: the one holding the
-    allocation read (``fs``, an ``AllocDir``) and the root opened (``root``,
-    an ``inspector.core.roots.Root``)."""
-    found = []
-    alloc_dir = getattr(fs, "alloc_dir", None)
-    if alloc_dir:
-        found.append(os.path.dirname(os.path.realpath(alloc_dir)))
-    if root is not None and not getattr(root, "single", True):
-        found.append(os.path.realpath(root.path))
-    return list(dict.fromkeys(found))
+avoided_roots = client_roots
+"""The client alloc roots an export must stay out of: those a snapshot or
+a move stays out of (the one holding the allocation read, and the root opened)."""
 
 
 def place_refusal(path: str, roots: list[str]) -> str | None:
