@@ -115,10 +115,14 @@ class FollowView(Widget):
         """The last lines read (as many as the view shows), oldest first, as
         plain text; the line being written last."""
         feed = self.follower
-        if feed is None:
-            return []
-        state = feed.state(last=self.max_lines)
-        lines = state.lines + ([state.partial] if state.partial else [])
+        lines = []
+        if feed is not None:
+            state = feed.state(last=self.max_lines)
+            lines = state.lines + ([state.partial] if state.partial else [])
+        if not lines:
+            # A follower started again (the file reopened, the follow resumed)
+            # has read nothing yet: what it read before is what is shown.
+            return list(self._shown[-self.max_lines:])
         return [line_text(line).plain for line in lines[-self.max_lines:]]
 
     def stop(self, wait: bool = True, timeout: float = 5.0) -> None:
