@@ -63,9 +63,10 @@ def test_changes_are_coalesced_per_directory_with_what_happened(top, watcher):
 
 
 def test_a_queue_overflow_marks_every_directory(top):
-    # The reader pauses 1.5 s after a read: more than the kernel's queue of
-    # 16,384 events arrives meanwhile, and the kernel says it dropped some.
-    watcher = DirWatcher(coalesce=1.5)
+    # The reader pauses 4 s after a read (longer than the 20,000 creates take
+    # on a slow machine): more than the kernel's queue of 16,384 events
+    # arrives meanwhile, and the kernel says it dropped some.
+    watcher = DirWatcher(coalesce=4.0)
     try:
         assert watcher.watch_dir("logs", str(top), "alloc/logs")
         assert watcher.watch_dir("data", str(top), "alloc/data")
@@ -77,7 +78,7 @@ def test_a_queue_overflow_marks_every_directory(top):
                 os.close(os.open(f"n{n}", os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=fd))
         finally:
             os.close(fd)
-        seen = take_until(watcher, lambda s: "data" in s)
+        seen = take_until(watcher, lambda s: "data" in s, timeout=12.0)
         assert seen["data"] == LOOK_AGAIN and seen["logs"] & LOOK_AGAIN
     finally:
         watcher.close()
